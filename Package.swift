@@ -1,0 +1,92 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "faros",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "faros", targets: ["Faros"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // C libraries, each behind one system-library target; their pointers stay in one Swift file.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // RFC 6455 / RFC 7692: frames, masking, UTF-8, close codes, handshake, permessage-deflate. No sockets.
+        .target(
+            name: "WebSocketCore",
+            dependencies: [
+                "CZlib", "COpenSSL",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // JSON-RPC 2.0 with no I/O: JSON values, requests, errors, the method registry and dispatcher.
+        .target(name: "JSONRPC", swiftSettings: strict),
+        // The server: NIO bootstrap, HTTP/1.1 upgrade, WebSocket connections, JSON-RPC sessions.
+        .target(
+            name: "RPCServer",
+            dependencies: [
+                "WebSocketCore", "JSONRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // The executable: settings, logging, wiring, lifecycle.
+        .executableTarget(
+            name: "Faros",
+            dependencies: [
+                "RPCServer", "JSONRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(
+            name: "WebSocketCoreTests",
+            dependencies: ["WebSocketCore", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+        .testTarget(
+            name: "RPCServerTests",
+            dependencies: [
+                "RPCServer", "WebSocketCore", "JSONRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // End to end against a running server, through NIO's own WebSocket client codec (not ours).
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "RPCServer", "JSONRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+    ]
+)

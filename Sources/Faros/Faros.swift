@@ -1,0 +1,2 @@
+// The faros executable: placeholder until the server is wired.
+print("faros")

@@ -1,0 +1,1 @@
+// JSONRPC: module placeholder until its first real file lands.

@@ -1,0 +1,1 @@
+// RPCServer: module placeholder until its first real file lands.

@@ -1,0 +1,1 @@
+// WebSocketCore: module placeholder until its first real file lands.
