@@ -11,6 +11,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "faros", targets: ["Faros"]),
+        // Exposed so the separate Benchmarks/ package can measure the hot paths.
+        .library(name: "WebSocketCore", targets: ["WebSocketCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -29,6 +31,7 @@ let package = Package(
             dependencies: [
                 "CZlib", "COpenSSL",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -63,7 +66,11 @@ let package = Package(
 
         .testTarget(
             name: "WebSocketCoreTests",
-            dependencies: ["WebSocketCore", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "WebSocketCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
         .testTarget(
