@@ -9,8 +9,9 @@ public import NIOCore
 /// a text message fast, before the rest of it arrives; a sequence that is merely unfinished is
 /// only an error at the end of the message (``isComplete``).
 ///
-/// ASCII runs are checked eight bytes at a time; complete multibyte sequences are checked with
-/// a few range tests; a small state machine carries sequences that straddle calls.
+/// ASCII runs are checked sixteen bytes at a time, other text eight bytes at a time with
+/// 64-bit masks (see `checkBlock`); a small state machine carries sequences that straddle calls
+/// and checks the last bytes of a call.
 public struct UTF8Validator: Hashable, Sendable {
     /// Where in a sequence the bytes seen so far end: see `step(_:_:)`.
     private var state: UInt8
@@ -45,55 +46,105 @@ public struct UTF8Validator: Hashable, Sendable {
             }
         }
 
-        while index < count {
-            while index &+ 8 <= count,
-                base.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 == 0
-            {
-                index &+= 8
-            }
-            guard index < count else { break }
-            let b0 = base.load(fromByteOffset: index, as: UInt8.self)
-            if b0 < 0x80 {
-                index &+= 1
-                continue
-            }
-            guard count &- index >= 4 else {
-                // Fewer than four bytes left: the sequence may straddle the end of this call.
-                while index < count {
-                    state = Self.step(state, base.load(fromByteOffset: index, as: UInt8.self))
-                    index &+= 1
-                    if state == Self.reject {
-                        self.state = Self.reject
-                        return false
+        if state == Self.accept {
+            // Eight bytes at a time, see `checkBlock`. `index` starts on a character boundary.
+            var previous: UInt64 = 0
+            var pending: UInt64 = 0
+            while index &+ 8 <= count {
+                if pending == 0 {
+                    // Plain ASCII, sixteen bytes at a time.
+                    while index &+ 16 <= count {
+                        let first = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                        let second = base.loadUnaligned(fromByteOffset: index &+ 8, as: UInt64.self)
+                        guard (first | second) & Self.highBits == 0 else { break }
+                        previous = UInt64(littleEndian: second)
+                        index &+= 16
                     }
+                    guard index &+ 8 <= count else { break }
                 }
-                self.state = state
-                return true
-            }
-            // A whole sequence is available: check it with range tests (RFC 3629 §4).
-            let b1 = base.load(fromByteOffset: index &+ 1, as: UInt8.self)
-            if b0 < 0xE0 {
-                guard b0 >= 0xC2, b1 & 0xC0 == 0x80 else { return self.fail() }
-                index &+= 2
-            } else if b0 < 0xF0 {
-                let b2 = base.load(fromByteOffset: index &+ 2, as: UInt8.self)
-                let low: UInt8 = b0 == 0xE0 ? 0xA0 : 0x80
-                let high: UInt8 = b0 == 0xED ? 0x9F : 0xBF
-                guard b1 >= low, b1 <= high, b2 & 0xC0 == 0x80 else { return self.fail() }
-                index &+= 3
-            } else {
-                let b2 = base.load(fromByteOffset: index &+ 2, as: UInt8.self)
-                let b3 = base.load(fromByteOffset: index &+ 3, as: UInt8.self)
-                let low: UInt8 = b0 == 0xF0 ? 0x90 : 0x80
-                let high: UInt8 = b0 == 0xF4 ? 0x8F : 0xBF
-                guard b0 <= 0xF4, b1 >= low, b1 <= high, b2 & 0xC0 == 0x80, b3 & 0xC0 == 0x80 else {
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                guard Self.checkBlock(word, previous: previous, pending: &pending) else {
                     return self.fail()
                 }
-                index &+= 4
+                previous = word
+                index &+= 8
+            }
+            if pending != 0 {
+                // A sequence runs past the last whole block: go back to its lead byte (one of
+                // the last three) and let the byte machine below check it whole.
+                index &-= 1
+                while base.load(fromByteOffset: index, as: UInt8.self) & 0xC0 != 0xC0 {
+                    index &-= 1
+                }
+            }
+        }
+
+        // The last bytes, which may end inside a sequence.
+        while index < count {
+            state = Self.step(state, base.load(fromByteOffset: index, as: UInt8.self))
+            index &+= 1
+            if state == Self.reject {
+                self.state = Self.reject
+                return false
             }
         }
         self.state = state
         return true
+    }
+
+    /// Checks eight bytes at once, one flag per byte in bit 7 of each byte of 64-bit masks: no
+    /// branch depends on the text, so mixed-script text, where the sequence length changes
+    /// unpredictably, costs no mispredictions, and no step waits for the previous one.
+    ///
+    /// The structure rule: continuation bytes (10xxxxxx) are exactly the bytes that a lead byte
+    /// before them requires (110xxxxx: the next one; 1110xxxx: two; 11110xxx: three). The
+    /// value rules of RFC 3629: no C0, C1 (overlong two-byte), no F5–FF (beyond U+10FFFF), and
+    /// after E0 only A0–BF (overlong), after ED only 80–9F (surrogates), after F0 only 90–BF
+    /// (overlong), after F4 only 80–8F (beyond U+10FFFF).
+    ///
+    /// - Parameters:
+    ///   - word: The eight bytes, byte i in bits 8i..<8i+8.
+    ///   - previous: The eight bytes before them (only the last is used), 0 at the start.
+    ///   - pending: In, the continuation bytes that leads in the previous block require of
+    ///     this one; out, those this block's leads require of the next.
+    @inline(__always)
+    private static func checkBlock(_ word: UInt64, previous: UInt64, pending: inout UInt64) -> Bool {
+        let high = Self.highBits
+        let bit7 = word & high
+        let bit6 = (word &<< 1) & high
+        let bit5 = (word &<< 2) & high
+        let bit4 = (word &<< 3) & high
+
+        let continuation = bit7 & ~bit6
+        let lead = bit7 & bit6
+        let lead3 = lead & bit5
+        let lead4 = lead3 & bit4
+        let required = (lead &<< 8) | (lead3 &<< 16) | (lead4 &<< 24) | pending
+        pending = (lead &>> 56) | (lead3 &>> 48) | (lead4 &>> 40)
+
+        // On the low seven bits, which cannot carry into the next byte: < 0x42 for C0 and C1
+        // among leads, >= 0x75 for F5–FF.
+        let low7 = word & 0x7F7F_7F7F_7F7F_7F7F
+        let overlong2 = lead & ~((low7 &+ 0x3E3E_3E3E_3E3E_3E3E) & high)
+        let beyondF4 = bit7 & (low7 &+ 0x0B0B_0B0B_0B0B_0B0B) & high
+
+        // Each byte next to the one before it.
+        let before = (word &<< 8) | (previous &>> 56)
+        let overlong3 = Self.bytes(of: before, equalTo: 0xE0) & ~bit5
+        let surrogate = Self.bytes(of: before, equalTo: 0xED) & bit5
+        let overlong4 = Self.bytes(of: before, equalTo: 0xF0) & ~(bit5 | bit4)
+        let beyondMax = Self.bytes(of: before, equalTo: 0xF4) & (bit5 | bit4)
+
+        let errors = overlong2 | beyondF4 | overlong3 | surrogate | overlong4 | beyondMax
+        return required == continuation && errors == 0
+    }
+
+    /// Bit 7 of each byte of the result is set where that byte of `word` equals `value`.
+    @inline(__always)
+    private static func bytes(of word: UInt64, equalTo value: UInt8) -> UInt64 {
+        let difference = word ^ (UInt64(value) &* 0x0101_0101_0101_0101)
+        // A byte is zero when neither its low seven bits (added to 0x7F) nor its bit 7 is set.
+        return ~(((difference & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | difference) & Self.highBits
     }
 
     /// Validates the readable bytes of `buffer` as the next bytes of the text.
@@ -106,6 +157,8 @@ public struct UTF8Validator: Hashable, Sendable {
         var validator = UTF8Validator()
         return validator.validate(buffer) && validator.isComplete
     }
+
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
 
     private mutating func fail() -> Bool {
         self.state = Self.reject

@@ -143,4 +143,43 @@ struct UTF8ValidatorTests {
             #expect((result.failedPiece == nil && result.complete) == expectedValid, "\(bytes) split \(split)")
         }
     }
+
+    @Test("long random inputs, split into several calls, fail in the same call as the reference")
+    func longFuzz() {
+        var generator = SystemRandomNumberGenerator()
+        let valid: [[UInt8]] = [
+            Array("a".utf8), Array("json {\"k\": 1} ".utf8), Array("é".utf8), Array("€".utf8), Array("😀".utf8),
+            Array("κόσμε".utf8), Array("世界".utf8), [0xED, 0x9F, 0xBF], [0xF4, 0x8F, 0xBF, 0xBF], [0xE0, 0xA0, 0x80],
+            [0xF0, 0x90, 0x80, 0x80], [0xC2, 0x80], [0xEF, 0xBF, 0xBF],
+        ]
+        let invalid: [[UInt8]] = [
+            [0x80], [0xBF], [0xC0, 0x80], [0xC1, 0xBF], [0xED, 0xA0, 0x80], [0xED, 0xBF, 0xBF], [0xE0, 0x9F, 0xBF],
+            [0xF0, 0x8F, 0xBF, 0xBF], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xFF], [0xE2, 0x82],
+            [0xF0, 0x90, 0x80], [0xC2], [0xF8, 0x88, 0x80, 0x80, 0x80],
+        ]
+        for round in 0..<4000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...60, using: &generator) {
+                bytes += valid.randomElement(using: &generator)!
+            }
+            // Half the inputs get one defect at a random place.
+            if round % 2 == 1 {
+                let position = Int.random(in: 0...bytes.count, using: &generator)
+                bytes.insert(contentsOf: invalid.randomElement(using: &generator)!, at: position)
+            }
+            let splits = (0..<Int.random(in: 0...3, using: &generator))
+                .map { _ in Int.random(in: 0...bytes.count, using: &generator) }.sorted()
+            let reference = referenceUTF8(bytes)
+            let result = validate(bytes, splits: splits)
+            if let failsAt = reference.failsAt {
+                // The call that receives the first impossible byte fails.
+                let expectedPiece = splits.filter { $0 <= failsAt }.count
+                #expect(result.failedPiece == expectedPiece, "\(bytes) splits \(splits)")
+            } else {
+                #expect(result.failedPiece == nil, "\(bytes) splits \(splits)")
+                #expect(result.complete == reference.complete, "\(bytes) splits \(splits)")
+            }
+            #expect((String(validating: bytes, as: UTF8.self) != nil) == (reference.failsAt == nil && reference.complete))
+        }
+    }
 }
