@@ -58,8 +58,12 @@ public final class PerMessageDeflate {
     /// Inflates one frame's payload of a compressed message, appending to `output`.
     ///
     /// `isFinal` (last frame of the message) appends the `00 00 FF FF` tail (RFC 7692 §7.2.2),
-    /// checks that the message ends on a DEFLATE block boundary, and with
-    /// client_no_context_takeover resets the window afterwards.
+    /// checks that the message then ends on a DEFLATE block boundary, and with
+    /// client_no_context_takeover resets the window afterwards. The boundary check rejects a
+    /// truncated message, or one whose sender left its own `00 00 FF FF` in: accepting it would
+    /// leave the stream mid-block and silently corrupt the next message under context takeover.
+    /// A final frame's payload of zero bytes for the whole message is taken as an empty message,
+    /// and a message ending with a BFINAL block needs no tail (§7.2.3.4).
     ///
     /// - Throws: `.messageTooBig` as soon as `output.readableBytes` would exceed `limit`: the
     ///   check runs during inflation, so a deflate bomb fails after little more than `limit`
