@@ -70,11 +70,11 @@ final class ZlibDeflater {
                 }
                 // Z_BUF_ERROR: nothing was left to flush after a call that exactly filled the output.
                 guard rc == Z_OK || rc == Z_BUF_ERROR else { return rc }
-                // The flush is complete once zlib returns with room to spare.
-                if !outputFull { return Z_OK }
+                // The flush is complete once zlib returns with room to spare, all input taken.
+                if !outputFull { return stream.pointee.avail_in == 0 ? Z_OK : Z_STREAM_ERROR }
             }
         }
-        guard rc == Z_OK, stream.pointee.avail_in == 0 else { throw .internalError }
+        guard rc == Z_OK else { throw .internalError }
     }
 
     /// Forgets the LZ77 window and starts a fresh stream, keeping the allocated memory.
