@@ -8,7 +8,7 @@ public import NIOCore
 public final class PerMessageDeflate {
     /// The agreed parameters.
     public let parameters: PerMessageDeflateParameters
-    private let configuration: PerMessageDeflateConfiguration
+    private let minimumMessageSize: Int
 
     /// The window we deflate with.
     ///
@@ -39,7 +39,7 @@ public final class PerMessageDeflate {
     /// Prepares the transform; no zlib memory is allocated until the first message.
     public init(parameters: PerMessageDeflateParameters, configuration: PerMessageDeflateConfiguration) {
         self.parameters = parameters
-        self.configuration = configuration
+        self.minimumMessageSize = configuration.minimumMessageSize
         let deflateCap = min(max(configuration.deflateWindowBits, 8), 15)
         let agreedServerBits = min(max(parameters.serverMaxWindowBits, 8), 15)
         self.deflateWindowBits = max(min(agreedServerBits, deflateCap), 9)
@@ -122,7 +122,7 @@ public final class PerMessageDeflate {
 
     /// Whether a message of this size should be compressed (`minimumMessageSize`).
     public func shouldCompress(messageSize: Int) -> Bool {
-        messageSize >= self.configuration.minimumMessageSize
+        messageSize >= self.minimumMessageSize
     }
 
     /// Compresses one whole message; returns the payload for a frame with RSV1 set, with the
