@@ -18,7 +18,9 @@ public enum WebSocketHandshake {
     /// `Upgrade` lists `websocket` (else 426 with `Upgrade: websocket`); `Connection` lists
     /// `upgrade` (else 400); exactly one `Sec-WebSocket-Key` of 16 base64-encoded bytes (else
     /// 400); `Sec-WebSocket-Version: 13` (else 426 naming 13); an `Origin`, when sent, that is
-    /// allowed (else 403). Then it picks the subprotocol.
+    /// allowed (else 403). Then it picks the subprotocol and, when `configuration.deflate` is
+    /// set, negotiates permessage-deflate from every `Sec-WebSocket-Extensions` value (an
+    /// unacceptable offer is declined, not refused: the connection goes on uncompressed).
     public static func evaluate(
         _ head: HTTPRequestHead,
         configuration: WebSocketHandshakeConfiguration
@@ -71,7 +73,17 @@ public enum WebSocketHandshake {
         if let subprotocol {
             response.add(name: "Sec-WebSocket-Protocol", value: subprotocol)
         }
-        return .accept(headers: response, subprotocol: subprotocol)
+        var deflate: PerMessageDeflateParameters?
+        if let deflateConfiguration = configuration.deflate,
+            let agreed = PerMessageDeflateNegotiation.negotiate(
+                offerHeaders: headers["Sec-WebSocket-Extensions"],
+                configuration: deflateConfiguration
+            )
+        {
+            deflate = agreed.parameters
+            response.add(name: "Sec-WebSocket-Extensions", value: agreed.response)
+        }
+        return .accept(headers: response, subprotocol: subprotocol, deflate: deflate)
     }
 
     /// Whether `origin` is the request's own origin or a configured one.

@@ -11,8 +11,16 @@ public struct WebSocketHandshakeConfiguration: Sendable {
     /// from sandboxed frames and `file:` pages: it is allowed only if listed literally here.
     public var allowedOrigins: Set<String>
 
-    public init(subprotocols: [String] = [], allowedOrigins: Set<String> = []) {
+    /// The permessage-deflate policy; `nil` never negotiates compression.
+    public var deflate: PerMessageDeflateConfiguration?
+
+    public init(
+        subprotocols: [String] = [],
+        allowedOrigins: Set<String> = [],
+        deflate: PerMessageDeflateConfiguration? = nil
+    ) {
         self.subprotocols = subprotocols
         self.allowedOrigins = allowedOrigins
+        self.deflate = deflate
     }
 }

@@ -70,7 +70,7 @@ func clientFrame(fin: Bool = true, rsv1: Bool = false, opcode: UInt8, text: Stri
 }
 
 /// How a test hands its input to a decoder: the style of NIO's ByteToMessageDecoderVerifier.
-enum Feeding: CaseIterable, CustomStringConvertible {
+enum ByteFeeding: CaseIterable, CustomStringConvertible {
     /// All bytes in one buffer.
     case whole
     /// One byte per read.
@@ -105,7 +105,7 @@ enum Feeding: CaseIterable, CustomStringConvertible {
 /// at the first error and returns it with the frames before it.
 func parseFrames(
     _ bytes: [UInt8],
-    feeding: Feeding,
+    feeding: ByteFeeding,
     maxFrameSize: Int = 1 << 20,
     requiresMasking: Bool = true
 ) -> (frames: [WebSocketFrame], error: WebSocketProtocolError?) {

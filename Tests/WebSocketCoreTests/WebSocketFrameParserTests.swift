@@ -17,21 +17,21 @@ struct WebSocketFrameParserTests {
     static let unmasked256 = hexBytes("0x82 0x7E 0x01 0x00") + binary256
     static let unmasked64K = hexBytes("0x82 0x7F 0x00 0x00 0x00 0x00 0x00 0x01 0x00 0x00") + binary64K
 
-    @Test("RFC 6455 §5.7 masked text \"Hello\"", arguments: Feeding.allCases)
-    func maskedHello(feeding: Feeding) {
+    @Test("RFC 6455 §5.7 masked text \"Hello\"", arguments: ByteFeeding.allCases)
+    func maskedHello(feeding: ByteFeeding) {
         let result = parseFrames(Self.maskedHello, feeding: feeding)
         #expect(result.error == nil)
         #expect(result.frames == [WebSocketFrame(opcode: .text, payload: buffer("Hello"))])
     }
 
-    @Test("RFC 6455 §5.7 masked pong \"Hello\"", arguments: Feeding.allCases)
-    func maskedPong(feeding: Feeding) {
+    @Test("RFC 6455 §5.7 masked pong \"Hello\"", arguments: ByteFeeding.allCases)
+    func maskedPong(feeding: ByteFeeding) {
         let result = parseFrames(Self.maskedPong, feeding: feeding)
         #expect(result.frames == [WebSocketFrame(opcode: .pong, payload: buffer("Hello"))])
     }
 
-    @Test("RFC 6455 §5.7 unmasked vectors, read as server frames", arguments: Feeding.allCases)
-    func unmaskedVectors(feeding: Feeding) {
+    @Test("RFC 6455 §5.7 unmasked vectors, read as server frames", arguments: ByteFeeding.allCases)
+    func unmaskedVectors(feeding: ByteFeeding) {
         let input = Self.unmaskedHello + Self.unmaskedHel + Self.unmaskedLo + Self.unmaskedPing + Self.unmasked256
             + Self.unmasked64K
         let result = parseFrames(input, feeding: feeding, requiresMasking: false)
@@ -53,7 +53,7 @@ struct WebSocketFrameParserTests {
         arguments: [unmaskedHello, unmaskedHel, unmaskedLo, unmaskedPing, unmasked256, unmasked64K]
     )
     func unmaskedFromClient(bytes: [UInt8]) {
-        for feeding in Feeding.allCases {
+        for feeding in ByteFeeding.allCases {
             // Judged on the first two bytes, before the payload is there.
             let result = parseFrames(Array(bytes.prefix(2)), feeding: feeding)
             #expect(result.error?.closeCode == .protocolError)
@@ -61,8 +61,8 @@ struct WebSocketFrameParserTests {
         }
     }
 
-    @Test("masked 256-byte (16-bit length) and 64 KiB (64-bit length) binary frames", arguments: Feeding.allCases)
-    func extendedLengths(feeding: Feeding) {
+    @Test("masked 256-byte (16-bit length) and 64 KiB (64-bit length) binary frames", arguments: ByteFeeding.allCases)
+    func extendedLengths(feeding: ByteFeeding) {
         let input = clientFrame(opcode: 0x2, payload: Self.binary256) + clientFrame(opcode: 0x2, payload: Self.binary64K)
         #expect(input[1] == 0x80 | 126)
         #expect(Array(input[2...3]) == [0x01, 0x00])
@@ -77,8 +77,8 @@ struct WebSocketFrameParserTests {
         )
     }
 
-    @Test("merged with other frames, in every feeding", arguments: Feeding.allCases)
-    func merged(feeding: Feeding) {
+    @Test("merged with other frames, in every feeding", arguments: ByteFeeding.allCases)
+    func merged(feeding: ByteFeeding) {
         let ping = clientFrame(opcode: 0x9, payload: [1, 2, 3], key: [9, 8, 7, 6])
         let empty = clientFrame(opcode: 0x2, payload: [], key: [1, 2, 3, 4])
         let close = clientFrame(opcode: 0x8, payload: [0x03, 0xE8], key: [0xFF, 0, 0xFF, 0])
@@ -132,7 +132,7 @@ struct WebSocketFrameParserTests {
     @Test("reserved opcodes fail with 1002 on the first two bytes", arguments: [3, 4, 5, 6, 7, 11, 12, 13, 14, 15] as [UInt8])
     func reservedOpcodes(opcode: UInt8) {
         let frame = clientFrame(opcode: opcode, payload: [1, 2, 3])
-        for feeding in Feeding.allCases {
+        for feeding in ByteFeeding.allCases {
             let result = parseFrames(Array(frame.prefix(2)), feeding: feeding)
             #expect(result.error?.closeCode == .protocolError)
         }
@@ -158,7 +158,7 @@ struct WebSocketFrameParserTests {
     @Test("a 64-bit length with the top bit set fails with 1002 before the key arrives")
     func topBitLength() {
         let header = hexBytes("82 FF 80 00 00 00 00 00 00 05")
-        for feeding in Feeding.allCases {
+        for feeding in ByteFeeding.allCases {
             #expect(parseFrames(header, feeding: feeding).error?.closeCode == .protocolError)
         }
     }
@@ -169,7 +169,7 @@ struct WebSocketFrameParserTests {
         #expect(parseFrames(atLimit, feeding: .chunksOf1000, maxFrameSize: maxFrameSize).frames.count == 1)
         let over = clientFrame(opcode: 0x2, payload: [UInt8](repeating: 1, count: maxFrameSize + 1), lengthEncoding: encoding)
         let headerLength = encoding == 16 ? 4 : 10
-        for feeding in Feeding.allCases {
+        for feeding in ByteFeeding.allCases {
             let result = parseFrames(Array(over.prefix(headerLength)), feeding: feeding, maxFrameSize: maxFrameSize)
             #expect(result.error?.closeCode == .messageTooBig)
         }
@@ -181,7 +181,7 @@ struct WebSocketFrameParserTests {
     @Test("frames before a bad header are returned before the error")
     func errorAfterFrames() {
         let input = Self.maskedHello + Self.maskedPong + hexBytes("83 80 00 00 00 00")
-        for feeding in Feeding.allCases {
+        for feeding in ByteFeeding.allCases {
             let result = parseFrames(input, feeding: feeding)
             #expect(result.frames.count == 2)
             #expect(result.error == WebSocketProtocolError(closeCode: .protocolError, reason: "reserved opcode"))

@@ -61,7 +61,7 @@ struct WebSocketHandshakeTests {
         subprotocol expectedSubprotocol: String? = nil,
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
-        guard case .accept(let headers, let subprotocol) = outcome else {
+        guard case .accept(let headers, let subprotocol, _) = outcome else {
             Issue.record("expected accept, got \(outcome)", sourceLocation: sourceLocation)
             return
         }
@@ -208,6 +208,39 @@ struct WebSocketHandshakeTests {
         // Unknown or no offers: accepted without a subprotocol. Names are case-sensitive.
         expectAccept(evaluate(upgradeRequest(adding: [("Sec-WebSocket-Protocol", "x, FAROS.V1")]), configuration))
         expectAccept(evaluate(upgradeRequest(), configuration))
+    }
+
+    @Test("permessage-deflate is negotiated from every Sec-WebSocket-Extensions header, only when configured")
+    func deflate() {
+        let head = upgradeRequest(adding: [
+            ("Sec-WebSocket-Extensions", "x-unknown"),
+            ("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"),
+        ])
+        let configured = WebSocketHandshakeConfiguration(deflate: .default)
+        guard case .accept(let headers, _, let parameters) = evaluate(head, configured) else {
+            Issue.record("expected accept")
+            return
+        }
+        #expect(parameters != nil)
+        #expect(headers["Sec-WebSocket-Extensions"].count == 1)
+        #expect(headers["Sec-WebSocket-Extensions"].first?.hasPrefix("permessage-deflate") == true)
+
+        // Not configured: never negotiated, and the offer does not refuse the upgrade.
+        guard case .accept(let plainHeaders, _, let none) = evaluate(head) else {
+            Issue.record("expected accept")
+            return
+        }
+        #expect(none == nil)
+        #expect(plainHeaders["Sec-WebSocket-Extensions"].isEmpty)
+
+        // Configured, but only unknown extensions offered: accepted without compression.
+        let unknownOnly = upgradeRequest(adding: [("Sec-WebSocket-Extensions", "x-webkit-deflate-frame")])
+        guard case .accept(let unknownHeaders, _, let unknown) = evaluate(unknownOnly, configured) else {
+            Issue.record("expected accept")
+            return
+        }
+        #expect(unknown == nil)
+        #expect(unknownHeaders["Sec-WebSocket-Extensions"].isEmpty)
     }
 
     @Test(
