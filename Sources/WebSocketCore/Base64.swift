@@ -1,0 +1,81 @@
+/// Standard base64 (RFC 4648 §4) for the handshake's key and accept values.
+///
+/// Small enough to own rather than pull Foundation into the framing module for two short strings.
+enum Base64 {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    /// Encodes `bytes` with padding.
+    static func encode(_ bytes: [UInt8]) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var index = 0
+        while index + 3 <= bytes.count {
+            let group = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            output.append(Self.alphabet[Int(group >> 18 & 0x3F)])
+            output.append(Self.alphabet[Int(group >> 12 & 0x3F)])
+            output.append(Self.alphabet[Int(group >> 6 & 0x3F)])
+            output.append(Self.alphabet[Int(group & 0x3F)])
+            index += 3
+        }
+        switch bytes.count - index {
+        case 1:
+            let group = UInt32(bytes[index]) << 16
+            output.append(Self.alphabet[Int(group >> 18 & 0x3F)])
+            output.append(Self.alphabet[Int(group >> 12 & 0x3F)])
+            output.append(UInt8(ascii: "="))
+            output.append(UInt8(ascii: "="))
+        case 2:
+            let group = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
+            output.append(Self.alphabet[Int(group >> 18 & 0x3F)])
+            output.append(Self.alphabet[Int(group >> 12 & 0x3F)])
+            output.append(Self.alphabet[Int(group >> 6 & 0x3F)])
+            output.append(UInt8(ascii: "="))
+        default:
+            break
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Decodes padded base64; `nil` for anything else (wrong length, stray characters, padding
+    /// in the middle). Bits under the padding are ignored, as most decoders do.
+    static func decode(_ string: some StringProtocol) -> [UInt8]? {
+        let input = Array(string.utf8)
+        guard input.count % 4 == 0 else { return nil }
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count / 4 * 3)
+        var index = 0
+        while index < input.count {
+            let isLast = index + 4 == input.count
+            var group: UInt32 = 0
+            var padding = 0
+            for offset in 0..<4 {
+                let character = input[index + offset]
+                group <<= 6
+                if character == UInt8(ascii: "=") {
+                    // Padding only at the end of the last group, at most two characters.
+                    guard isLast, offset >= 2 else { return nil }
+                    padding += 1
+                } else {
+                    guard padding == 0, let value = Self.value(of: character) else { return nil }
+                    group |= UInt32(value)
+                }
+            }
+            output.append(UInt8(truncatingIfNeeded: group >> 16))
+            if padding < 2 { output.append(UInt8(truncatingIfNeeded: group >> 8)) }
+            if padding < 1 { output.append(UInt8(truncatingIfNeeded: group)) }
+            index += 4
+        }
+        return output
+    }
+
+    private static func value(of character: UInt8) -> UInt8? {
+        switch character {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): character - UInt8(ascii: "A")
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): character - UInt8(ascii: "a") + 26
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0") + 52
+        case UInt8(ascii: "+"): 62
+        case UInt8(ascii: "/"): 63
+        default: nil
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// WebSocketCore: module placeholder until its first real file lands.
