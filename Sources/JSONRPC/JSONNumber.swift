@@ -27,6 +27,16 @@ public struct JSONNumber: Sendable, Hashable {
         self.text = String(value)
     }
 
+    /// Creates the number for an `Int` (the common case, without generic dispatch).
+    public init(_ value: Int) {
+        self.text = value.description
+    }
+
+    /// Creates the number for an `Int64` (the common case, without generic dispatch).
+    public init(_ value: Int64) {
+        self.text = value.description
+    }
+
     /// Creates the number for a finite `Double`, or nil for NaN and the infinities (JSON has no
     /// literal for them).
     ///

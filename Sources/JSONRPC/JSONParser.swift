@@ -128,6 +128,8 @@ extension JSONParser {
                 depth -= 1
                 return .object(object)
             }
+            // Most objects have a handful of members: one allocation instead of growing 1, 2, 4.
+            object.reserveCapacity(4)
             while true {
                 skipWhitespace()
                 guard index < bytes.count else { throw JSONParseError(.unexpectedEnd, at: index) }
@@ -168,6 +170,7 @@ extension JSONParser {
                 depth -= 1
                 return .array(elements)
             }
+            elements.reserveCapacity(4)
             while true {
                 elements.append(try parseValue())
                 skipWhitespace()

@@ -66,20 +66,15 @@ enum EncodingSlot {
     }
 
     static func encode<T: Encodable>(_ value: T, path: [any CodingKey], options: JSONValueEncoder) throws -> EncodingSlot {
-        switch value {
-        case let v as JSONValue: return .value(v)
-        case let v as JSONObject: return .value(.object(v))
-        case let v as JSONNumber: return .value(.number(v))
-        case let v as String: return .value(.string(v))
-        case let v as Bool: return .value(.bool(v))
-        case let v as Int: return .value(.number(JSONNumber(v)))
-        case let v as Int64: return .value(.number(JSONNumber(v)))
-        case let v as Double: return try .value(number(v, path: path))
-        default:
-            let encoder = ValueEncoding(codingPath: path, options: options)
-            try value.encode(to: encoder)
-            return encoder.slot ?? .object(ObjectBox())
-        }
+        // Metatype comparisons, not dynamic casts: this runs for every nested value.
+        if T.self == JSONValue.self { return .value(value as! JSONValue) }
+        if T.self == JSONObject.self { return .value(.object(value as! JSONObject)) }
+        if T.self == JSONNumber.self { return .value(.number(value as! JSONNumber)) }
+        if T.self == String.self { return .value(.string(value as! String)) }
+        if T.self == Int.self { return .value(.number(JSONNumber(value as! Int))) }
+        let encoder = ValueEncoding(codingPath: path, options: options)
+        try value.encode(to: encoder)
+        return encoder.slot ?? .object(ObjectBox())
     }
 
     static func number(_ value: Double, path: [any CodingKey]) throws -> JSONValue {

@@ -59,21 +59,18 @@ struct ParamsKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     /// The member's value, recording that it was asked for; "is required" when absent.
     private func required(_ key: Key) throws -> JSONValue {
-        usage.asked.insert(key.stringValue)
-        guard let value = usage.lookup(key.stringValue) else {
+        guard let value = usage.ask(key.stringValue) else {
             throw state.invalid(path(key), "is required")
         }
         return value
     }
 
     func contains(_ key: Key) -> Bool {
-        usage.asked.insert(key.stringValue)
-        return usage.lookup(key.stringValue) != nil
+        usage.ask(key.stringValue) != nil
     }
 
     func decodeNil(forKey key: Key) throws -> Bool {
-        usage.asked.insert(key.stringValue)
-        return usage.lookup(key.stringValue)?.isNull ?? true
+        usage.ask(key.stringValue)?.isNull ?? true
     }
 
     func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
@@ -113,8 +110,7 @@ struct ParamsKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     /// Absent is nil; `null` is nil too, except for `Nullable`, which receives it.
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
-        usage.asked.insert(key.stringValue)
-        guard let value = usage.lookup(key.stringValue) else { return nil }
+        guard let value = usage.ask(key.stringValue) else { return nil }
         if value.isNull && !(T.self is any NullableDecodingMarker.Type) && T.self != JSONValue.self { return nil }
         return try state.decodeValue(type, from: value, path: path(key))
     }
@@ -132,13 +128,11 @@ struct ParamsKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func superDecoder() throws -> any Decoder {
         let key = ParamsKey(stringValue: "super")
-        usage.asked.insert(key.stringValue)
-        return ParamsDecoding(value: usage.lookup(key.stringValue) ?? .null, codingPath: codingPath + [key], state: state)
+        return ParamsDecoding(value: usage.ask(key.stringValue) ?? .null, codingPath: codingPath + [key], state: state)
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {
-        usage.asked.insert(key.stringValue)
-        return ParamsDecoding(value: usage.lookup(key.stringValue) ?? .null, codingPath: path(key), state: state)
+        ParamsDecoding(value: usage.ask(key.stringValue) ?? .null, codingPath: path(key), state: state)
     }
 }
 

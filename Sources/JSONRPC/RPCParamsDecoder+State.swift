@@ -23,14 +23,18 @@ struct ParamsKey: CodingKey {
 final class ObjectUsage {
     let path: [any CodingKey]
     let object: JSONObject
-    var asked: Set<String> = []
-    var recognized: Set<String> = []
+    /// Per member position; arrays rather than sets because params objects are small and this
+    /// is on every call's path.
+    var asked: [Bool]
+    var recognized: [Bool]
     /// Built for large objects only, so lookups stay linear overall on hostile input.
     private var index: [String: Int]?
 
     init(path: [any CodingKey], object: JSONObject) {
         self.path = path
         self.object = object
+        self.asked = Array(repeating: false, count: object.count)
+        self.recognized = Array(repeating: false, count: object.count)
         if object.count > 16 {
             var index = [String: Int](minimumCapacity: object.count)
             for (i, member) in object.members.enumerated() where index[member.key] == nil { index[member.key] = i }
@@ -38,9 +42,17 @@ final class ObjectUsage {
         }
     }
 
-    func lookup(_ key: String) -> JSONValue? {
-        if let index { return index[key].map { object.members[$0].value } }
-        return object[key]
+    /// The position of the member named `key`.
+    func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        return object.members.firstIndex { $0.key == key }
+    }
+
+    /// The member's value, recording that it was asked for.
+    func ask(_ key: String) -> JSONValue? {
+        guard let position = position(of: key) else { return nil }
+        asked[position] = true
+        return object.members[position].value
     }
 }
 
@@ -50,7 +62,8 @@ final class ObjectUsage {
 /// report into this one record.
 final class ParamsDecodingState {
     private var usages: [ObjectUsage] = []
-    private var usageByPath: [String: ObjectUsage] = [:]
+    /// Built once many objects are open (large arrays of objects), keyed by dotted path.
+    private var usageByPath: [String: ObjectUsage]?
 
     static func dotted(_ path: [any CodingKey]) -> String {
         var text = ""
@@ -67,9 +80,8 @@ final class ParamsDecodingState {
 
     /// Records that a keyed container with keys `Key` was opened on `object`.
     func usage<Key: CodingKey>(for path: [any CodingKey], object: JSONObject, keyType: Key.Type) throws -> ObjectUsage {
-        let name = Self.dotted(path)
         let usage: ObjectUsage
-        if let existing = usageByPath[name] {
+        if let existing = existingUsage(for: path) {
             usage = existing
         } else {
             if let duplicate = object.duplicateKey {
@@ -77,12 +89,29 @@ final class ParamsDecodingState {
             }
             usage = ObjectUsage(path: path, object: object)
             usages.append(usage)
-            usageByPath[name] = usage
+            usageByPath?[Self.dotted(path)] = usage
         }
-        for member in object.members where Key(stringValue: member.key) != nil {
-            usage.recognized.insert(member.key)
+        for (i, member) in object.members.enumerated() where !usage.recognized[i] && Key(stringValue: member.key) != nil {
+            usage.recognized[i] = true
         }
         return usage
+    }
+
+    private func existingUsage(for path: [any CodingKey]) -> ObjectUsage? {
+        if let usageByPath { return usageByPath[Self.dotted(path)] }
+        if usages.count < 8 {
+            return usages.first { Self.samePath($0.path, path) }
+        }
+        var built: [String: ObjectUsage] = [:]
+        for usage in usages { built[Self.dotted(usage.path)] = usage }
+        usageByPath = built
+        return built[Self.dotted(path)]
+    }
+
+    private static func samePath(_ a: [any CodingKey], _ b: [any CodingKey]) -> Bool {
+        guard a.count == b.count else { return false }
+        for (x, y) in zip(a, b) where x.stringValue != y.stringValue { return false }
+        return true
     }
 
     /// The unknown members, in the order objects were opened and members written.
@@ -92,14 +121,16 @@ final class ParamsDecodingState {
     func unknownFields(afterSuccess: Bool, root: JSONValue, rootType: Any.Type) -> [RPCError.FieldError] {
         var errors: [RPCError.FieldError] = []
         // Only a completed decode proves the type never meant to open the object.
-        if afterSuccess, usageByPath[""] == nil, case .object(let object) = root, !Self.isRawJSON(rootType) {
+        if afterSuccess, !usages.contains(where: { $0.path.isEmpty }), case .object(let object) = root,
+            !Self.isRawJSON(rootType)
+        {
             for member in object.members {
                 errors.append(.init(field: member.key, message: "is unknown"))
             }
         }
         for usage in usages {
-            for member in usage.object.members {
-                let known = afterSuccess ? usage.asked.contains(member.key) : usage.recognized.contains(member.key)
+            for (i, member) in usage.object.members.enumerated() {
+                let known = afterSuccess ? usage.asked[i] : usage.recognized[i]
                 if !known {
                     errors.append(.init(field: Self.dotted(usage.path + [ParamsKey(stringValue: member.key)]), message: "is unknown"))
                 }
@@ -161,8 +192,8 @@ final class ParamsDecodingState {
             guard case .number(let number) = value else { throw mismatch(path, value, expected: "must be a number") }
             return number as! T
         }
-        if let enumType = T.self as? any RPCParamEnum.Type {
-            guard case .string(let raw) = value else { throw mismatch(path, value, expected: "must be a string") }
+        // A non-string fails in the enum's own init(from:) with "must be a string".
+        if case .string(let raw) = value, let enumType = T.self as? any RPCParamEnum.Type {
             let allowed = enumType.allowedRawValues
             guard allowed.contains(raw) else {
                 throw invalid(path, "must be one of: " + allowed.joined(separator: ", "))
