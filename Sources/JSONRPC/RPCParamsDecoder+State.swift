@@ -62,8 +62,9 @@ final class ObjectUsage {
 /// report into this one record.
 final class ParamsDecodingState {
     private var usages: [ObjectUsage] = []
-    /// Built once many objects are open (large arrays of objects), keyed by dotted path.
-    private var usageByPath: [String: ObjectUsage]?
+    /// Built once many objects are open (large arrays of objects), keyed by path components:
+    /// dotted strings would let `{"a.b":…}` and `{"a":{"b":…}}` collide.
+    private var usageByPath: [[String]: ObjectUsage]?
 
     static func dotted(_ path: [any CodingKey]) -> String {
         var text = ""
@@ -89,23 +90,29 @@ final class ParamsDecodingState {
             }
             usage = ObjectUsage(path: path, object: object)
             usages.append(usage)
-            usageByPath?[Self.dotted(path)] = usage
+            usageByPath?[Self.components(path)] = usage
         }
-        for (i, member) in object.members.enumerated() where !usage.recognized[i] && Key(stringValue: member.key) != nil {
+        // The same path in the same params is the same object, so usage.object is `object`.
+        for (i, member) in usage.object.members.enumerated()
+        where !usage.recognized[i] && Key(stringValue: member.key) != nil {
             usage.recognized[i] = true
         }
         return usage
     }
 
     private func existingUsage(for path: [any CodingKey]) -> ObjectUsage? {
-        if let usageByPath { return usageByPath[Self.dotted(path)] }
+        if let usageByPath { return usageByPath[Self.components(path)] }
         if usages.count < 8 {
             return usages.first { Self.samePath($0.path, path) }
         }
-        var built: [String: ObjectUsage] = [:]
-        for usage in usages { built[Self.dotted(usage.path)] = usage }
+        var built: [[String]: ObjectUsage] = [:]
+        for usage in usages { built[Self.components(usage.path)] = usage }
         usageByPath = built
-        return built[Self.dotted(path)]
+        return built[Self.components(path)]
+    }
+
+    private static func components(_ path: [any CodingKey]) -> [String] {
+        path.map(\.stringValue)
     }
 
     private static func samePath(_ a: [any CodingKey], _ b: [any CodingKey]) -> Bool {

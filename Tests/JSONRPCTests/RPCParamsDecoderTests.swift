@@ -221,3 +221,25 @@ private struct ParamsKey: CodingKey {
     init(stringValue: String) { self.stringValue = stringValue }
     init?(intValue: Int) { nil }
 }
+
+private struct Nest: Decodable {
+    var a: [String: Node]
+    final class Node: Decodable {
+        let v: Int?
+        let y: Node?
+    }
+}
+
+@Suite struct RPCParamsDecoderPathTests {
+    @Test func dottedNamesDoNotCollideWithNesting() throws {
+        // More than eight objects, so paths are indexed; "x.y" as a name and x → y as nesting differ.
+        var members: [String] = []
+        for i in 0..<10 { members.append(#""k\#(i)":{"v":\#(i)}"#) }
+        members.append(#""x.y":{"v":1}"#)
+        members.append(#""x":{"y":{"y":{"v":7}}}"#)
+        let value = try JSONParser().parse(#"{"a":{"# + members.joined(separator: ",") + "}}")
+        let nest = try RPCParamsDecoder().decode(Nest.self, from: value)
+        #expect(nest.a["x"]?.y?.y?.v == 7)
+        #expect(nest.a["x.y"]?.v == 1)
+    }
+}
