@@ -1,1 +1,0 @@
-// JSONRPC: module placeholder until its first real file lands.
