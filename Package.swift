@@ -73,6 +73,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+        .testTarget(name: "FarosTests", dependencies: ["Faros", "RPCServer"]),
         .testTarget(
             name: "RPCServerTests",
             dependencies: [

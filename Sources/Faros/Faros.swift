@@ -1,2 +1,0 @@
-// The faros executable: placeholder until the server is wired.
-print("faros")

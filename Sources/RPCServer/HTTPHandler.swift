@@ -1,0 +1,249 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import WebSocketCore
+
+/// Serves the HTTP/1.1 side of a connection until it upgrades to a WebSocket.
+///
+/// `/rpc` and `/echo` (when enabled) are upgrade targets; `/health` and `/openrpc.json` answer
+/// directly; everything else is a JSON 404. A connection must produce a complete request head within
+/// the handshake timeout, and again after each response on a kept-alive connection: a client that
+/// trickles header bytes (slowloris) is cut off.
+final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        /// Waiting for a request head.
+        case idle
+        /// A head arrived that will be answered once its body has been read (and ignored).
+        case pendingResponse(HTTPRequestHead, Route)
+        /// The upgrade is accepted and happens at the end of the request.
+        case pendingUpgrade(HTTPRequestHead, WebSocketEndpoint, HTTPHeaders, PerMessageDeflateParameters?)
+        /// The pipeline now belongs to the WebSocket handler.
+        case upgraded
+    }
+
+    private enum Route {
+        case health
+        case openRPC
+        case reject(HTTPResponseStatus, HTTPHeaders, code: Int, message: String)
+    }
+
+    private let server: ServerContext
+    private let connectionID: UInt64
+    private let logger: Logger
+    private let responseEncoder: HTTPResponseEncoder
+    private let requestDecoder: ByteToMessageHandler<HTTPRequestDecoder>
+    private var state = State.idle
+    private var headerTimeout: Scheduled<Void>?
+
+    init(
+        server: ServerContext,
+        connectionID: UInt64,
+        responseEncoder: HTTPResponseEncoder,
+        requestDecoder: ByteToMessageHandler<HTTPRequestDecoder>
+    ) {
+        self.server = server
+        self.connectionID = connectionID
+        self.responseEncoder = responseEncoder
+        self.requestDecoder = requestDecoder
+        var logger = server.logger
+        logger[metadataKey: "ws.connection.id"] = "\(connectionID)"
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.armHeaderTimeout(context: context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.headerTimeout?.cancel()
+        self.headerTimeout = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            guard case .idle = self.state else { return }
+            self.headerTimeout?.cancel()
+            self.headerTimeout = nil
+            self.route(head, context: context)
+        case .body:
+            break
+        case .end:
+            switch self.state {
+            case .pendingResponse(let head, let route):
+                self.state = .idle
+                self.respond(to: head, route: route, context: context)
+            case .pendingUpgrade(let head, let endpoint, let headers, let deflate):
+                self.upgrade(head: head, endpoint: endpoint, headers: headers, deflate: deflate, context: context)
+            case .idle, .upgraded:
+                break
+            }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Malformed HTTP: answer 400 if nothing has been sent yet, then close.
+        if case .idle = self.state, context.channel.isActive {
+            self.logger.debug("Bad HTTP request", metadata: ["error": "\(error)"])
+            var headers = HTTPHeaders()
+            headers.add(name: "Connection", value: "close")
+            self.writeJSONError(
+                status: .badRequest, headers: headers, code: -32600, message: "Malformed HTTP request",
+                response: Response(version: .http1_1, keepAlive: false, omitBody: false), context: context
+            )
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    private func route(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        let endpoint: WebSocketEndpoint?
+        switch path {
+        case "/rpc": endpoint = .rpc
+        case "/echo" where self.server.configuration.enableEcho: endpoint = .echo
+        default: endpoint = nil
+        }
+
+        if let endpoint {
+            switch WebSocketHandshake.evaluate(head, configuration: self.server.handshake(for: endpoint)) {
+            case .accept(let headers, _, let deflate):
+                self.state = .pendingUpgrade(head, endpoint, headers, deflate)
+            case .reject(let status, let headers, let reason):
+                self.logger.debug("WebSocket handshake refused", metadata: ["http.status": "\(status.code)", "reason": "\(reason)"])
+                self.state = .pendingResponse(head, .reject(status, headers, code: -32600, message: reason))
+            }
+            return
+        }
+
+        let route: Route
+        switch (head.method, path) {
+        case (.GET, "/health"), (.HEAD, "/health"):
+            route = .health
+        case (.GET, "/openrpc.json"), (.HEAD, "/openrpc.json"):
+            route = .openRPC
+        case (_, "/health"), (_, "/openrpc.json"):
+            var headers = HTTPHeaders()
+            headers.add(name: "Allow", value: "GET, HEAD")
+            route = .reject(.methodNotAllowed, headers, code: -32600, message: "Method not allowed")
+        default:
+            route = .reject(.notFound, HTTPHeaders(), code: -32004, message: "Not found")
+        }
+        self.state = .pendingResponse(head, route)
+    }
+
+    private func respond(to head: HTTPRequestHead, route: Route, context: ChannelHandlerContext) {
+        let response = Response(version: head.version, keepAlive: head.isKeepAlive, omitBody: head.method == .HEAD)
+        switch route {
+        case .health:
+            self.write(
+                status: .ok, headers: HTTPHeaders([("Content-Type", "application/json")]),
+                body: Array(#"{"status":"ok"}"#.utf8), response: response, context: context
+            )
+        case .openRPC:
+            self.write(
+                status: .ok,
+                headers: HTTPHeaders([("Content-Type", "application/json"), ("Cache-Control", "no-cache")]),
+                body: self.server.openRPCDocument, response: response, context: context
+            )
+        case .reject(let status, let headers, let code, let message):
+            self.writeJSONError(status: status, headers: headers, code: code, message: message, response: response, context: context)
+        }
+    }
+
+    /// How the answer to one request is framed.
+    private struct Response {
+        var version: HTTPVersion
+        var keepAlive: Bool
+        var omitBody: Bool
+    }
+
+    private func writeJSONError(
+        status: HTTPResponseStatus, headers: HTTPHeaders, code: Int, message: String,
+        response: Response, context: ChannelHandlerContext
+    ) {
+        var headers = headers
+        headers.replaceOrAdd(name: "Content-Type", value: "application/json")
+        let body = Array(#"{"error":{"code":\#(code),"message":\#(jsonStringLiteral(message))}}"#.utf8)
+        self.write(status: status, headers: headers, body: body, response: response, context: context)
+    }
+
+    private func write(
+        status: HTTPResponseStatus, headers: HTTPHeaders, body: [UInt8],
+        response: Response, context: ChannelHandlerContext
+    ) {
+        var headers = headers
+        let keepAlive = response.keepAlive && !headers.contains(name: "Connection")
+        headers.replaceOrAdd(name: "Content-Length", value: "\(body.count)")
+        headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(version: response.version, status: status, headers: headers)
+        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
+        if !response.omitBody, !body.isEmpty {
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+        }
+        if keepAlive {
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+            self.armHeaderTimeout(context: context)
+        } else {
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    private func upgrade(
+        head: HTTPRequestHead, endpoint: WebSocketEndpoint, headers: HTTPHeaders,
+        deflate: PerMessageDeflateParameters?, context: ChannelHandlerContext
+    ) {
+        self.state = .upgraded
+        let response = HTTPResponseHead(version: head.version, status: .switchingProtocols, headers: headers)
+        context.write(self.wrapOutboundOut(.head(response)), promise: nil)
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+
+        let webSocket = WebSocketHandler(
+            server: self.server, endpoint: endpoint, connectionID: self.connectionID,
+            deflate: deflate, logger: self.logger
+        )
+        // Order matters: the WebSocket handler must be in place before the request decoder is removed,
+        // because removing it forwards any bytes that followed the request (the first frames).
+        do {
+            let pipeline = context.pipeline.syncOperations
+            try pipeline.addHandler(webSocket, position: .after(self))
+            pipeline.removeHandler(self.responseEncoder, promise: nil)
+            pipeline.removeHandler(context: context, promise: nil)
+            pipeline.removeHandler(self.requestDecoder, promise: nil)
+        } catch {
+            self.logger.error("WebSocket upgrade failed", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+        }
+    }
+
+    private func armHeaderTimeout(context: ChannelHandlerContext) {
+        self.headerTimeout?.cancel()
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        self.headerTimeout = context.eventLoop.scheduleTask(in: TimeAmount(self.server.configuration.timeouts.handshake)) {
+            loopBound.value.close(promise: nil)
+        }
+    }
+}
+
+/// A JSON string literal for a short, server-chosen message.
+func jsonStringLiteral(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case _ where scalar.value < 0x20:
+            let hex = String(scalar.value, radix: 16)
+            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
+}

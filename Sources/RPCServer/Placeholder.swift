@@ -1,1 +1,0 @@
-// RPCServer: module placeholder until its first real file lands.

@@ -1,0 +1,67 @@
+public import WebSocketCore
+
+/// Everything the server needs to listen, upgrade and serve sessions.
+///
+/// Reading flags and environment variables is the executable's job; this is the checked result.
+/// Defaults are the ones `spec/API.md` ("Running") documents, each with its reason.
+public struct ServerConfiguration: Sendable {
+    /// Address to bind. Loopback by default: exposing the server is a deliberate act.
+    public var host: String = "127.0.0.1"
+    /// Port to bind; 0 lets the kernel pick one (the chosen port is logged and printed).
+    public var port: Int = 8080
+    /// Base URL users reach the server at (mail links, the server's own origin); nil derives it from host and port.
+    public var publicURL: String? = nil
+    /// Browser origins allowed to open a WebSocket besides the server's own (normalized `scheme://host[:port]`).
+    public var allowedOrigins: Set<String> = []
+    /// Whether `/echo` exists. Off by default: it is for conformance and load tests of the framing layer.
+    public var enableEcho: Bool = false
+
+    public var rpc = RPCEndpoint()
+    public var echo = EchoEndpoint()
+    public var timeouts = Timeouts()
+
+    /// permessage-deflate policy; nil never negotiates it.
+    public var deflate: PerMessageDeflateConfiguration? = .default
+
+    public init() {}
+
+    /// Limits of the JSON-RPC endpoint `/rpc`.
+    public struct RPCEndpoint: Sendable {
+        /// Largest message (after decompression). 1 MiB: far above any legitimate call, small enough
+        /// that a hostile client cannot make the server buffer much per session.
+        public var maxMessageBytes: Int = 1 << 20
+        /// Largest JSON-RPC batch; one batch runs its members concurrently, so this bounds the work one message starts.
+        public var maxBatch: Int = 50
+        /// Sustained calls per second per session (token bucket refill rate).
+        public var callsPerSecond: Double = 50
+        /// Burst of calls a session may make at once (token bucket size).
+        public var callBurst: Double = 100
+        /// Calls in flight per session before the server stops reading from that socket (backpressure, not an error).
+        public var maxInflight: Int = 32
+        /// Bytes queued towards one session before it is cut off with 1013: a slow consumer must never
+        /// slow the others or grow the server's memory without bound.
+        public var outboundBufferBytes: Int = 4 << 20
+        /// Subprotocol offered back when the client asks for it.
+        public var subprotocol: String = "faros.v1"
+
+        public init() {}
+    }
+
+    /// Limits of the echo endpoint `/echo`.
+    public struct EchoEndpoint: Sendable {
+        /// 16 MiB: the Autobahn suite's 9.x cases send messages of up to 16 MiB.
+        public var maxMessageBytes: Int = 16 << 20
+        public init() {}
+    }
+
+    public struct Timeouts: Sendable {
+        /// From TCP accept to a completed WebSocket upgrade; bounds slowloris clients on the HTTP side.
+        public var handshake: Duration = .seconds(10)
+        /// A session that sends nothing (not even a pong to our pings) for this long is closed with 1008.
+        /// Pings go out at half this interval so a healthy idle client always answers in time.
+        public var idle: Duration = .seconds(60)
+        /// How long shutdown waits for in-flight calls before closing sessions anyway.
+        public var shutdownGrace: Duration = .seconds(10)
+        public init() {}
+    }
+}

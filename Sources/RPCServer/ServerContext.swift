@@ -1,0 +1,44 @@
+import JSONRPC
+import Logging
+import WebSocketCore
+
+/// What every connection of one server shares: settings, the JSON-RPC engine, the connection registry.
+final class ServerContext: Sendable {
+    let configuration: ServerConfiguration
+    let engine: RPCEngine<RPCSessionContext>
+    let logger: Logger
+    let connections = ConnectionRegistry()
+    /// `protocol/openrpc.json`, served by `rpc.discover` and `GET /openrpc.json`.
+    let openRPCDocument: [UInt8]
+    private let rpcHandshake: WebSocketHandshakeConfiguration
+    private let echoHandshake: WebSocketHandshakeConfiguration
+
+    init(configuration: ServerConfiguration, engine: RPCEngine<RPCSessionContext>, logger: Logger) {
+        self.configuration = configuration
+        self.engine = engine
+        self.logger = logger
+        self.openRPCDocument = Array(OpenRPCDocument.json.utf8)
+        var origins = configuration.allowedOrigins
+        if let publicURL = configuration.publicURL, let origin = WebSocketHandshake.normalizedOrigin(publicURL) {
+            origins.insert(origin)
+        }
+        self.rpcHandshake = WebSocketHandshakeConfiguration(
+            subprotocols: [configuration.rpc.subprotocol],
+            allowedOrigins: origins,
+            deflate: configuration.deflate
+        )
+        // The echo endpoint is for conformance tools, which send arbitrary origins and no subprotocol.
+        self.echoHandshake = WebSocketHandshakeConfiguration(
+            subprotocols: [],
+            allowedOrigins: origins,
+            deflate: configuration.deflate
+        )
+    }
+
+    func handshake(for endpoint: WebSocketEndpoint) -> WebSocketHandshakeConfiguration {
+        switch endpoint {
+        case .rpc: return self.rpcHandshake
+        case .echo: return self.echoHandshake
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import Testing
+
+@testable import Faros
+
+struct SettingsTests {
+    static func settings(_ arguments: [String], env: [String: String] = [:]) throws -> Settings {
+        let command = try ServeCommand.parse(arguments)
+        return try Settings(command: command, environment: Environment(values: env))
+    }
+
+    @Test func defaultsAreTheDocumentedOnes() throws {
+        let settings = try Self.settings([])
+        #expect(settings.server.host == "127.0.0.1")
+        #expect(settings.server.port == 8080)
+        #expect(settings.server.publicURL == "http://127.0.0.1:8080")
+        #expect(settings.server.enableEcho == false)
+        #expect(settings.server.rpc.maxMessageBytes == 1 << 20)
+        #expect(settings.server.rpc.maxBatch == 50)
+        #expect(settings.server.rpc.callsPerSecond == 50)
+        #expect(settings.server.rpc.callBurst == 100)
+        #expect(settings.server.rpc.maxInflight == 32)
+        #expect(settings.server.rpc.outboundBufferBytes == 4 << 20)
+        #expect(settings.server.timeouts.handshake == .seconds(10))
+        #expect(settings.server.timeouts.idle == .seconds(60))
+        #expect(settings.server.timeouts.shutdownGrace == .seconds(10))
+        #expect(settings.server.deflate != nil)
+        #expect(settings.logFormat == .text)
+        #expect(settings.logLevel == .info)
+    }
+
+    @Test func variablesApplyAndFlagsWin() throws {
+        let env = [
+            "FAROS_PORT": "9000", "FAROS_HOST": "0.0.0.0", "FAROS_ENABLE_ECHO": "yes",
+            "FAROS_MAX_MESSAGE_BYTES": "2MiB", "FAROS_IDLE_TIMEOUT": "1m30s", "FAROS_CALLS_PER_SECOND": "10/20",
+            "FAROS_LOG_FORMAT": "json", "FAROS_ALLOWED_ORIGINS": "https://App.Example.com:443, http://localhost:3000",
+        ]
+        let fromEnv = try Self.settings([], env: env)
+        #expect(fromEnv.server.port == 9000)
+        #expect(fromEnv.server.publicURL == "http://localhost:9000")
+        #expect(fromEnv.server.enableEcho)
+        #expect(fromEnv.server.rpc.maxMessageBytes == 2 << 20)
+        #expect(fromEnv.server.timeouts.idle == .seconds(90))
+        #expect(fromEnv.server.rpc.callsPerSecond == 10 && fromEnv.server.rpc.callBurst == 20)
+        #expect(fromEnv.logFormat == .json)
+        #expect(fromEnv.server.allowedOrigins == ["https://app.example.com", "http://localhost:3000"])
+
+        let flagged = try Self.settings(["--port", "7000", "--no-enable-echo", "--idle-timeout", "5s"], env: env)
+        #expect(flagged.server.port == 7000)
+        #expect(!flagged.server.enableEcho)
+        #expect(flagged.server.timeouts.idle == .seconds(5))
+    }
+
+    @Test(arguments: [
+        ["FAROS_PORT": "70000"], ["FAROS_PORT": "http"], ["FAROS_MAX_BATCH": "0"], ["FAROS_MAX_BATCH": "-1"],
+        ["FAROS_IDLE_TIMEOUT": "0s"], ["FAROS_IDLE_TIMEOUT": "10 parsecs"], ["FAROS_IDLE_TIMEOUT": "-5s"],
+        ["FAROS_MAX_MESSAGE_BYTES": "12"], ["FAROS_MAX_MESSAGE_BYTES": "99999999999999999999999"],
+        ["FAROS_ENABLE_ECHO": "maybe"], ["FAROS_LOG_LEVEL": "loud"], ["FAROS_LOG_FORMAT": "xml"],
+        ["FAROS_CALLS_PER_SECOND": "fast"], ["FAROS_CALLS_PER_SECOND": "5/0"], ["FAROS_CALLS_PER_SECOND": "1/2/3"],
+        ["FAROS_ALLOWED_ORIGINS": "not an origin"], ["FAROS_PUBLIC_URL": "ftp://x"],
+        ["FAROS_OUTBOUND_BUFFER_BYTES": "1k"], ["FAROS_EVENT_LOOP_THREADS": "0"],
+    ])
+    func badValuesAreRefusedNamingTheSetting(env: [String: String]) throws {
+        let variable = env.keys.first!
+        do {
+            _ = try Self.settings([], env: env)
+            Issue.record("\(env) was accepted")
+        } catch let error as ValidationError {
+            #expect(error.message.contains(variable))
+            #expect(error.message.contains("--"))
+        }
+    }
+
+    @Test func everySettingIsDocumentedInHelpWithItsVariable() {
+        let help = ServeCommand.helpMessage(columns: 400)
+        for variable in [
+            "FAROS_HOST", "FAROS_PORT", "FAROS_PUBLIC_URL", "FAROS_ALLOWED_ORIGINS", "FAROS_ENABLE_ECHO",
+            "FAROS_PERMESSAGE_DEFLATE", "FAROS_LOG_FORMAT", "FAROS_LOG_LEVEL", "FAROS_MAX_MESSAGE_BYTES",
+            "FAROS_MAX_BATCH", "FAROS_CALLS_PER_SECOND", "FAROS_MAX_INFLIGHT", "FAROS_OUTBOUND_BUFFER_BYTES",
+            "FAROS_HANDSHAKE_TIMEOUT", "FAROS_IDLE_TIMEOUT", "FAROS_SHUTDOWN_GRACE", "FAROS_EVENT_LOOP_THREADS",
+        ] {
+            let flag = "--" + variable.dropFirst(6).lowercased().replacingAll("_", with: "-")
+            #expect(help.contains("(env: \(variable);"), "\(variable)")
+            #expect(help.contains(flag), "\(flag)")
+        }
+    }
+
+    @Test(arguments: [("10s", 10_000), ("250ms", 250), ("1h30m", 5_400_000), ("2", 2_000), ("0.5", 500)])
+    func durations(text: String, milliseconds: Int64) {
+        #expect(SettingValue.duration(text) == .milliseconds(milliseconds))
+    }
+
+    @Test(arguments: ["", "s", "10x", "1h 30m", "-1s", "1.2.3s", "ms10"])
+    func badDurations(text: String) {
+        #expect(SettingValue.duration(text) == nil)
+    }
+}
