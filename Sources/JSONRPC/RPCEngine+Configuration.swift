@@ -16,7 +16,9 @@ extension RPCEngine {
         /// Called once for every error a handler throws that is not client-facing — anything but
         /// ``RPCError`` and ``RPCErrorConvertible``, plus those whose code is -32603 — with the
         /// method and the id (nil for a notification). The client only sees -32603
-        /// "Internal error"; this is where the server logs the cause.
+        /// "Internal error"; this is where the server logs the cause. Calls of one batch run
+        /// concurrently, so it may be called from several tasks at once. A handler cancelled
+        /// with its session typically throws `CancellationError`, which arrives here too.
         public var errorReporter: @Sendable (_ method: String, _ id: RPCID?, _ error: any Error) -> Void
 
         public init(
