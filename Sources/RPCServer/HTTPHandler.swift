@@ -214,6 +214,11 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             pipeline.removeHandler(self.responseEncoder, promise: nil)
             pipeline.removeHandler(context: context, promise: nil)
             pipeline.removeHandler(self.requestDecoder, promise: nil)
+            // The decoder forwards the leftover bytes from a task of its own, outside any read batch,
+            // so no channelReadComplete flushes what the WebSocket handler answers to them. This task
+            // is queued after that one.
+            let channel = context.channel
+            context.eventLoop.execute { channel.flush() }
         } catch {
             self.logger.error("WebSocket upgrade failed", metadata: ["error": "\(error)"])
             context.close(promise: nil)

@@ -190,11 +190,11 @@ struct RPCEndToEndTests {
     }
 
     @Test func peersAnsweringPingsStayOpen() async throws {
-        try await TestServer.with({ $0.timeouts.idle = .milliseconds(400) }) { server, _ in
+        try await TestServer.with({ $0.timeouts.idle = .seconds(2) }) { server, _ in
             try await TestWebSocket.connect(port: server.port) { socket in
                 let started = ContinuousClock.now
                 var pings = 0
-                while ContinuousClock.now - started < .milliseconds(1500) {
+                while ContinuousClock.now - started < .milliseconds(4500) {
                     let frame = try #require(try await socket.nextFrame())
                     #expect(frame.opcode == .ping)
                     pings += 1
@@ -231,7 +231,7 @@ struct RPCEndToEndTests {
         try await TestServer.with { server, group in
             try await TestWebSocket.connect(port: server.port) { socket in
                 try await socket.send(text: #"{"jsonrpc":"2.0","id":"inflight","method":"test.sleep","params":{"ms":300}}"#)
-                try await Task.sleep(for: .milliseconds(50))
+                while server.concurrency.highest == 0 { try await Task.sleep(for: .milliseconds(5)) }
                 await group.triggerGracefulShutdown()
                 let reply = try #require(try await socket.nextJSON() as? [String: Any])
                 #expect(reply["id"] as? String == "inflight")
