@@ -49,9 +49,13 @@ async def test_no_subprotocol_accepted(base):
 
 async def test_ids_echoed_exactly(base):
     async with websockets.connect(base + "/rpc") as ws:
-        for raw in ["123456789012345678901234567890", "-9007199254740993", "1.5e3", '"\\u00e9t\\u00e9"', "null"]:
+        # Numbers keep their exact digits (beyond 2^53, exponents); strings keep their value.
+        for raw in ["123456789012345678901234567890", "-9007199254740993", "1.5e3", "null"]:
             text = await rpc(ws, '{"jsonrpc":"2.0","id":%s,"method":"rpc.discover"}' % raw)
             check(('"id":%s' % raw) in text, f"id {raw} not echoed exactly: {text[:120]}")
+        for value in ["\u00e9t\u00e9 \u2603", "a\"b\\c", ""]:
+            reply = json.loads(await rpc(ws, {"jsonrpc": "2.0", "id": value, "method": "rpc.discover"}))
+            check(reply["id"] == value, f"string id {value!r} came back as {reply['id']!r}")
 
 
 async def test_errors(base):
