@@ -45,6 +45,9 @@ public final class FarosServer: Service, Sendable {
         get async throws { try await self.bound.futureResult.get() }
     }
 
+    /// Every method the server answers: the domain's and its own (`rpc.discover`).
+    public var methodNames: [String] { self.context.engine.registry.methodNames }
+
     /// Connections currently open (HTTP and WebSocket).
     public var connectionCount: Int { self.context.connections.count }
 

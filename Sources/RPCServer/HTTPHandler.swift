@@ -32,7 +32,13 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let server: ServerContext
     private let connectionID: UInt64
-    private let logger: Logger
+    /// The server's logger with this connection's id; built when a record is logged, because a
+    /// per-connection copy of the metadata would cost every idle connection a dictionary.
+    private var logger: Logger {
+        var logger = self.server.logger
+        logger[metadataKey: "ws.connection.id"] = "\(self.connectionID)"
+        return logger
+    }
     private let responseEncoder: HTTPResponseEncoder
     private let requestDecoder: ByteToMessageHandler<HTTPRequestDecoder>
     private var state = State.idle
@@ -48,9 +54,6 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.connectionID = connectionID
         self.responseEncoder = responseEncoder
         self.requestDecoder = requestDecoder
-        var logger = server.logger
-        logger[metadataKey: "ws.connection.id"] = "\(connectionID)"
-        self.logger = logger
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -204,7 +207,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
         let webSocket = WebSocketHandler(
             server: self.server, endpoint: endpoint, connectionID: self.connectionID,
-            deflate: deflate, logger: self.logger
+            deflate: deflate
         )
         // Order matters: the WebSocket handler must be in place before the request decoder is removed,
         // because removing it forwards any bytes that followed the request (the first frames).

@@ -35,7 +35,12 @@ final class WebSocketHandler: ChannelDuplexHandler {
     private let server: ServerContext
     private let endpoint: WebSocketEndpoint
     private let connectionID: UInt64
-    private let logger: Logger
+    /// The server's logger with this connection's id, built only when a record is logged (see `HTTPHandler.logger`).
+    private var logger: Logger {
+        var logger = self.server.logger
+        logger[metadataKey: "ws.connection.id"] = "\(self.connectionID)"
+        return logger
+    }
     private let deflate: PerMessageDeflate?
     private var machine: WebSocketConnectionMachine
     private var session: RPCSession?
@@ -57,12 +62,11 @@ final class WebSocketHandler: ChannelDuplexHandler {
 
     init(
         server: ServerContext, endpoint: WebSocketEndpoint, connectionID: UInt64,
-        deflate: PerMessageDeflateParameters?, logger: Logger
+        deflate: PerMessageDeflateParameters?
     ) {
         self.server = server
         self.endpoint = endpoint
         self.connectionID = connectionID
-        self.logger = logger
         let codec = deflate.map { PerMessageDeflate(parameters: $0, configuration: server.configuration.deflate ?? .default) }
         self.deflate = codec
         let limit: Int
@@ -91,7 +95,7 @@ final class WebSocketHandler: ChannelDuplexHandler {
                 context: RPCSessionContext(
                     connectionID: self.connectionID,
                     remoteAddress: context.channel.remoteAddress?.description,
-                    logger: self.logger
+                    logger: self.server.logger
                 ),
                 eventLoop: context.eventLoop
             )
