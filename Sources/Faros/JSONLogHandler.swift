@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import JSONRPC
 import Logging
 
 /// Writes one JSON object per log record to standard error (`--log-format json`), for log collectors.
@@ -30,34 +31,24 @@ struct JSONLogHandler: LogHandler {
         if let extra = event.metadata {
             merged.merge(extra) { _, new in new }
         }
-        var line = "{\"ts\":\"\(Self.timestamp())\",\"level\":\"\(event.level.rawValue)\""
-        line += ",\"label\":" + Self.quote(self.label)
-        line += ",\"msg\":" + Self.quote(event.message.description)
-        line += ",\"source\":" + Self.quote(event.source)
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        func field(_ key: String, _ value: String) {
+            line.append(line.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            JSONWriter.write(key, into: &line)
+            line.append(UInt8(ascii: ":"))
+            JSONWriter.write(value, into: &line)
+        }
+        field("ts", Self.timestamp())
+        field("level", event.level.rawValue)
+        field("label", self.label)
+        field("msg", event.message.description)
+        field("source", event.source)
         for key in merged.keys.sorted() where !["ts", "level", "label", "msg", "source"].contains(key) {
-            line += "," + Self.quote(key) + ":" + Self.quote(merged[key]!.description)
+            field(key, merged[key]!.description)
         }
-        line += "}\n"
-        var bytes = Array(line.utf8)
-        _ = bytes.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
-    }
-
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        line.append(contentsOf: "}\n".utf8)
+        _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 
     /// `2026-11-25T02:05:41.730Z`

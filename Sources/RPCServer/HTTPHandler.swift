@@ -1,3 +1,4 @@
+import JSONRPC
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -170,7 +171,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     ) {
         var headers = headers
         headers.replaceOrAdd(name: "Content-Type", value: "application/json")
-        let body = Array(#"{"error":{"code":\#(code),"message":\#(jsonStringLiteral(message))}}"#.utf8)
+        let error: JSONValue = ["error": ["code": .number(JSONNumber(code)), "message": .string(message)]]
+        let body = JSONWriter.serialize(error)
         self.write(status: status, headers: headers, body: body, response: response, context: context)
     }
 
@@ -235,23 +237,4 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             loopBound.value.close(promise: nil)
         }
     }
-}
-
-/// A JSON string literal for a short, server-chosen message.
-func jsonStringLiteral(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20:
-            let hex = String(scalar.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
 }
