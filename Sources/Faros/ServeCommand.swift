@@ -16,10 +16,9 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the server (the default subcommand).",
-        discussion: """
-            Durations take ms, s, m or h (`10s`, `1h30m`; a bare number is seconds); sizes take
-            bytes or KiB, MiB, GiB (`4MiB`). Booleans in variables: 1/true/yes/on, 0/false/no/off.
-            """
+        discussion: "Durations take ms, s, m or h (`10s`, `1h30m`; a bare number is seconds); "
+            + "sizes take bytes or KiB, MiB, GiB (`4MiB`). Booleans in variables: 1/true/yes/on, 0/false/no/off. "
+            + "Every setting is a flag and an environment variable; the flag wins."
     )
 
     @Option(help: "Address to bind. (env: FAROS_HOST; default: 127.0.0.1)")
