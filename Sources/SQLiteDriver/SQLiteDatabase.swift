@@ -71,7 +71,7 @@ public final class SQLiteDatabase: Sendable {
         let inMemory = path == ":memory:"
         let readerCount = inMemory ? 0 : readers
         let timeoutMilliseconds = Int(busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000)
-        let opened = try await onThreadPool(threadPool) { () throws(SQLiteError) -> [ConnectionPool.Lease] in
+        let opened = try await onThreadPool(threadPool) { () throws -> [ConnectionPool.Lease] in
             if !inMemory {
                 try SQLiteConnection.createParentDirectories(of: path)
             }
@@ -141,6 +141,7 @@ public final class SQLiteDatabase: Sendable {
     ///
     /// IMMEDIATE takes the write lock at the start, so a write never fails half-way with
     /// SQLITE_BUSY when it upgrades from reading to writing.
+    @discardableResult
     public func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         let registry = functions.withLock { $0 }
         return try await withLease(from: writer) { connection in
@@ -192,7 +193,7 @@ public final class SQLiteDatabase: Sendable {
         }
         let toClose = leases
         do {
-            try await Self.onThreadPool(threadPool) { () throws(SQLiteError) in
+            try await Self.onThreadPool(threadPool) {
                 for lease in toClose { lease.connection.close() }
             }
         } catch {
@@ -216,23 +217,27 @@ public final class SQLiteDatabase: Sendable {
     ) async throws -> T {
         let lease = try await pool.acquire()
         defer { pool.release(lease) }
+        return try await Self.onThreadPool(threadPool) { try body(lease.connection) }
+    }
+
+    /// Runs `body` on the thread pool; a stopped pool becomes an ``SQLiteError/isClosed`` error.
+    private static func onThreadPool<T: Sendable>(
+        _ threadPool: NIOThreadPool,
+        _ body: @escaping @Sendable () throws -> T
+    ) async throws -> T {
         do {
-            return try await threadPool.runIfActive { try body(lease.connection) }
+            return try await threadPool.runIfActive(body)
         } catch is NIOThreadPoolError.ThreadPoolInactive {
-            throw SQLiteError(code: SQLiteError.closed.code, extendedCode: SQLiteError.closed.extendedCode, message: "the thread pool has stopped")
+            throw threadPoolStopped
+        } catch is CancellationError where !Task.isCancelled {
+            // A stopped pool cancels new work without the task itself being cancelled.
+            throw threadPoolStopped
         }
     }
 
-    private static func onThreadPool<T: Sendable>(
-        _ threadPool: NIOThreadPool,
-        _ body: @escaping @Sendable () throws(SQLiteError) -> T
-    ) async throws -> T {
-        do {
-            return try await threadPool.runIfActive { try body() }
-        } catch is NIOThreadPoolError.ThreadPoolInactive {
-            throw SQLiteError(code: SQLiteError.closed.code, extendedCode: SQLiteError.closed.extendedCode, message: "the thread pool has stopped")
-        }
-    }
+    private static let threadPoolStopped = SQLiteError(
+        code: SQLiteError.closed.code, extendedCode: SQLiteError.closed.extendedCode, message: "the thread pool has stopped"
+    )
 
     private static func transaction<T>(
         _ connection: SQLiteConnection,
