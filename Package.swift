@@ -24,6 +24,7 @@ let package = Package(
         // C libraries, each behind one system-library target; their pointers stay in one Swift file.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         // RFC 6455 / RFC 7692: frames, masking, UTF-8, close codes, handshake, permessage-deflate. No sockets.
         .target(
@@ -50,6 +51,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // PostgreSQL over libpq: connections, prepared statements, a bounded pool, LISTEN/NOTIFY.
+        .target(
+            name: "PostgresDriver",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The executable: settings, logging, wiring, lifecycle.
         .executableTarget(
             name: "Faros",
@@ -73,6 +86,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+        .testTarget(
+            name: "PostgresDriverTests",
+            dependencies: [
+                "PostgresDriver",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "FarosTests", dependencies: ["Faros", "RPCServer"]),
         .testTarget(
             name: "RPCServerTests",
