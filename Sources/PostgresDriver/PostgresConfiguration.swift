@@ -30,9 +30,10 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     ///
     /// - Throws: a `.configuration` error naming the problem; the password never appears in it.
     public init(url: String) throws(PostgresError) {
-        let lowered = url.lowercased()
-        guard lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://") else {
-            throw PostgresError(kind: .configuration, message: "the database URL must start with postgres:// or postgresql://")
+        // libpq recognises the schemes in lower case only; anything else it would misread as
+        // keyword=value text.
+        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+            throw PostgresError(kind: .configuration, message: "the database URL must start with postgres:// or postgresql:// (lower case)")
         }
         guard !url.utf8.contains(0) else {
             throw PostgresError(kind: .configuration, message: "the database URL contains a NUL character")

@@ -30,9 +30,9 @@ struct PostgresPoolTests {
             defer { try? connection.executeScript("DROP TABLE children; DROP TABLE parents") }
             try connection.execute("INSERT INTO parents VALUES ($1, $2)", [.int(1), .text("a@example.com")])
             var unique: PostgresError?
-            do { try connection.execute("INSERT INTO parents VALUES ($1, $2)", [.int(2), .text("a@example.com")]) } catch { unique = error }
+            do { try connection.execute("INSERT INTO parents VALUES ($1, $2)", [.int(2), .text("a@example.com")]) } catch let error as PostgresError { unique = error }
             var foreign: PostgresError?
-            do { try connection.execute("INSERT INTO children VALUES ($1, $2)", [.int(1), .int(99)]) } catch { foreign = error }
+            do { try connection.execute("INSERT INTO children VALUES ($1, $2)", [.int(1), .int(99)]) } catch let error as PostgresError { foreign = error }
             return (unique, foreign)
         }
         #expect(unique?.isUniqueViolation == true)
@@ -74,7 +74,7 @@ struct PostgresPoolTests {
             }
         }
         #expect(swallowed?.sqlState == "25P02")
-        try await pool.transaction { connection in
+        _ = try await pool.transaction { connection in
             try connection.execute("INSERT INTO \(table) VALUES ($1)", [.int(3)])
         }
         let rows = try await pool.withConnection { connection in
@@ -92,8 +92,11 @@ struct PostgresPoolTests {
         }
         let (second, inTransaction) = try await pool.withConnection { connection in
             let pid = try connection.query("SELECT pg_backend_pid() AS pid")[0].int64("pid")
-            // now() is frozen inside a transaction; statement_timestamp() is not.
-            let inTransaction = try connection.query("SELECT now() <> statement_timestamp() AS t")[0].bool("t")
+            // SAVEPOINT fails with 25P01 outside a transaction block.
+            var inTransaction = true
+            do { try connection.executeScript("SAVEPOINT probe") } catch let error as PostgresError {
+                inTransaction = error.sqlState != "25P01"
+            }
             return (pid, inTransaction)
         }
         #expect(first != second)
