@@ -204,7 +204,10 @@ final class LibPQConnection {
     /// Converts a `PGresult` into Swift values and frees it.
     private func takeResult(_ result: OpaquePointer?) throws(PostgresError) -> LibPQResult {
         guard let result else {
-            throw connectionError()
+            // No result: libpq refused to send (e.g. more than 65535 parameters) or lost the server.
+            guard PQstatus(handle) == CONNECTION_OK else { throw connectionError() }
+            let message = Self.trimmed(PQerrorMessage(handle))
+            throw PostgresError(kind: .invalidArgument, message: message.isEmpty ? "libpq refused the statement" : message)
         }
         defer { PQclear(result) }
         let status = PQresultStatus(result)

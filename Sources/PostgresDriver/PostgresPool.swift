@@ -111,6 +111,11 @@ public final class PostgresPool: Sendable {
         defer { timer.withLockedValue { $0?.cancel() } }
         let grant: Grant = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: Waiter) in
+                // A cancellation that came before this point found no waiter to remove.
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                    return
+                }
                 let action = state.withLockedValue { $0.machine.acquire(id: id, waiter: continuation) }
                 switch action {
                 case .use(let lease):

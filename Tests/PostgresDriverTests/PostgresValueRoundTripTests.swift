@@ -49,6 +49,19 @@ struct PostgresValueRoundTripTests {
         #expect(one == 1)
     }
 
+    @Test func tooManyParametersAreRefusedWithoutLosingTheConnection() async throws {
+        let pool = try TestDatabase.makePool(poolSize: 1)
+        let error = await #expect(throws: PostgresError.self) {
+            try await pool.withConnection { try $0.query("SELECT 1", Array(repeating: .int(1), count: 70_000)) }
+        }
+        #expect(error?.isConnectionFailure == false)
+        let pids = try await (1...2).asyncMap { _ in
+            try await pool.withConnection { try $0.query("SELECT pg_backend_pid() AS pid")[0].int64("pid") }
+        }
+        #expect(pids[0] == pids[1])
+        await pool.close()
+    }
+
     @Test func sqlWithNULIsRefused() async throws {
         let pool = try TestDatabase.sharedPool()
         await #expect(throws: PostgresError.self) {
