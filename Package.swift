@@ -25,6 +25,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCrypt", pkgConfig: "libcrypt", providers: [.apt(["libcrypt-dev"])]),
 
         // RFC 6455 / RFC 7692: frames, masking, UTF-8, close codes, handshake, permessage-deflate. No sockets.
         .target(
@@ -62,6 +64,29 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // PostgreSQL over libpq: connections, prepared statements, a bounded pool, LISTEN/NOTIFY.
+        .target(
+            name: "PostgresDriver",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Password hashing (yescrypt), HS256 session tokens, the JWT secret file, one-time tokens.
+        .target(
+            name: "Credentials",
+            dependencies: [
+                "COpenSSL", "CCrypt", "JSONRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // The executable: settings, logging, wiring, lifecycle.
         .executableTarget(
             name: "Faros",
@@ -92,6 +117,18 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "PostgresDriverTests",
+            dependencies: [
+                "PostgresDriver",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "CredentialsTests",
+            dependencies: ["Credentials", .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(name: "FarosTests", dependencies: ["Faros", "RPCServer"]),
         .testTarget(

@@ -1,0 +1,319 @@
+import CLibPQ
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The one owner of a libpq `PGconn`: every libpq call and every C pointer of the driver lives here.
+///
+/// Nothing in this file is thread-safe: a `LibPQConnection` is used by one thread at a time (the
+/// pool hands it to exactly one lease holder), which is what libpq requires of a `PGconn`.
+final class LibPQConnection {
+    private let handle: OpaquePointer
+
+    /// Set when the protocol state can no longer be trusted (an unexpected COPY, a lost result), so
+    /// the owner discards the connection even though libpq still reports it as open.
+    private var poisoned = false
+
+    /// Opens a blocking connection; libpq fills what `url` leaves out from the `PG*` variables.
+    ///
+    /// - Parameters:
+    ///   - url: a `postgres://` URL, already validated by `LibPQConnection.validate(url:)`.
+    ///   - connectTimeoutSeconds: libpq's `connect_timeout`, which bounds each host attempt; it is
+    ///     listed after the URL so the configuration wins over a `connect_timeout` in the URL.
+    init(url: String, connectTimeoutSeconds: Int, applicationName: String) throws(PostgresError) {
+        let keywords = ["dbname", "connect_timeout", "fallback_application_name"]
+        let values = [url, String(max(connectTimeoutSeconds, 2)), applicationName]
+        let connection: OpaquePointer? = Self.withCStringArray(keywords) { keys in
+            Self.withCStringArray(values) { vals in
+                PQconnectdbParams(keys, vals, 1)
+            }
+        }
+        guard let connection else {
+            throw PostgresError(kind: .connection, message: "libpq could not allocate a connection")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = Self.trimmed(PQerrorMessage(connection))
+            PQfinish(connection)
+            throw PostgresError(kind: .connection, message: message.isEmpty ? "connection failed" : message)
+        }
+        // Clients never depend on the server's notices (they go to stderr by default).
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+        self.handle = connection
+    }
+
+    /// Set once `PQfinish` has run; the handle must not be touched afterwards.
+    private var finished = false
+
+    deinit {
+        finish()
+    }
+
+    /// Closes the session (sends Terminate and closes the socket); later calls find it broken.
+    func finish() {
+        guard !finished else { return }
+        finished = true
+        PQfinish(handle)
+    }
+
+    /// Checks a conninfo URL with libpq's own parser, without connecting.
+    ///
+    /// - Returns: libpq's description of the problem, or nil when the URL parses.
+    static func validate(url: String) -> String? {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(url, &errorMessage) else {
+            defer { if let errorMessage { PQfreemem(errorMessage) } }
+            return errorMessage.map { trimmed($0) } ?? "out of memory while parsing the URL"
+        }
+        PQconninfoFree(options)
+        return nil
+    }
+
+    /// Whether this connection can no longer serve queries and must be thrown away.
+    var isBroken: Bool {
+        finished || poisoned || PQstatus(handle) != CONNECTION_OK
+    }
+
+    /// Whether the session is outside any transaction block, so it can go back to the pool.
+    var isIdle: Bool {
+        !finished && PQtransactionStatus(handle) == PQTRANS_IDLE
+    }
+
+    /// Whether the session is inside a transaction block that already failed.
+    var isInFailedTransaction: Bool {
+        PQtransactionStatus(handle) == PQTRANS_INERROR
+    }
+
+    /// Re-establishes the connection with the same parameters; server-side state (prepared
+    /// statements, LISTENs) is gone afterwards.
+    func reset() -> Bool {
+        guard !finished else { return false }
+        PQreset(handle)
+        poisoned = false
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// Runs one or more statements in the simple-query protocol; returns the last statement's result.
+    func exec(_ sql: String) throws(PostgresError) -> LibPQResult {
+        try requireOpen()
+        try Self.requireNoNUL(sql, what: "SQL text")
+        return try takeResult(PQexec(handle, sql))
+    }
+
+    /// Creates a named server-side prepared statement with fixed parameter types (0 = inferred).
+    func prepare(name: String, sql: String, parameterTypes: [UInt32]) throws(PostgresError) {
+        try requireOpen()
+        try Self.requireNoNUL(sql, what: "SQL text")
+        let result = parameterTypes.withUnsafeBufferPointer { types in
+            PQprepare(handle, name, sql, Int32(types.count), types.baseAddress)
+        }
+        _ = try takeResult(result)
+    }
+
+    /// Runs a prepared statement; text parameters must already be NUL-free.
+    func execPrepared(name: String, parameters: [LibPQParameter]) throws(PostgresError) -> LibPQResult {
+        try requireOpen()
+        // All parameter bytes in one buffer; text ones NUL-terminated as libpq requires.
+        var storage: [UInt8] = []
+        var offsets: [Int] = []
+        var lengths: [Int32] = []
+        var formats: [Int32] = []
+        for parameter in parameters {
+            guard let bytes = parameter.bytes else {
+                offsets.append(-1)
+                lengths.append(0)
+                formats.append(0)
+                continue
+            }
+            offsets.append(storage.count)
+            storage.append(contentsOf: bytes)
+            if !parameter.isBinary { storage.append(0) }
+            lengths.append(Int32(bytes.count))
+            formats.append(parameter.isBinary ? 1 : 0)
+        }
+        if storage.isEmpty { storage.append(0) }  // so baseAddress is never nil
+        let result: OpaquePointer? = storage.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                let values: [UnsafePointer<CChar>?] = offsets.map { $0 < 0 ? nil : UnsafePointer(chars.baseAddress! + $0) }
+                return PQexecPrepared(handle, name, Int32(parameters.count), values, lengths, formats, 0)
+            }
+        }
+        return try takeResult(result)
+    }
+
+    /// Quotes an identifier (a LISTEN channel) with libpq's escaping for this connection's encoding.
+    func escapeIdentifier(_ identifier: String) throws(PostgresError) -> String {
+        try requireOpen()
+        try Self.requireNoNUL(identifier, what: "identifier")
+        let count = identifier.utf8.count
+        guard let escaped = PQescapeIdentifier(handle, identifier, count) else {
+            throw PostgresError(kind: .invalidArgument, message: Self.trimmed(PQerrorMessage(handle)))
+        }
+        defer { PQfreemem(escaped) }
+        return String(cString: escaped)
+    }
+
+    /// Reads whatever the server has sent and returns the notifications received so far.
+    func drainNotifications() throws(PostgresError) -> [PostgresNotification] {
+        try requireOpen()
+        guard PQconsumeInput(handle) == 1 else {
+            throw connectionError()
+        }
+        var notifications: [PostgresNotification] = []
+        while let notify = PQnotifies(handle) {
+            notifications.append(
+                PostgresNotification(
+                    channel: String(cString: notify.pointee.relname),
+                    payload: String(cString: notify.pointee.extra)
+                )
+            )
+            PQfreemem(notify)
+        }
+        return notifications
+    }
+
+    /// Blocks until the connection's socket is readable or `milliseconds` pass.
+    ///
+    /// - Returns: whether the socket became readable.
+    func waitReadable(milliseconds: Int32) throws(PostgresError) -> Bool {
+        try requireOpen()
+        let socket = PQsocket(handle)
+        guard socket >= 0 else { throw connectionError() }
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, milliseconds)
+        if ready > 0 { return true }
+        // A signal ends the wait early like a timeout; the caller re-checks its own deadline.
+        if ready == 0 || errno == EINTR { return false }
+        throw PostgresError(kind: .connection, message: "poll() on the connection failed: errno \(errno)")
+    }
+
+    /// After `finish()` the handle is freed memory; every call that uses it checks first.
+    private func requireOpen() throws(PostgresError) {
+        if finished { throw PostgresError(kind: .connection, message: "the connection is closed") }
+    }
+
+    private func connectionError() -> PostgresError {
+        let message = Self.trimmed(PQerrorMessage(handle))
+        return PostgresError(kind: .connection, message: message.isEmpty ? "connection lost" : message)
+    }
+
+    /// Converts a `PGresult` into Swift values and frees it.
+    private func takeResult(_ result: OpaquePointer?) throws(PostgresError) -> LibPQResult {
+        guard let result else {
+            // No result: libpq refused to send (e.g. more than 65535 parameters) or lost the server.
+            guard PQstatus(handle) == CONNECTION_OK else { throw connectionError() }
+            let message = Self.trimmed(PQerrorMessage(handle))
+            throw PostgresError(kind: .invalidArgument, message: message.isEmpty ? "libpq refused the statement" : message)
+        }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        switch status {
+        case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return LibPQResult(columns: .empty, rows: [], affectedRows: Self.affectedRows(result))
+        case PGRES_TUPLES_OK:
+            return LibPQResult(columns: Self.columns(result), rows: Self.rows(result), affectedRows: Self.affectedRows(result))
+        case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR, PGRES_BAD_RESPONSE:
+            throw serverError(result)
+        default:
+            // COPY and pipeline states are never started by this driver; the session is now in a
+            // state it cannot leave cleanly.
+            poisoned = true
+            throw PostgresError(
+                kind: .connection,
+                message: "unsupported result status \(String(cString: PQresStatus(status)))"
+            )
+        }
+    }
+
+    private func serverError(_ result: OpaquePointer) -> PostgresError {
+        func field(_ code: Int32) -> String? {
+            PQresultErrorField(result, code).map { String(cString: $0) }
+        }
+        let primary = field(faros_pg_diag_message_primary()) ?? Self.trimmed(PQresultErrorMessage(result))
+        let gone = PQstatus(handle) != CONNECTION_OK
+        return PostgresError(
+            kind: gone ? .connection : .server,
+            sqlState: field(faros_pg_diag_sqlstate()),
+            message: primary.isEmpty ? "server error" : primary,
+            constraint: field(faros_pg_diag_constraint_name())
+        )
+    }
+
+    private static func affectedRows(_ result: OpaquePointer) -> Int {
+        guard let tuples = PQcmdTuples(result) else { return 0 }
+        return Int(String(cString: tuples)) ?? 0
+    }
+
+    private static func columns(_ result: OpaquePointer) -> PostgresColumns {
+        let count = Int(PQnfields(result))
+        var names: [String] = []
+        var types: [UInt32] = []
+        names.reserveCapacity(count)
+        types.reserveCapacity(count)
+        for index in 0..<Int32(count) {
+            names.append(PQfname(result, index).map { String(cString: $0) } ?? "")
+            types.append(PQftype(result, index))
+        }
+        return PostgresColumns(names: names, types: types)
+    }
+
+    private static func rows(_ result: OpaquePointer) -> [[String?]] {
+        let rowCount = PQntuples(result)
+        let columnCount = PQnfields(result)
+        var rows: [[String?]] = []
+        rows.reserveCapacity(Int(rowCount))
+        for row in 0..<rowCount {
+            var values: [String?] = []
+            values.reserveCapacity(Int(columnCount))
+            for column in 0..<columnCount {
+                if PQgetisnull(result, row, column) == 1 {
+                    values.append(nil)
+                } else {
+                    values.append(String(cString: PQgetvalue(result, row, column)))
+                }
+            }
+            rows.append(values)
+        }
+        return rows
+    }
+
+    /// libpq reads C strings: an embedded NUL would silently cut the text short.
+    static func requireNoNUL(_ text: String, what: String) throws(PostgresError) {
+        if text.utf8.contains(0) {
+            throw PostgresError(kind: .invalidArgument, message: "\(what) contains a NUL character, which PostgreSQL text cannot hold")
+        }
+    }
+
+    private static func trimmed(_ message: UnsafePointer<CChar>?) -> String {
+        guard let message else { return "" }
+        var text = String(cString: message)
+        while text.last?.isWhitespace == true { text.removeLast() }
+        return text
+    }
+
+    private static func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+        var duplicates: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        defer { duplicates.forEach { free($0) } }
+        duplicates.append(nil)
+        return duplicates.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { body($0.baseAddress!) }
+        }
+    }
+}
+
+/// One statement parameter as libpq receives it: text (NUL-free) or binary bytes, or SQL NULL.
+struct LibPQParameter {
+    var bytes: [UInt8]?
+    var isBinary: Bool
+}
+
+/// A statement's outcome as plain Swift values.
+struct LibPQResult {
+    var columns: PostgresColumns
+    var rows: [[String?]]
+    var affectedRows: Int
+}

@@ -1,0 +1,143 @@
+/// One result row, read by column name with typed getters.
+///
+/// Values arrive in PostgreSQL's text format. Each getter checks the column's type, so reading an
+/// integer column as a string works (any type has a text form) but reading text as an integer
+/// throws rather than guessing. Getters throw on NULL; check `isNull` or use `value(_:)` for
+/// nullable columns.
+public struct PostgresRow: Sendable {
+    private let columns: PostgresColumns
+    private let values: [String?]
+
+    init(columns: PostgresColumns, values: [String?]) {
+        self.columns = columns
+        self.values = values
+    }
+
+    /// The column names in result order.
+    public var columnNames: [String] { columns.names }
+
+    /// Whether the column holds SQL NULL.
+    public func isNull(_ column: String) throws(PostgresError) -> Bool {
+        try raw(column).text == nil
+    }
+
+    /// An integer column (`int2`, `int4`, `int8`, `oid`).
+    public func int64(_ column: String) throws(PostgresError) -> Int64 {
+        let (text, type) = try nonNull(column)
+        guard Self.integerTypes.contains(type) else { throw Self.wrongType(column, type, "an integer") }
+        guard let value = Int64(text) else { throw Self.unreadable(column, "an integer") }
+        return value
+    }
+
+    /// An integer column as `Int`.
+    public func int(_ column: String) throws(PostgresError) -> Int {
+        let value = try int64(column)
+        guard let narrowed = Int(exactly: value) else { throw Self.unreadable(column, "an Int") }
+        return narrowed
+    }
+
+    /// A floating-point column (`float4`, `float8`), or `numeric`/integer columns (may round).
+    public func double(_ column: String) throws(PostgresError) -> Double {
+        let (text, type) = try nonNull(column)
+        guard Self.floatTypes.contains(type) || Self.integerTypes.contains(type) else {
+            throw Self.wrongType(column, type, "a number")
+        }
+        guard let value = Double(text) else { throw Self.unreadable(column, "a number") }
+        return value
+    }
+
+    /// A `bool` column.
+    public func bool(_ column: String) throws(PostgresError) -> Bool {
+        let (text, type) = try nonNull(column)
+        guard type == PostgresValue.TypeOID.bool else { throw Self.wrongType(column, type, "a boolean") }
+        switch text {
+        case "t": return true
+        case "f": return false
+        default: throw Self.unreadable(column, "a boolean")
+        }
+    }
+
+    /// The text form of any column except `bytea` (whose text form is hex, not the content).
+    public func string(_ column: String) throws(PostgresError) -> String {
+        let (text, type) = try nonNull(column)
+        guard type != PostgresValue.TypeOID.bytea else { throw Self.wrongType(column, type, "text") }
+        return text
+    }
+
+    /// A `bytea` column, decoded from the server's hex output format.
+    public func bytea(_ column: String) throws(PostgresError) -> [UInt8] {
+        let (text, type) = try nonNull(column)
+        guard type == PostgresValue.TypeOID.bytea else { throw Self.wrongType(column, type, "bytea") }
+        guard let bytes = Self.decodeHex(text) else { throw Self.unreadable(column, "bytea in hex format") }
+        return bytes
+    }
+
+    /// The column as a `PostgresValue` chosen by its type (`.null` for NULL, `.text` for types
+    /// without a case of their own).
+    public func value(_ column: String) throws(PostgresError) -> PostgresValue {
+        let (text, type) = try raw(column)
+        guard text != nil else { return .null }
+        switch type {
+        case _ where Self.integerTypes.contains(type): return .int(try int64(column))
+        case PostgresValue.TypeOID.float4, PostgresValue.TypeOID.float8: return .double(try double(column))
+        case PostgresValue.TypeOID.bool: return .bool(try bool(column))
+        case PostgresValue.TypeOID.bytea: return .bytea(try bytea(column))
+        default: return .text(try string(column))
+        }
+    }
+
+    private static let integerTypes: Set<UInt32> = [
+        PostgresValue.TypeOID.int2, PostgresValue.TypeOID.int4, PostgresValue.TypeOID.int8, PostgresValue.TypeOID.oid,
+    ]
+    private static let floatTypes: Set<UInt32> = [
+        PostgresValue.TypeOID.float4, PostgresValue.TypeOID.float8, PostgresValue.TypeOID.numeric,
+    ]
+
+    private func raw(_ column: String) throws(PostgresError) -> (text: String?, type: UInt32) {
+        guard let index = columns.indexByName[column] else {
+            throw PostgresError(kind: .decoding, message: "no column named \"\(column)\" in the result")
+        }
+        return (values[index], columns.types[index])
+    }
+
+    private func nonNull(_ column: String) throws(PostgresError) -> (text: String, type: UInt32) {
+        let (text, type) = try raw(column)
+        guard let text else {
+            throw PostgresError(kind: .decoding, message: "column \"\(column)\" is NULL")
+        }
+        return (text, type)
+    }
+
+    private static func wrongType(_ column: String, _ type: UInt32, _ wanted: String) -> PostgresError {
+        PostgresError(kind: .decoding, message: "column \"\(column)\" (type oid \(type)) cannot be read as \(wanted)")
+    }
+
+    private static func unreadable(_ column: String, _ wanted: String) -> PostgresError {
+        PostgresError(kind: .decoding, message: "column \"\(column)\" does not hold \(wanted)")
+    }
+
+    /// Decodes `\x` followed by pairs of hex digits (PostgreSQL's default `bytea_output`).
+    static func decodeHex(_ text: String) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count >= 2, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x"), utf8.count % 2 == 0 else {
+            return nil
+        }
+        func nibble(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity((utf8.count - 2) / 2)
+        var index = 2
+        while index < utf8.count {
+            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+}
