@@ -24,6 +24,7 @@ let package = Package(
         // C libraries, each behind one system-library target; their pointers stay in one Swift file.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCrypt", pkgConfig: "libcrypt", providers: [.apt(["libcrypt-dev"])]),
 
         // RFC 6455 / RFC 7692: frames, masking, UTF-8, close codes, handshake, permessage-deflate. No sockets.
         .target(
@@ -37,6 +38,17 @@ let package = Package(
         ),
         // JSON-RPC 2.0 with no I/O: JSON values, requests, errors, the method registry and dispatcher.
         .target(name: "JSONRPC", swiftSettings: strict),
+        // Password hashing (yescrypt), HS256 session tokens, the JWT secret file, one-time tokens.
+        .target(
+            name: "Credentials",
+            dependencies: [
+                "COpenSSL", "CCrypt", "JSONRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // The server: NIO bootstrap, HTTP/1.1 upgrade, WebSocket connections, JSON-RPC sessions.
         .target(
             name: "RPCServer",
@@ -73,6 +85,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+        .testTarget(
+            name: "CredentialsTests",
+            dependencies: ["Credentials", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         .testTarget(name: "FarosTests", dependencies: ["Faros", "RPCServer"]),
         .testTarget(
             name: "RPCServerTests",
