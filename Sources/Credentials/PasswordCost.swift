@@ -1,8 +1,9 @@
 /// The yescrypt cost: libxcrypt's `count` for the `$y$` method, 1 (cheapest) to 11.
 ///
-/// Each step roughly doubles both time and memory (libxcrypt maps it to yescrypt's N and r).
-/// Measured on the 2-core development machine under load at `nice 19`: cost 5 ≈ 48 ms,
-/// cost 6 ≈ 110 ms, cost 7 ≈ 210 ms per hash.
+/// From cost 3 up, each step doubles both time and memory (libxcrypt maps it to yescrypt's N and
+/// r). Measured on the 2-core development machine at `nice 19`, one hash with a core free vs. with
+/// both cores busy: cost 5 ≈ 25 / 48 ms (16 MiB), cost 6 ≈ 48 / 110 ms (32 MiB), cost 7 ≈
+/// 95 / 210 ms (64 MiB), cost 8 ≈ 395 ms busy (128 MiB).
 public struct PasswordCost: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The libxcrypt count, in ``minimum``...``maximum``.
     public let rawValue: Int
@@ -12,11 +13,13 @@ public struct PasswordCost: Sendable, Hashable, Comparable, CustomStringConverti
     /// The most expensive cost libxcrypt accepts for yescrypt (seconds per hash).
     public static let maximum = PasswordCost(uncheckedRawValue: 11)
 
-    /// Cost 6: about 50–150 ms per hash on the target machine, and 32 MiB of memory per hash.
+    /// Cost 7: about 95 ms per hash on the target machine (210 ms when both cores are busy), and
+    /// 64 MiB of memory per hash.
     ///
-    /// Long enough to make offline guessing expensive, short enough that a login answers
-    /// promptly; the hasher's concurrency limit bounds the memory a login storm can claim.
-    public static let `default` = PasswordCost(uncheckedRawValue: 6)
+    /// The middle of the 50–150 ms a login can spend: long enough to make offline guessing
+    /// expensive, short enough that a login answers promptly. The hasher's concurrency limit
+    /// bounds the memory (limit × 64 MiB) and CPU a login storm can claim.
+    public static let `default` = PasswordCost(uncheckedRawValue: 7)
 
     /// A cost, or nil outside 1...11.
     public init?(rawValue: Int) {

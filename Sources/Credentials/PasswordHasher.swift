@@ -29,10 +29,11 @@ public struct PasswordHasher: Sendable {
     /// Creates a hasher that runs at most `maxConcurrent` hashes at a time on `threadPool`.
     ///
     /// - Parameters:
-    ///   - cost: the cost of new hashes; ``PasswordCost/default`` takes about 50–150 ms.
+    ///   - cost: the cost of new hashes; ``PasswordCost/default`` takes about 100 ms.
     ///   - threadPool: a started pool; the caller owns its lifecycle.
-    ///   - maxConcurrent: at least 1; each running hash holds about 32 MiB at the default cost,
-    ///     and a value at or below the pool's thread count leaves threads for other blocking work.
+    ///   - maxConcurrent: at least 1; each running hash holds 64 MiB and a core at the default
+    ///     cost; a value below the pool's thread count and at most the core count leaves threads
+    ///     and CPU for other work.
     public init(cost: PasswordCost = .default, threadPool: NIOThreadPool, maxConcurrent: Int) {
         precondition(maxConcurrent >= 1, "maxConcurrent must be at least 1")
         self.cost = cost

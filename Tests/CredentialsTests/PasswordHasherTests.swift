@@ -148,7 +148,7 @@ func cost(_ rawValue: Int) -> PasswordCost { PasswordCost(rawValue: rawValue)! }
         let fields = PasswordCost.all.compactMap(Yescrypt.parameterField(for:))
         #expect(fields.count == 11)
         #expect(Set(fields).count == 11)
-        #expect(Yescrypt.parameterField(for: .default) == "jAT")
+        #expect(Yescrypt.parameterField(for: .default) == "jBT")
     }
 
     @Test func costRange() {
@@ -156,7 +156,7 @@ func cost(_ rawValue: Int) -> PasswordCost { PasswordCost(rawValue: rawValue)! }
         #expect(PasswordCost(rawValue: 12) == nil)
         #expect(PasswordCost(rawValue: 1) == .minimum)
         #expect(PasswordCost(rawValue: 11) == .maximum)
-        #expect(PasswordCost.default.rawValue == 6)
+        #expect(PasswordCost.default.rawValue == 7)
     }
 
     @Test func concurrentHashesStayWithinTheLimit() async throws {
