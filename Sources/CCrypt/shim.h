@@ -1,0 +1,4 @@
+#ifndef FAROS_CCRYPT_SHIM_H
+#define FAROS_CCRYPT_SHIM_H
+#include <crypt.h>
+#endif
