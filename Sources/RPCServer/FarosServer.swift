@@ -24,8 +24,7 @@ public final class FarosServer: Service, Sendable {
         eventLoopGroup: any EventLoopGroup,
         logger: Logger
     ) {
-        var methods = methods
-        ServerMethods.register(in: &methods)
+        let methods = Self.registry(adding: methods)
         var engineConfiguration = RPCEngine<RPCSessionContext>.Configuration()
         engineConfiguration.maxBatch = configuration.rpc.maxBatch
         engineConfiguration.errorReporter = { method, id, error in
@@ -40,13 +39,17 @@ public final class FarosServer: Service, Sendable {
         self.bound = eventLoopGroup.next().makePromise(of: SocketAddress.self)
     }
 
+    /// Every method the server answers: the domain's and its own (`rpc.discover`).
+    static func registry(adding domain: MethodRegistry<RPCSessionContext>) -> MethodRegistry<RPCSessionContext> {
+        var methods = domain
+        ServerMethods.register(in: &methods)
+        return methods
+    }
+
     /// The address the server listens on, once it does (port 0 resolved to the real port).
     public var localAddress: SocketAddress {
         get async throws { try await self.bound.futureResult.get() }
     }
-
-    /// Every method the server answers: the domain's and its own (`rpc.discover`).
-    public var methodNames: [String] { self.context.engine.registry.methodNames }
 
     /// Connections currently open (HTTP and WebSocket).
     public var connectionCount: Int { self.context.connections.count }
