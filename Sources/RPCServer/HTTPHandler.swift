@@ -7,9 +7,9 @@ import WebSocketCore
 /// Serves the HTTP/1.1 side of a connection until it upgrades to a WebSocket.
 ///
 /// `/rpc` and `/echo` (when enabled) are upgrade targets; `/health` and `/openrpc.json` answer
-/// directly; everything else is a JSON 404. A connection must produce a complete request head within
-/// the handshake timeout, and again after each response on a kept-alive connection: a client that
-/// trickles header bytes (slowloris) is cut off.
+/// directly; everything else is a JSON 404. A connection must deliver a complete request (head and
+/// body) within the handshake timeout, and again after each response on a kept-alive connection: a
+/// client that trickles bytes (slowloris) is cut off.
 final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -44,6 +44,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let requestDecoder: ByteToMessageHandler<HTTPRequestDecoder>
     private var state = State.idle
     private var headerTimeout: Scheduled<Void>?
+    /// The server is shutting down: no keep-alive, no new upgrades.
+    private var shuttingDown = false
 
     init(
         server: ServerContext,
@@ -69,9 +71,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch self.unwrapInboundIn(data) {
         case .head(let head):
+            // The timeout keeps running until the answer: it bounds a slow body as well as a slow head.
             guard case .idle = self.state else { return }
-            self.headerTimeout?.cancel()
-            self.headerTimeout = nil
             self.route(head, context: context)
         case .body:
             break
@@ -80,12 +81,28 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .pendingResponse(let head, let route):
                 self.state = .idle
                 self.respond(to: head, route: route, context: context)
+            case .pendingUpgrade(let head, _, _, _) where self.shuttingDown:
+                self.state = .idle
+                self.respond(
+                    to: head, route: .reject(.serviceUnavailable, HTTPHeaders(), code: -32050, message: "Server shutting down"),
+                    context: context
+                )
             case .pendingUpgrade(let head, let endpoint, let headers, let deflate):
                 self.upgrade(head: head, endpoint: endpoint, headers: headers, deflate: deflate, context: context)
             case .idle, .upgraded:
                 break
             }
         }
+    }
+
+    /// Shutdown: an idle connection closes now; one with a request in progress gets its answer, then closes.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ServerShutdownEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        self.shuttingDown = true
+        if case .idle = self.state { context.close(promise: nil) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -140,7 +157,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func respond(to head: HTTPRequestHead, route: Route, context: ChannelHandlerContext) {
-        let response = Response(version: head.version, keepAlive: head.isKeepAlive, omitBody: head.method == .HEAD)
+        let response = Response(version: head.version, keepAlive: head.isKeepAlive && !self.shuttingDown, omitBody: head.method == .HEAD)
         switch route {
         case .health:
             self.write(

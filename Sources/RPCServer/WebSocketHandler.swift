@@ -26,7 +26,7 @@ final class WebSocketHandler: ChannelDuplexHandler {
     private enum State {
         case open
         /// Shutting down: reads are stopped; the close frame goes out once in-flight calls finish or the deadline passes.
-        case draining(deadline: NIODeadline)
+        case draining
         /// Our close frame is out; waiting for the peer's (or the close timeout).
         case closeSent
         case closed
@@ -120,8 +120,6 @@ final class WebSocketHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.state = .closed
-        self.keepalive?.cancel()
-        self.closeTimer?.cancel()
         self.session?.connectionClosed()
         self.logger.debug("WebSocket session closed")
         context.fireChannelInactive()
@@ -225,11 +223,7 @@ final class WebSocketHandler: ChannelDuplexHandler {
                 let payload = reply.map {
                     WebSocketFrameEncoder.closePayload(code: $0, reason: "", allocator: context.channel.allocator)
                 } ?? context.channel.allocator.buffer(capacity: 0)
-                self.writeFrame(opcode: .close, payload: payload, compress: false, context: context)
-                self.state = .closed
-                context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
-                    context.close(promise: nil)
-                }
+                self.sendFinalClose(payload, context: context)
             case .closed:
                 break
             }
@@ -354,9 +348,16 @@ final class WebSocketHandler: ChannelDuplexHandler {
             self.closeConnection(context: context)
             return
         }
-        self.state = .closed
         self.machine.closeSent()
-        let payload = WebSocketFrameEncoder.closePayload(code: code, reason: reason, allocator: context.channel.allocator)
+        self.sendFinalClose(
+            WebSocketFrameEncoder.closePayload(code: code, reason: reason, allocator: context.channel.allocator),
+            context: context
+        )
+    }
+
+    /// Writes the last frame of the connection, a close, and closes TCP once it has been written.
+    private func sendFinalClose(_ payload: ByteBuffer, context: ChannelHandlerContext) {
+        self.state = .closed
         self.writeFrame(opcode: .close, payload: payload, compress: false, context: context)
         context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
             context.close(promise: nil)
@@ -376,7 +377,7 @@ final class WebSocketHandler: ChannelDuplexHandler {
 
     private func beginDraining(deadline: NIODeadline, context: ChannelHandlerContext) {
         guard case .open = self.state else { return }
-        self.state = .draining(deadline: deadline)
+        self.state = .draining
         if (self.session?.inflight ?? 0) == 0 {
             self.sendClose(.goingAway, reason: "server shutting down", context: context)
             return
@@ -393,10 +394,6 @@ final class WebSocketHandler: ChannelDuplexHandler {
     // MARK: Backpressure and keepalive
 
     private func shouldHoldReads(context: ChannelHandlerContext) -> Bool {
-        switch self.state {
-        case .draining: return true
-        case .open, .closeSent, .closed: break
-        }
         switch self.endpoint {
         case .echo: return !context.channel.isWritable
         case .rpc: return self.isPausedForCalls

@@ -149,6 +149,50 @@ struct PipelineTests {
         #expect(!channel.isActive)
     }
 
+    @Test func aClientThatTricklesItsBodyIsCutOff() throws {
+        let channel = try Self.makeChannel { $0.timeouts.handshake = .seconds(10) }
+        try channel.writeInbound(ByteBuffer(string: "POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nab"))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(9))
+        try channel.writeInbound(ByteBuffer(string: "cd"))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(!channel.isActive)
+    }
+
+    @Test func shutdownClosesAnIdleHTTPConnectionAtOnce() throws {
+        let channel = try Self.makeChannel()
+        try channel.writeInbound(ByteBuffer(string: "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"))
+        _ = try Self.written(channel)
+        #expect(channel.isActive)
+        channel.pipeline.fireUserInboundEventTriggered(ServerShutdownEvent(deadline: .now() + .seconds(10)))
+        channel.embeddedEventLoop.run()
+        #expect(!channel.isActive)
+    }
+
+    @Test func shutdownAnswersARequestInProgressThenCloses() throws {
+        let channel = try Self.makeChannel()
+        try channel.writeInbound(ByteBuffer(string: "DELETE /elsewhere HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab"))
+        channel.pipeline.fireUserInboundEventTriggered(ServerShutdownEvent(deadline: .now() + .seconds(10)))
+        #expect(channel.isActive)
+        try channel.writeInbound(ByteBuffer(string: "cd"))
+        channel.embeddedEventLoop.run()
+        let head = Self.responseHead(try Self.written(channel)).head.lowercased()
+        #expect(head.hasPrefix("http/1.1 404"))
+        #expect(head.contains("connection: close\r\n"))
+        #expect(!channel.isActive)
+    }
+
+    @Test func shutdownRefusesAnUpgradeInProgress() throws {
+        let channel = try Self.makeChannel()
+        // Head of an upgrade request whose (empty-by-length) body has not ended yet.
+        try channel.writeInbound(ByteBuffer(string: Self.upgradeRequest(path: "/rpc", extra: "Content-Length: 2\r\n")))
+        channel.pipeline.fireUserInboundEventTriggered(ServerShutdownEvent(deadline: .now() + .seconds(10)))
+        try channel.writeInbound(ByteBuffer(string: "xy"))
+        channel.embeddedEventLoop.run()
+        #expect(Self.responseHead(try Self.written(channel)).head.hasPrefix("HTTP/1.1 503"))
+        #expect(!channel.isActive)
+    }
+
     @Test func healthAnswersAndKeepsTheConnection() throws {
         let channel = try Self.makeChannel()
         try channel.writeInbound(ByteBuffer(string: "GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n"))
