@@ -60,7 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Bytes queued to one session before it is closed with 1013. (env: FAROS_OUTBOUND_BUFFER_BYTES; default: 4MiB)")
     var outboundBufferBytes: String?
 
-    @Option(help: "Time from connect to a complete request head or upgrade. (env: FAROS_HANDSHAKE_TIMEOUT; default: 10s)")
+    @Option(help: "Time from connect to a complete request (head and body) or upgrade. (env: FAROS_HANDSHAKE_TIMEOUT; default: 10s)")
     var handshakeTimeout: String?
 
     @Option(help: "A session silent this long (no pong to our pings) is closed with 1008. (env: FAROS_IDLE_TIMEOUT; default: 60s)")

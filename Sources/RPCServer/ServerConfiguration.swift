@@ -55,7 +55,7 @@ public struct ServerConfiguration: Sendable {
     }
 
     public struct Timeouts: Sendable {
-        /// From TCP accept to a completed WebSocket upgrade; bounds slowloris clients on the HTTP side.
+        /// From TCP accept to a complete request (head and body) or upgrade; bounds slowloris clients on the HTTP side.
         public var handshake: Duration = .seconds(10)
         /// A session that sends nothing (not even a pong to our pings) for this long is closed with 1008.
         /// Pings go out at half this interval so a healthy idle client always answers in time.
