@@ -8,7 +8,7 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "faros",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "faros", targets: ["Faros"]),
         // Exposed so the separate Benchmarks/ package can measure the hot paths.
@@ -87,6 +87,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The domain: accounts, tasks, validation, permission guards, the Store protocol. No sockets, no SQL.
+        .target(
+            name: "Handlers",
+            dependencies: [
+                "JSONRPC", "Credentials",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The Store on SQLite or PostgreSQL: one SQL implementation, schema migrations.
+        .target(
+            name: "Storage",
+            dependencies: [
+                "Handlers", "SQLiteDriver", "PostgresDriver",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The executable: settings, logging, wiring, lifecycle.
         .executableTarget(
             name: "Faros",
@@ -129,6 +148,15 @@ let package = Package(
         .testTarget(
             name: "CredentialsTests",
             dependencies: ["Credentials", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
+        // Contract tests: the Store and the methods, on SQLite and on PostgreSQL alike.
+        .testTarget(
+            name: "HandlersTests",
+            dependencies: [
+                "Handlers", "Storage", "JSONRPC", "Credentials",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(name: "FarosTests", dependencies: ["Faros", "RPCServer"]),
         .testTarget(

@@ -1,0 +1,11 @@
+public import JSONRPC
+
+extension Domain {
+    /// Every domain method, ready for the server's engine. Each area adds its own
+    /// `register(in:domain:)` call here.
+    public func registry() -> MethodRegistry<ClientSession> {
+        var registry = MethodRegistry<ClientSession>()
+        _ = self
+        return registry
+    }
+}

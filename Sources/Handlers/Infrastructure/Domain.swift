@@ -1,0 +1,56 @@
+public import Credentials
+public import Logging
+
+/// Settings the domain reads.
+public struct DomainConfiguration: Sendable {
+    /// How long an access token lives (`FAROS_TOKEN_TTL`, default 1 h).
+    public var tokenTTLMilliseconds: Int64 = 3_600_000
+    /// Base URL of mail links (`FAROS_PUBLIC_URL`), without a trailing slash.
+    public var publicURL: String
+    /// `FAROS_RATE_LIMITS`: off disables every domain rate limit.
+    public var rateLimitsEnabled = true
+    /// How long a `requestKey` is remembered.
+    public var requestKeyLifetimeMilliseconds: Int64 = 86_400_000
+    /// Host part of generated `Message-ID`s.
+    public var mailDomain: String = "faros.invalid"
+
+    public init(publicURL: String) {
+        self.publicURL = publicURL
+    }
+}
+
+/// Everything the method handlers use, built once by the executable and shared by every session.
+public struct Domain: Sendable {
+    public var store: any Store
+    public var hasher: PasswordHasher
+    public var signer: TokenSigner
+    public var rateLimiter: any RateLimiter
+    public var mailer: any MailSender
+    public var sessions: SessionDirectory
+    public var configuration: DomainConfiguration
+    /// The current time; tests substitute their own.
+    public var clock: @Sendable () -> Timestamp
+    public var logger: Logger
+
+    public init(
+        store: any Store,
+        hasher: PasswordHasher,
+        signer: TokenSigner,
+        rateLimiter: any RateLimiter,
+        mailer: any MailSender,
+        sessions: SessionDirectory = SessionDirectory(),
+        configuration: DomainConfiguration,
+        clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
+        logger: Logger
+    ) {
+        self.store = store
+        self.hasher = hasher
+        self.signer = signer
+        self.rateLimiter = rateLimiter
+        self.mailer = mailer
+        self.sessions = sessions
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+    }
+}

@@ -1,0 +1,112 @@
+public import JSONRPC
+public import Logging
+import Synchronization
+
+/// One connected client, as the domain sees it: who it is signed in as, where it connects from,
+/// and a way to send it notifications. Knows nothing of sockets: the server gives it a `send`
+/// closure that queues a notification on the connection.
+///
+/// Passed to every method handler as the JSON-RPC context. Thread-safe: calls of one session run
+/// concurrently.
+public final class ClientSession: Sendable {
+    /// Process-unique id of the connection, as logged under `ws.connection.id`.
+    public let connectionID: UInt64
+    /// The client's IP address: the peer's, or with trusted proxies the rightmost untrusted
+    /// `X-Forwarded-For` entry. Rate limits per address key on it.
+    public let clientAddress: String
+    private let baseLogger: Logger
+    private let send: @Sendable (_ method: String, _ params: JSONValue) -> Void
+    private let state = Mutex(State())
+
+    struct State {
+        var principal: Principal?
+        /// Bumped on every sign-in and sign-out, so a stale expiry timer does nothing.
+        var generation: UInt64 = 0
+        var expiryTimer: Task<Void, Never>?
+        var closed = false
+    }
+
+    public init(
+        connectionID: UInt64,
+        clientAddress: String,
+        logger: Logger,
+        send: @escaping @Sendable (_ method: String, _ params: JSONValue) -> Void
+    ) {
+        self.connectionID = connectionID
+        self.clientAddress = clientAddress
+        self.baseLogger = logger
+        self.send = send
+    }
+
+    /// A logger carrying the connection's metadata (and the user's id once signed in).
+    public var logger: Logger {
+        var logger = self.baseLogger
+        logger[metadataKey: "ws.connection.id"] = "\(self.connectionID)"
+        if let principal = self.principal {
+            logger[metadataKey: "enduser.id"] = "\(principal.userID)"
+        }
+        return logger
+    }
+
+    /// Who the session is signed in as, or nil while anonymous.
+    public var principal: Principal? {
+        self.state.withLock { $0.principal }
+    }
+
+    /// Sends a server-to-client notification (`{"jsonrpc":"2.0","method":…,"params":…}`).
+    public func notify(method: String, params: JSONValue) {
+        self.send(method, params)
+    }
+
+    /// Signs the session in (or swaps its token) and arms the expiry timer, which signs it out
+    /// with reason `expired` when `principal.expiresAt` passes. Returns the previous principal.
+    @discardableResult
+    func signIn(_ principal: Principal, onExpiry: @escaping @Sendable (ClientSession, UInt64) -> Void) -> Principal? {
+        self.state.withLock { state in
+            guard !state.closed else { return nil }
+            let previous = state.principal
+            state.principal = principal
+            state.generation &+= 1
+            state.expiryTimer?.cancel()
+            let generation = state.generation
+            let delay = max(0, principal.expiresAt.milliseconds - Timestamp.now().milliseconds)
+            state.expiryTimer = Task { [weak self] in
+                try? await Task.sleep(for: .milliseconds(delay))
+                guard !Task.isCancelled, let self else { return }
+                onExpiry(self, generation)
+            }
+            return previous
+        }
+    }
+
+    /// Makes the session anonymous if it is still at `generation` (nil: whatever it is), and
+    /// says why with `auth.signedOut` when `reason` is given. Returns the principal it had.
+    @discardableResult
+    func signOut(reason: SignOutReason?, ifGeneration generation: UInt64? = nil) -> Principal? {
+        let previous: Principal? = self.state.withLock { state in
+            if let generation, generation != state.generation { return nil }
+            guard let previous = state.principal else { return nil }
+            state.principal = nil
+            state.generation &+= 1
+            state.expiryTimer?.cancel()
+            state.expiryTimer = nil
+            return previous
+        }
+        if previous != nil, let reason {
+            self.notify(method: "auth.signedOut", params: ["reason": .string(reason.rawValue)])
+        }
+        return previous
+    }
+
+    /// The connection is gone: no more timers, no more notifications.
+    public func connectionClosed() {
+        self.state.withLock { state in
+            state.closed = true
+            state.principal = nil
+            state.expiryTimer?.cancel()
+            state.expiryTimer = nil
+        }
+    }
+
+    var isClosed: Bool { self.state.withLock { $0.closed } }
+}

@@ -1,0 +1,136 @@
+import Credentials
+import Handlers
+import JSONRPC
+import Logging
+import NIOPosix
+import Synchronization
+
+/// Shared by all tests and never shut down: the process ends with the test run.
+let testThreadPool: NIOThreadPool = {
+    let pool = NIOThreadPool(numberOfThreads: 16)
+    pool.start()
+    return pool
+}()
+
+/// A clock tests move by hand; starts at a fixed instant.
+final class TestClock: Sendable {
+    private let current: Mutex<Timestamp>
+
+    init(_ start: Timestamp = Timestamp(rfc3339: "2026-11-25T12:00:00Z")!) {
+        self.current = Mutex(start)
+    }
+
+    var now: Timestamp { current.withLock { $0 } }
+
+    func advance(milliseconds: Int64) {
+        current.withLock { $0 = $0.adding(milliseconds: milliseconds) }
+    }
+}
+
+/// Mail the domain sent, kept for assertions.
+final class RecordingMailer: MailSender {
+    private let sent = Mutex<[MailMessage]>([])
+
+    func send(_ message: MailMessage) async {
+        sent.withLock { $0.append(message) }
+    }
+
+    var messages: [MailMessage] { sent.withLock { $0 } }
+}
+
+/// A domain over `store` with the cheapest password cost (tests hash a lot), a hand-moved clock,
+/// a recording mailer and real rate limits.
+struct TestDomain {
+    let domain: Domain
+    let clock: TestClock
+    let mailer: RecordingMailer
+    let registry: MethodRegistry<ClientSession>
+    let engine: RPCEngine<ClientSession>
+
+    init(store: any Store, rateLimits: Bool = true, configure: (inout DomainConfiguration) -> Void = { _ in }) {
+        let clock = TestClock()
+        let mailer = RecordingMailer()
+        var configuration = DomainConfiguration(publicURL: "http://faros.test")
+        configuration.rateLimitsEnabled = rateLimits
+        configure(&configuration)
+        self.clock = clock
+        self.mailer = mailer
+        self.domain = Domain(
+            store: store,
+            hasher: PasswordHasher(cost: .minimum, threadPool: testThreadPool, maxConcurrent: 4),
+            signer: TokenSigner(secret: Array(repeating: 7, count: 32)),
+            rateLimiter: InProcessRateLimiter(),
+            mailer: mailer,
+            configuration: configuration,
+            clock: { clock.now },
+            logger: Logger(label: "faros.handlers.tests", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+        self.registry = domain.registry()
+        self.engine = RPCEngine(registry: registry)
+    }
+
+    /// A new connected client at `address`.
+    func client(address: String = "192.0.2.1") -> TestClient {
+        TestClient(engine: engine, address: address, sessions: domain.sessions)
+    }
+}
+
+/// Notifications a test client received, in order.
+final class NotificationLog: Sendable {
+    private let entries = Mutex<[(method: String, params: JSONValue)]>([])
+
+    func append(_ method: String, _ params: JSONValue) {
+        entries.withLock { $0.append((method, params)) }
+    }
+
+    var all: [(method: String, params: JSONValue)] { entries.withLock { $0 } }
+}
+
+/// One connection: calls go through the real engine (envelope, params decoding, errors) and
+/// notifications are recorded.
+final class TestClient: Sendable {
+    private static let nextID = Atomic<UInt64>(1)
+    let session: ClientSession
+    let log = NotificationLog()
+    private let engine: RPCEngine<ClientSession>
+
+    init(engine: RPCEngine<ClientSession>, address: String, sessions: SessionDirectory) {
+        self.engine = engine
+        let log = self.log
+        self.session = ClientSession(
+            connectionID: Self.nextID.add(1, ordering: .relaxed).oldValue,
+            clientAddress: address,
+            logger: Logger(label: "faros.handlers.tests", factory: { _ in SwiftLogNoOpLogHandler() })
+        ) { method, params in
+            log.append(method, params)
+        }
+    }
+
+    /// Notifications received so far.
+    var notifications: [(method: String, params: JSONValue)] { log.all }
+
+    /// Calls `method` and returns its result, or throws the ``RPCError`` it answered.
+    @discardableResult
+    func call(_ method: String, _ params: JSONValue? = nil) async throws(RPCError) -> JSONValue {
+        var request: JSONObject = ["jsonrpc": "2.0", "id": 1, "method": .string(method)]
+        if let params { request.append(key: "params", value: params) }
+        let bytes = JSONWriter.serialize(.object(request))
+        guard let answer = await engine.handle(bytes, context: session) else {
+            throw RPCError.internalError()
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser().parse(answer)
+        } catch {
+            throw RPCError.internalError(underlying: error)
+        }
+        if let error = value["error"] {
+            throw RPCError(
+                RPCError.Code(rawValue: error["code"]?.numberValue?.int ?? 0),
+                message: error["message"]?.stringValue,
+                data: error["data"]
+            )
+        }
+        return value["result"] ?? .null
+    }
+}
