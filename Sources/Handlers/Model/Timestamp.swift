@@ -72,7 +72,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             }
             let count = index - start
             guard count > 0, count <= 9 else { return nil }
-            for _ in count..<3 where count < 3 { millis *= 10 }
+            if count < 3 {
+                for _ in count..<3 { millis *= 10 }
+            }
         }
         guard index < b.count else { return nil }
         var offsetMinutes: Int64 = 0
