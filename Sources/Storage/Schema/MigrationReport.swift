@@ -1,0 +1,15 @@
+/// What a migration run did, for `faros migrate` and the start-up log.
+public struct MigrationReport: Sendable, Hashable {
+    /// One step applied by this run.
+    public struct Step: Sendable, Hashable {
+        public var version: Int
+        public var name: String
+    }
+
+    /// `sqlite` or `postgresql`.
+    public var backend: String
+    /// The steps this run applied, oldest first; empty when the schema was already current.
+    public var applied: [Step]
+    /// The schema version the database is at now.
+    public var currentVersion: Int
+}
