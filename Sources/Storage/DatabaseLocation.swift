@@ -1,7 +1,7 @@
-import PostgresDriver
+package import PostgresDriver
 
 /// Which backend a ``StoreConfiguration`` selects, resolved and checked before anything opens.
-enum DatabaseLocation: Sendable {
+package enum DatabaseLocation: Sendable {
     case sqlite(path: String)
     case postgresql(PostgresConfiguration)
 
@@ -11,7 +11,7 @@ enum DatabaseLocation: Sendable {
     /// SQLite's reader connections are bounded by the driver (64).
     static let poolSizes = 1...64
 
-    init(_ configuration: StoreConfiguration) throws(StoreSetupError) {
+    package init(_ configuration: StoreConfiguration) throws(StoreSetupError) {
         guard Self.poolSizes.contains(configuration.poolSize) else {
             throw StoreSetupError(.configuration, "the database pool size must be between \(Self.poolSizes.lowerBound) and \(Self.poolSizes.upperBound)")
         }

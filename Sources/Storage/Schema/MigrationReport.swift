@@ -4,6 +4,11 @@ public struct MigrationReport: Sendable, Hashable {
     public struct Step: Sendable, Hashable {
         public var version: Int
         public var name: String
+
+        public init(version: Int, name: String) {
+            self.version = version
+            self.name = name
+        }
     }
 
     /// `sqlite` or `postgresql`.
@@ -12,4 +17,10 @@ public struct MigrationReport: Sendable, Hashable {
     public var applied: [Step]
     /// The schema version the database is at now.
     public var currentVersion: Int
+
+    public init(backend: String, applied: [Step], currentVersion: Int) {
+        self.backend = backend
+        self.applied = applied
+        self.currentVersion = currentVersion
+    }
 }

@@ -1,6 +1,6 @@
 /// Every schema step this build knows, oldest first.
-enum Migrations {
-    static let all: [Migration] = [
+package enum Migrations {
+    package static let all: [Migration] = [
         .accountsAndTasks,
     ]
 }
