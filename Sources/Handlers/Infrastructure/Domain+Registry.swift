@@ -6,6 +6,7 @@ extension Domain {
     public func registry() -> MethodRegistry<ClientSession> {
         var registry = MethodRegistry<ClientSession>()
         _ = self
+        TaskMethods.register(in: &registry, domain: self)
         return registry
     }
 }
