@@ -12,7 +12,10 @@ import Testing
         var fields: [String]
         var message: String? = nil
 
-        var testDescription: String { "\(method) \(params)" }
+        var testDescription: String {
+            let text = "\(method) \(params)"
+            return text.count > 120 ? String(text.prefix(117)) + "..." : text
+        }
     }
 
     static let long201 = String(repeating: "t", count: 201)
