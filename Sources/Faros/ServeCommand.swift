@@ -1,4 +1,5 @@
 import ArgumentParser
+import Handlers
 import JSONRPC
 import Logging
 import NIOCore
@@ -88,7 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         let server = FarosServer(
             configuration: settings.server,
-            methods: MethodRegistry<RPCSessionContext>(),
+            methods: MethodRegistry<ClientSession>(),
             eventLoopGroup: group,
             logger: logger
         )

@@ -1,3 +1,4 @@
+import Handlers
 import Foundation
 import JSONRPC
 import Logging
@@ -27,7 +28,7 @@ struct TestServer {
         configure(&configuration)
 
         let probe = ConcurrencyProbe()
-        var methods = MethodRegistry<RPCSessionContext>()
+        var methods = MethodRegistry<ClientSession>()
         methods.register("test.sleep") { params, _ in
             probe.enter()
             defer { probe.leave() }
