@@ -1,4 +1,4 @@
-public import JSONRPC
+import JSONRPC
 
 /// A call from a signed-in session: the connection and who it acts as, read once when the call
 /// starts (a sign-out racing the call does not change who the call acts as).

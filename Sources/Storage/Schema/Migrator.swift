@@ -8,7 +8,9 @@ import Logging
 /// (creating that table, reading it, every pending step, recording each) is one transaction: a
 /// failing step leaves the database exactly as it was, on both backends, since both have
 /// transactional DDL. Concurrency:
-/// - PostgreSQL: the transaction first takes `pg_advisory_xact_lock(advisoryLockKey)`, and only
+/// - PostgreSQL: the transaction first takes an advisory lock on (`advisoryLockClass`, a hash of
+///   the current schema) — one Faros schema, one lock; schemas of unrelated deployments (or of
+///   parallel tests) sharing a database never wait on each other — and only
 ///   then creates and reads `schema_migrations`; a second instance starting at the same moment
 ///   waits on the lock and then finds the steps already recorded. The lock ends with the
 ///   transaction, so a crashed run leaves nothing held.
@@ -19,9 +21,9 @@ import Logging
 /// is refused with ``StoreSetupError/Kind/schemaTooNew(database:supported:)`` rather than run
 /// by code that does not understand it.
 enum Migrator {
-    /// Arbitrary but fixed across releases: `"faros.mg"` as big-endian bytes. Any process
-    /// migrating a Faros database must use the same key.
-    static let advisoryLockKey: Int64 = 0x6661_726F_732E_6D67
+    /// Arbitrary but fixed across releases: `"frMG"` as big-endian bytes. Any process migrating a
+    /// Faros database must use the same class (the second key is the schema's hash).
+    static let advisoryLockClass: Int32 = 0x6672_4D47
 
     static func run(
         _ migrations: [Migration],
@@ -50,7 +52,7 @@ enum Migrator {
         now: Int64
     ) throws -> ([MigrationReport.Step], Int) {
         if connection.dialect == .postgresql {
-            try connection.executeScript("SELECT pg_advisory_xact_lock(\(advisoryLockKey))")
+            try connection.executeScript("SELECT pg_advisory_xact_lock(\(advisoryLockClass), hashtext(current_schema()))")
         }
         try connection.executeScript(createTable(connection.dialect))
         let recorded = Set(try connection.query(selectVersions, []).map { try $0.int("version") })
