@@ -1,0 +1,361 @@
+import Credentials
+import JSONRPC
+import Logging
+
+/// `auth.*`: register, login, token authentication and refresh, logout, password reset.
+///
+/// Open to anonymous sessions except `auth.refresh` and `auth.logout`, which act on the
+/// caller's own session. None of them takes a `requestKey`: the open ones have no user to key
+/// it on, and a stored result of register or login would be an access token at rest in the
+/// database. Their retries are safe anyway: a repeated register conflicts (-32009), a repeated
+/// login opens one more session.
+enum AuthMethods {
+    static func register(in registry: inout MethodRegistry<ClientSession>, domain: Domain) {
+        registry.registerOpen("auth.register", params: RegisterParams.self) { params, client in
+            try await register(params, client: client, domain: domain)
+        }
+        registry.registerOpen("auth.login", params: LoginParams.self) { params, client in
+            try await login(params, client: client, domain: domain)
+        }
+        registry.registerOpen("auth.authenticate", params: AuthenticateParams.self) { params, client in
+            try await authenticate(params, client: client, domain: domain)
+        }
+        registry.registerSignedIn("auth.refresh", params: NoParams.self) { _, call in
+            try await refresh(call, domain: domain)
+        }
+        registry.registerSignedIn("auth.logout", params: NoParams.self) { _, call in
+            try await logout(call, domain: domain)
+        }
+        registry.registerOpen("auth.requestPasswordReset", params: RequestPasswordResetParams.self) { params, client in
+            try requestPasswordReset(params, client: client, domain: domain)
+        }
+        registry.registerOpen("auth.resetPassword", params: ResetPasswordParams.self) { params, _ in
+            try await resetPassword(params, domain: domain)
+        }
+        // The account's own profile methods live beside these, in one registration.
+        UserMethods.register(in: &registry, domain: domain)
+    }
+
+    // MARK: Params and results
+
+    struct RegisterParams: Decodable, Sendable {
+        var username: String
+        var email: String
+        var password: String
+    }
+
+    struct LoginParams: Decodable, Sendable {
+        /// The username or the email address.
+        var username: String
+        var password: String
+    }
+
+    struct AuthenticateParams: Decodable, Sendable {
+        var accessToken: String
+    }
+
+    struct RequestPasswordResetParams: Decodable, Sendable {
+        var email: String
+    }
+
+    struct ResetPasswordParams: Decodable, Sendable {
+        var token: String
+        var newPassword: String
+    }
+
+    /// `{user, token}` of register and login.
+    struct SignedIn: Encodable, Sendable {
+        var user: User
+        var token: Token
+    }
+
+    /// `{user, expiresAt}` of authenticate.
+    struct Authenticated: Encodable, Sendable {
+        var user: User
+        var expiresAt: Timestamp
+    }
+
+    /// The longest one-time token accepted before any lookup: ours are 43 characters; 512 leaves
+    /// room for any future format and bounds the work a hostile value causes.
+    static let maxOneTimeTokenLength = 512
+
+    // MARK: auth.register
+
+    /// Creates the account, opens a session, signs the caller in and mails a verification link.
+    ///
+    /// Every field is validated before anything else (-32602 naming each bad one); then the
+    /// per-address registration limit counts the attempt; the password is hashed outside the
+    /// transaction; user, session and verification token are inserted in one transaction, so a
+    /// taken username or email (including a concurrent twin registration) is -32009 naming the
+    /// field and leaves nothing behind.
+    static func register(_ params: RegisterParams, client: ClientSession, domain: Domain) async throws -> SignedIn {
+        var violations = AccountRules.Violations()
+        let username = violations.check { () throws(RPCError) in try AccountRules.username(params.username) }
+        let email = violations.check { () throws(RPCError) in try AccountRules.email(params.email) }
+        violations.check { () throws(RPCError) in try AccountRules.newPassword(params.password, field: "password") }
+        try violations.throwIfAny()
+        guard let username, let email else { throw RPCError.internalError() }
+
+        try await domain.rateLimitRecord([
+            RateLimitKey(rule: RateLimitPolicy.registrationsPerAddress, key: RateLimitPolicy.addressKey(client.clientAddress))
+        ])
+        let hash = try await domain.hasher.hash(params.password)
+        let now = domain.clock()
+        let verification = OneTimeToken.generate()
+        let (user, session): (UserRow, SessionRow) = try await domain.store.write { tx in
+            let user = try tx.insertUser(NewUser(username: username, email: email, passwordHash: hash, createdAt: now))
+            let session = domain.newSessionRow(userID: user.id, now: now)
+            try tx.insertSession(session)
+            try tx.putOneTimeToken(OneTimeTokenRow(
+                purpose: .emailVerification,
+                userID: user.id,
+                tokenHash: verification.hash,
+                email: user.email,
+                expiresAt: now.adding(milliseconds: AccountMail.verificationLifetimeMilliseconds)
+            ))
+            return (user, session)
+        }
+        let token = domain.accessToken(for: session, issuedAt: now)
+        domain.sessions.signIn(client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt))
+        // Registration's own limit bounds these mails; they count toward the address's
+        // verification-mail budget so a later resend cannot exceed it.
+        await domain.rateLimitNote([
+            RateLimitKey(rule: RateLimitPolicy.verificationMailsPerEmail, key: RateLimitPolicy.emailKey(user.email))
+        ])
+        domain.sendDetached(domain.verificationMail(to: user.email, token: verification.token))
+        client.logger.info("account registered", metadata: ["enduser.id": "\(user.id)"])
+        return SignedIn(user: domain.userObject(user), token: token)
+    }
+
+    // MARK: auth.login
+
+    /// Verifies a username-or-email and password, opens a session and signs the caller in.
+    ///
+    /// The limits are checked before any hashing (a limited caller costs nothing) and count
+    /// failures only; a success clears the account's failures (the per-address count stays, so
+    /// one good account cannot launder an address's guesses). An unknown login runs a dummy
+    /// verification, and both failures give the same -32001, so neither the answer nor its
+    /// timing tells whether the account exists. A hash below the current cost is replaced,
+    /// unless the password changed meanwhile.
+    static func login(_ params: LoginParams, client: ClientSession, domain: Domain) async throws -> SignedIn {
+        var violations = AccountRules.Violations()
+        let login = violations.check { () throws(RPCError) in try AccountRules.login(params.username) }
+        violations.check { () throws(RPCError) in try AccountRules.givenPassword(params.password, field: "password") }
+        try violations.throwIfAny()
+        guard let login else { throw RPCError.internalError() }
+
+        let found = try await domain.store.read { try $0.user(login: login) }
+        let accountKey = RateLimitKey(
+            rule: RateLimitPolicy.failedLoginsPerAccount,
+            key: found.map { RateLimitPolicy.accountKey(userID: $0.id) } ?? RateLimitPolicy.accountKey(login: login)
+        )
+        let addressKey = RateLimitKey(
+            rule: RateLimitPolicy.failedLoginsPerAddress,
+            key: RateLimitPolicy.addressKey(client.clientAddress)
+        )
+        try await domain.rateLimitCheck([accountKey, addressKey])
+
+        let verified: Bool
+        if let found {
+            verified = try await domain.hasher.verify(params.password, against: found.passwordHash)
+        } else {
+            try await domain.hasher.verifyDummy(params.password)
+            verified = false
+        }
+        guard verified, let found else {
+            await domain.rateLimitNote([accountKey, addressKey])
+            client.logger.debug("login failed")
+            throw RPCError.badCredentials
+        }
+
+        var newHash: String?
+        if domain.hasher.needsRehash(found.passwordHash) {
+            do {
+                newHash = try await domain.hasher.hash(params.password)
+            } catch {
+                client.logger.warning("password rehash failed", metadata: ["error": "\(Domain.loggable(error))"])
+            }
+        }
+        let rehash = newHash
+        let now = domain.clock()
+        let (user, session): (UserRow, SessionRow) = try await domain.store.write { tx in
+            // Deleted between the check and now: the same answer as a wrong password.
+            guard let user = try tx.user(id: found.id) else { throw RPCError.badCredentials }
+            if let rehash, user.passwordHash == found.passwordHash {
+                try tx.setPasswordHash(userID: user.id, hash: rehash)
+            }
+            let session = domain.newSessionRow(userID: user.id, now: now)
+            try tx.insertSession(session)
+            return (user, session)
+        }
+        await domain.rateLimitReset([accountKey])
+        let token = domain.accessToken(for: session, issuedAt: now)
+        domain.sessions.signIn(client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt))
+        client.logger.info("signed in", metadata: ["enduser.id": "\(user.id)"])
+        return SignedIn(user: domain.userObject(user), token: token)
+    }
+
+    // MARK: auth.authenticate
+
+    /// Signs the caller in with an access token (or swaps a live session's token); an invalid
+    /// one is -32001 and leaves the session as it was.
+    static func authenticate(_ params: AuthenticateParams, client: ClientSession, domain: Domain) async throws -> Authenticated {
+        let token = params.accessToken
+        if token.isEmpty { throw RPCError.invalidParams(field: "accessToken", message: "must not be empty") }
+        guard token.utf8.count <= TokenSigner.maxTokenBytes else {
+            throw RPCError.invalidParams(field: "accessToken", message: "must be at most \(TokenSigner.maxTokenBytes) bytes")
+        }
+        guard let verified = try await domain.verifiedAccessToken(token) else { throw RPCError.invalidToken }
+        domain.sessions.signIn(client, as: verified.principal)
+        return Authenticated(user: domain.userObject(verified.user), expiresAt: verified.principal.expiresAt)
+    }
+
+    // MARK: auth.refresh
+
+    /// A new token for the caller's session (same `sid`), whose expiry moves to the new
+    /// token's; the connection switches to it. The old token keeps working until its own `exp`
+    /// (it names the same, still valid session).
+    static func refresh(_ call: SignedInCall, domain: Domain) async throws -> Token {
+        let now = domain.clock()
+        let principal = call.principal
+        guard principal.expiresAt > now else { throw RPCError.invalidToken }
+        let expiry = domain.tokenExpiry(issuedAt: now)
+        let refreshed: (UserRow, SessionRow)? = try await domain.store.write { tx in
+            guard var session = try tx.session(id: principal.sessionID),
+                  session.userID == principal.userID, session.expiresAt >= now,
+                  let user = try tx.user(id: principal.userID)
+            else { return nil }
+            session.expiresAt = max(session.expiresAt, expiry)
+            guard try tx.extendSession(id: session.id, expiresAt: session.expiresAt) else { return nil }
+            return (user, session)
+        }
+        guard let refreshed else {
+            // Revoked where this instance did not hear of it: the connection is not signed in.
+            if call.client.principal == principal { domain.sessions.signOut(call.client) }
+            throw RPCError.sessionEnded
+        }
+        let (user, session) = refreshed
+        let token = domain.accessToken(for: session, issuedAt: now)
+        domain.sessions.signIn(call.client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt))
+        return token
+    }
+
+    // MARK: auth.logout
+
+    /// Deletes the caller's session: every token of it stops working, every other connection
+    /// holding it is signed out with `loggedOut`, and the caller becomes anonymous (its `{}`
+    /// says so; it gets no notification).
+    static func logout(_ call: SignedInCall, domain: Domain) async throws -> JSONValue {
+        let sessionID = call.principal.sessionID
+        _ = try await domain.store.write { try $0.deleteSession(id: sessionID) }
+        if call.client.principal?.sessionID == sessionID { domain.sessions.signOut(call.client) }
+        domain.sessions.revoke(sessionIDs: [sessionID], reason: .loggedOut)
+        return RPCError.emptyResult
+    }
+
+    // MARK: auth.requestPasswordReset
+
+    /// Answers `{}` at once; looking the address up, the limits, the token and the mail happen
+    /// in a detached task, so the answer and its timing are the same whether the address has
+    /// an account, has none, or is rate limited (lessons #1).
+    static func requestPasswordReset(
+        _ params: RequestPasswordResetParams, client: ClientSession, domain: Domain
+    ) throws -> JSONValue {
+        let email = try AccountRules.email(params.email)
+        let address = client.clientAddress
+        Task.detached(priority: .utility) {
+            await domain.processPasswordResetRequest(email: email, clientAddress: address)
+        }
+        return RPCError.emptyResult
+    }
+
+    // MARK: auth.resetPassword
+
+    /// Sets a new password with a mailed reset token: every session of the user is deleted and
+    /// their live connections are signed out with `passwordReset`.
+    ///
+    /// `newPassword` is validated first, then the token is taken (single use) in its own
+    /// transaction, so the costly hash is only computed for a real token and outside any
+    /// transaction. A token mailed to an address the account no longer has is void.
+    static func resetPassword(_ params: ResetPasswordParams, domain: Domain) async throws -> JSONValue {
+        try AccountRules.newPassword(params.newPassword, field: "newPassword")
+        let length = params.token.utf8.count
+        if length == 0 { throw RPCError.invalidParams(field: "token", message: "must not be empty") }
+        guard length <= maxOneTimeTokenLength else { throw RPCError.invalidOneTimeToken }
+
+        let tokenHash = OneTimeToken.hash(params.token)
+        let now = domain.clock()
+        let userID: Int64? = try await domain.store.write { tx in
+            guard let row = try tx.takeOneTimeToken(purpose: .passwordReset, tokenHash: tokenHash, now: now),
+                  let user = try tx.user(id: row.userID), user.email == row.email
+            else { return nil }
+            return user.id
+        }
+        guard let userID else { throw RPCError.invalidOneTimeToken }
+
+        let hash = try await domain.hasher.hash(params.newPassword)
+        let changed: Bool = try await domain.store.write { tx in
+            guard try tx.user(id: userID) != nil else { return false }
+            try tx.setPasswordHash(userID: userID, hash: hash)
+            try tx.deleteOneTimeTokens(userID: userID, purpose: .passwordReset)
+            _ = try tx.deleteSessions(userID: userID, except: nil)
+            return true
+        }
+        guard changed else { throw RPCError.invalidOneTimeToken }
+        domain.sessions.revokeUser(userID, except: nil, reason: .passwordReset)
+        await domain.rateLimitReset([
+            RateLimitKey(rule: RateLimitPolicy.failedLoginsPerAccount, key: RateLimitPolicy.accountKey(userID: userID))
+        ])
+        domain.logger.info("password reset", metadata: ["enduser.id": "\(userID)"])
+        return RPCError.emptyResult
+    }
+}
+
+extension Domain {
+    /// The background half of `auth.requestPasswordReset`: limits, lookup, token, mail.
+    ///
+    /// Both limits count every request, known address or not, so probing is limited alike. A
+    /// new token replaces the user's older one. Errors are logged by kind only, never with the
+    /// address.
+    func processPasswordResetRequest(email: String, clientAddress: String) async {
+        do {
+            try await rateLimitRecord([
+                RateLimitKey(rule: RateLimitPolicy.passwordResetsPerAddress, key: RateLimitPolicy.addressKey(clientAddress)),
+                RateLimitKey(rule: RateLimitPolicy.passwordResetsPerEmail, key: RateLimitPolicy.emailKey(email)),
+            ])
+        } catch {
+            logger.debug("password reset request rate limited")
+            return
+        }
+        let now = clock()
+        let generated = OneTimeToken.generate()
+        do {
+            let userID: Int64? = try await store.write { tx in
+                guard let user = try tx.user(email: email) else { return nil }
+                try tx.putOneTimeToken(OneTimeTokenRow(
+                    purpose: .passwordReset,
+                    userID: user.id,
+                    tokenHash: generated.hash,
+                    email: user.email,
+                    expiresAt: now.adding(milliseconds: AccountMail.passwordResetLifetimeMilliseconds)
+                ))
+                return user.id
+            }
+            guard let userID else {
+                logger.debug("password reset requested for an address with no account")
+                return
+            }
+            await mailer.send(passwordResetMail(to: email, token: generated.token))
+            logger.info("password reset mail sent", metadata: ["enduser.id": "\(userID)"])
+        } catch {
+            logger.error("password reset request failed", metadata: ["error": "\(Self.loggable(error))"])
+        }
+    }
+}
+
+extension RPCError {
+    /// -32602 naming `token`: a one-time token that is wrong, expired or already used (API.md).
+    static var invalidOneTimeToken: RPCError {
+        .invalidParams(field: "token", message: "is invalid, expired or already used")
+    }
+}

@@ -1,0 +1,272 @@
+import Credentials
+import JSONRPC
+import Logging
+import Synchronization
+
+/// `users.*`: the caller's own account (read, profile update, password change, deletion) and
+/// the user search that sharing uses. Every method needs a signed-in session.
+///
+/// Proving the password (`users.changePassword`, `users.deleteMe`, an email change in
+/// `users.updateMe`) counts a wrong one as a failed login of the account, under the same
+/// limit: otherwise a stolen session would be an unlimited password oracle.
+enum UserMethods {
+    static func register(in registry: inout MethodRegistry<ClientSession>, domain: Domain) {
+        registry.registerSignedIn("users.me", params: NoParams.self) { _, call in
+            try await me(call, domain: domain)
+        }
+        registry.registerSignedIn("users.changePassword", params: ChangePasswordParams.self) { params, call in
+            try await changePassword(params, call: call, domain: domain)
+        }
+        registry.registerSignedIn("users.search", params: SearchParams.self) { params, call in
+            try await search(params, call: call, domain: domain)
+        }
+        registry.registerSignedIn("users.updateMe", params: UpdateMeParams.self) { params, call in
+            try await updateMe(params, call: call, domain: domain)
+        }
+        registry.registerSignedIn("users.deleteMe", params: DeleteMeParams.self) { params, call in
+            try await deleteMe(params, call: call, domain: domain)
+        }
+    }
+
+    // MARK: Params and results
+
+    struct ChangePasswordParams: Decodable, Sendable {
+        var currentPassword: String
+        var newPassword: String
+    }
+
+    struct SearchParams: Decodable, Sendable {
+        var query: String
+        var limit: Int?
+    }
+
+    struct UpdateMeParams: Decodable, Sendable {
+        var username: String?
+        var email: String?
+        var currentPassword: String?
+        var requestKey: String?
+    }
+
+    struct DeleteMeParams: Decodable, Sendable {
+        var password: String
+    }
+
+    struct SearchResult: Encodable, Sendable {
+        var items: [PublicUser]
+    }
+
+    /// Search pages are small: the results feed a type-ahead, and a larger page would make
+    /// walking the user list cheaper than it needs to be.
+    static let searchLimits = 1...50
+    static let defaultSearchLimit = 10
+
+    // MARK: users.me
+
+    static func me(_ call: SignedInCall, domain: Domain) async throws -> User {
+        let userID = call.userID
+        guard let row = try await domain.store.read({ try $0.user(id: userID) }) else { throw RPCError.sessionEnded }
+        return domain.userObject(row)
+    }
+
+    // MARK: users.changePassword
+
+    /// Replaces the password and starts over: a new session and token for the caller, every
+    /// other session of the user deleted and their live connections signed out with
+    /// `passwordChanged`. A wrong `currentPassword` is -32602 naming it and leaves the session
+    /// signed in (lessons #28).
+    static func changePassword(_ params: ChangePasswordParams, call: SignedInCall, domain: Domain) async throws -> Token {
+        var violations = AccountRules.Violations()
+        violations.check { () throws(RPCError) in
+            try AccountRules.givenPassword(params.currentPassword, field: "currentPassword")
+        }
+        violations.check { () throws(RPCError) in try AccountRules.newPassword(params.newPassword, field: "newPassword") }
+        try violations.throwIfAny()
+
+        let row = try await verifyPassword(params.currentPassword, field: "currentPassword", call: call, domain: domain)
+        let hash = try await domain.hasher.hash(params.newPassword)
+        let now = domain.clock()
+        let (user, session): (UserRow, SessionRow) = try await domain.store.write { tx in
+            guard let user = try tx.user(id: row.id) else { throw RPCError.sessionEnded }
+            // Changed meanwhile by another call: what was verified is no longer current.
+            guard user.passwordHash == row.passwordHash else { throw RPCError.incorrectPassword("currentPassword") }
+            try tx.setPasswordHash(userID: user.id, hash: hash)
+            let session = domain.newSessionRow(userID: user.id, now: now)
+            try tx.insertSession(session)
+            _ = try tx.deleteSessions(userID: user.id, except: session.id)
+            // Reset links mailed before the change must not undo it.
+            try tx.deleteOneTimeTokens(userID: user.id, purpose: .passwordReset)
+            return (user, session)
+        }
+        domain.sessions.signIn(call.client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt))
+        domain.sessions.revokeUser(user.id, except: session.id, reason: .passwordChanged)
+        call.client.logger.info("password changed")
+        return domain.accessToken(for: session, issuedAt: now)
+    }
+
+    // MARK: users.search
+
+    /// Users whose username contains `query` (literally, ignoring case), prefix matches first,
+    /// never the caller.
+    static func search(_ params: SearchParams, call: SignedInCall, domain: Domain) async throws -> SearchResult {
+        var violations = AccountRules.Violations()
+        let folded = violations.check { () throws(RPCError) in try AccountRules.searchQuery(params.query) }
+        let limit = params.limit ?? defaultSearchLimit
+        if !searchLimits.contains(limit) {
+            violations.check { () throws(RPCError) in
+                throw RPCError.invalidParams(
+                    field: "limit",
+                    message: "must be between \(searchLimits.lowerBound) and \(searchLimits.upperBound)"
+                )
+            }
+        }
+        try violations.throwIfAny()
+        guard let folded else { throw RPCError.internalError() }
+        let caller = call.userID
+        let items = try await domain.store.read { try $0.searchUsers(queryFolded: folded, excluding: caller, limit: limit) }
+        return SearchResult(items: items)
+    }
+
+    // MARK: users.updateMe
+
+    /// Changes the username and/or email. A new email needs `currentPassword`, starts
+    /// unverified, voids the old address's verification and reset links, and gets a
+    /// verification mail (under the verification-mail limits, checked before anything
+    /// changes). Taken names are -32009 with `data.field`. With `requestKey`, a retry returns
+    /// the first answer and sends no second mail.
+    static func updateMe(_ params: UpdateMeParams, call: SignedInCall, domain: Domain) async throws -> JSONValue {
+        var violations = AccountRules.Violations()
+        let username = violations.check { () throws(RPCError) in
+            try params.username.map { name throws(RPCError) in try AccountRules.username(name) }
+        } ?? nil
+        let email = violations.check { () throws(RPCError) in
+            try params.email.map { address throws(RPCError) in try AccountRules.email(address) }
+        } ?? nil
+        if let password = params.currentPassword {
+            violations.check { () throws(RPCError) in try AccountRules.givenPassword(password, field: "currentPassword") }
+        }
+        if let key = params.requestKey {
+            violations.check { () throws(RPCError) in try Domain.validateRequestKey(key) }
+        }
+        try violations.throwIfAny()
+
+        let userID = call.userID
+        guard let current = try await domain.store.read({ try $0.user(id: userID) }) else { throw RPCError.sessionEnded }
+        let emailChanges = email.map { $0 != current.email } ?? false
+        if emailChanges, params.currentPassword == nil {
+            throw RPCError.invalidParams(field: "currentPassword", message: "is required when the email changes")
+        }
+        if let password = params.currentPassword {
+            _ = try await verifyPassword(password, field: "currentPassword", call: call, domain: domain)
+        }
+        let mailKeys = email.map { address in
+            [
+                RateLimitKey(rule: RateLimitPolicy.verificationMailsPerEmail, key: RateLimitPolicy.emailKey(address)),
+                RateLimitKey(
+                    rule: RateLimitPolicy.verificationMailsPerAddress,
+                    key: RateLimitPolicy.addressKey(call.client.clientAddress)
+                ),
+            ]
+        } ?? []
+        if emailChanges { try await domain.rateLimitCheck(mailKeys) }
+
+        let now = domain.clock()
+        let verification = OneTimeToken.generate()
+        let outcome = UpdateOutcome()
+        let result = try await domain.writeOnce(call, method: "users.updateMe", requestKey: params.requestKey) { tx in
+            guard let row = try tx.user(id: userID) else { throw RPCError.sessionEnded }
+            let newUsername = username ?? row.username
+            let newEmail = email ?? row.email
+            guard newUsername != row.username || newEmail != row.email else { return domain.userObject(row) }
+            let emailChanged = newEmail != row.email
+            guard let updated = try tx.updateUser(
+                id: userID,
+                username: newUsername,
+                email: newEmail,
+                emailVerified: emailChanged ? false : row.emailVerified
+            ) else { throw RPCError.sessionEnded }
+            if emailChanged {
+                try tx.deleteOneTimeTokens(userID: userID, purpose: .passwordReset)
+                try tx.putOneTimeToken(OneTimeTokenRow(
+                    purpose: .emailVerification,
+                    userID: userID,
+                    tokenHash: verification.hash,
+                    email: updated.email,
+                    expiresAt: now.adding(milliseconds: AccountMail.verificationLifetimeMilliseconds)
+                ))
+            }
+            outcome.record(updated, emailChanged: emailChanged)
+            return domain.userObject(updated)
+        }
+
+        if let (updated, emailChanged) = outcome.value {
+            if emailChanged {
+                await domain.rateLimitNote(mailKeys)
+                domain.sendDetached(domain.verificationMail(to: updated.email, token: verification.token))
+            }
+            if updated.username != call.principal.username, call.client.principal == call.principal {
+                var principal = call.principal
+                principal.username = updated.username
+                domain.sessions.signIn(call.client, as: principal)
+            }
+            call.client.logger.info("profile updated")
+        }
+        return result
+    }
+
+    // MARK: users.deleteMe
+
+    /// Deletes the account with everything it owns (the store cascades); every other
+    /// connection of the user is signed out with `loggedOut` and the caller becomes anonymous.
+    static func deleteMe(_ params: DeleteMeParams, call: SignedInCall, domain: Domain) async throws -> JSONValue {
+        try AccountRules.givenPassword(params.password, field: "password")
+        let row = try await verifyPassword(params.password, field: "password", call: call, domain: domain)
+        let deleted = try await domain.store.write { try $0.deleteUser(id: row.id) }
+        guard deleted else { throw RPCError.sessionEnded }
+        if call.client.principal?.userID == row.id { domain.sessions.signOut(call.client) }
+        domain.sessions.revokeUser(row.id, except: nil, reason: .loggedOut)
+        await domain.rateLimitReset([
+            RateLimitKey(rule: RateLimitPolicy.failedLoginsPerAccount, key: RateLimitPolicy.accountKey(userID: row.id))
+        ])
+        domain.logger.info("account deleted", metadata: ["enduser.id": "\(row.id)"])
+        return RPCError.emptyResult
+    }
+
+    // MARK: Shared
+
+    /// The caller's row once `password` is proven theirs. Over the account's failed-login limit
+    /// is -32029 before any hashing; a wrong password counts as a failure and is -32602 naming
+    /// `field`; a vanished account is -32001.
+    static func verifyPassword(_ password: String, field: String, call: SignedInCall, domain: Domain) async throws -> UserRow {
+        let userID = call.userID
+        let accountKey = RateLimitKey(
+            rule: RateLimitPolicy.failedLoginsPerAccount,
+            key: RateLimitPolicy.accountKey(userID: userID)
+        )
+        try await domain.rateLimitCheck([accountKey])
+        guard let row = try await domain.store.read({ try $0.user(id: userID) }) else { throw RPCError.sessionEnded }
+        guard try await domain.hasher.verify(password, against: row.passwordHash) else {
+            await domain.rateLimitNote([accountKey])
+            throw RPCError.incorrectPassword(field)
+        }
+        return row
+    }
+}
+
+/// What the `users.updateMe` transaction did, read after it commits (nothing when a stored
+/// result was replayed or nothing changed).
+private final class UpdateOutcome: Sendable {
+    private let state = Mutex<(UserRow, Bool)?>(nil)
+
+    func record(_ user: UserRow, emailChanged: Bool) {
+        state.withLock { $0 = (user, emailChanged) }
+    }
+
+    var value: (UserRow, Bool)? { state.withLock { $0 } }
+}
+
+extension RPCError {
+    /// -32602 naming the password field that did not match.
+    static func incorrectPassword(_ field: String) -> RPCError {
+        .invalidParams(field: field, message: "is incorrect")
+    }
+}
