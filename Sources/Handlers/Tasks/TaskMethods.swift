@@ -10,7 +10,8 @@ public import JSONRPC
 /// ``TaskRecord``s, encoded as the API's Task with the caller's `permission`.
 public enum TaskMethods {
     /// API.md's default: 60 task creations per minute per user. Far above what a person types,
-    /// low enough that a runaway script cannot fill the database.
+    /// low enough that a runaway script cannot fill the database. Keyed `user:<id>`, following
+    /// ``RateLimitPolicy``'s key prefixes (the rule could join that table).
     static let createRule = RateRule(name: "tasks.create.user", limit: 60, windowMilliseconds: 60_000)
 
     /// Adds the `tasks.*` methods to `registry`.
@@ -53,7 +54,7 @@ public enum TaskMethods {
     static func create(_ params: TaskParams.Create, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
         let fields = try TaskValidation.fields(params)
         if domain.configuration.rateLimitsEnabled,
-            let wait = await domain.rateLimiter.record(createRule, key: String(call.userID), now: domain.clock())
+            let wait = await domain.rateLimiter.record(createRule, key: "user:\(call.userID)", now: domain.clock())
         {
             throw RPCError.rateLimited(retryAfterMs: Int(clamping: wait))
         }
