@@ -132,8 +132,10 @@ enum AuthMethods {
     /// Verifies a username-or-email and password, opens a session and signs the caller in.
     ///
     /// The limits are checked before any hashing (a limited caller costs nothing) and count
-    /// failures only; a success clears the account's failures (the per-address count stays, so
-    /// one good account cannot launder an address's guesses). An unknown login runs a dummy
+    /// failures only: the per-address count on failure; the per-account one counts the attempt
+    /// up front (so concurrent guesses cannot all slip past) and a success clears it. The
+    /// per-address count survives a success, so one good account cannot launder an address's
+    /// guesses. An unknown login runs a dummy
     /// verification, and both failures give the same -32001, so neither the answer nor its
     /// timing tells whether the account exists. A hash below the current cost is replaced,
     /// unless the password changed meanwhile.
@@ -153,7 +155,10 @@ enum AuthMethods {
             rule: RateLimitPolicy.failedLoginsPerAddress,
             key: RateLimitPolicy.addressKey(client.clientAddress)
         )
-        try await domain.rateLimitCheck([accountKey, addressKey])
+        try await domain.rateLimitCheck([addressKey])
+        // Counted before verifying and cleared by a success, so guesses sent concurrently cannot
+        // all pass the check before the first failure is counted.
+        try await domain.rateLimitRecord([accountKey])
 
         let verified: Bool
         if let found {
@@ -163,7 +168,7 @@ enum AuthMethods {
             verified = false
         }
         guard verified, let found else {
-            await domain.rateLimitNote([accountKey, addressKey])
+            await domain.rateLimitNote([addressKey])
             client.logger.debug("login failed")
             throw RPCError.badCredentials
         }
