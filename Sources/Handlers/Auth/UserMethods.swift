@@ -172,12 +172,18 @@ enum UserMethods {
         let now = domain.clock()
         let verification = OneTimeToken.generate()
         let outcome = UpdateOutcome()
+        let passwordGiven = params.currentPassword != nil
         let result = try await domain.writeOnce(call, method: "users.updateMe", requestKey: params.requestKey) { tx in
             guard let row = try tx.user(id: userID) else { throw RPCError.sessionEnded }
             let newUsername = username ?? row.username
             let newEmail = email ?? row.email
             guard newUsername != row.username || newEmail != row.email else { return domain.userObject(row) }
             let emailChanged = newEmail != row.email
+            // Changed meanwhile by another call, so this one changes it after all: the password
+            // rule applies to what the transaction writes, not to what the call first saw.
+            if emailChanged, !passwordGiven {
+                throw RPCError.invalidParams(field: "currentPassword", message: "is required when the email changes")
+            }
             guard let updated = try tx.updateUser(
                 id: userID,
                 username: newUsername,
@@ -225,7 +231,7 @@ enum UserMethods {
         if call.client.principal?.userID == row.id { domain.sessions.signOut(call.client) }
         domain.sessions.revokeUser(row.id, except: nil, reason: .loggedOut)
         domain.logger.info("account deleted", metadata: ["enduser.id": "\(row.id)"])
-        return RPCError.emptyResult
+        return AuthMethods.empty
     }
 
     // MARK: Shared
