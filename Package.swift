@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "RPCServer",
             dependencies: [
-                "WebSocketCore", "JSONRPC",
+                "WebSocketCore", "JSONRPC", "Handlers",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -110,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "Faros",
             dependencies: [
-                "RPCServer", "JSONRPC",
+                "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -162,7 +162,7 @@ let package = Package(
         .testTarget(
             name: "RPCServerTests",
             dependencies: [
-                "RPCServer", "WebSocketCore", "JSONRPC",
+                "RPCServer", "WebSocketCore", "JSONRPC", "Handlers",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -173,7 +173,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "RPCServer", "JSONRPC",
+                "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

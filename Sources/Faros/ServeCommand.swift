@@ -1,10 +1,14 @@
 import ArgumentParser
+import Foundation
+import Credentials
+import Handlers
 import JSONRPC
 import Logging
 import NIOCore
 import NIOPosix
 import RPCServer
 import ServiceLifecycle
+import Storage
 import WebSocketCore
 
 #if canImport(Glibc)
@@ -39,11 +43,25 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Negotiate permessage-deflate (RFC 7692) when clients offer it. (env: FAROS_PERMESSAGE_DEFLATE; default: on)")
     var permessageDeflate: Bool?
 
-    @Option(help: "Log format: text or json. (env: FAROS_LOG_FORMAT; default: text)")
-    var logFormat: String?
+    @OptionGroup var storage: StorageOptions
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. (env: FAROS_LOG_LEVEL; default: info)")
-    var logLevel: String?
+    @Option(help: "Secret for signing access tokens (at least 32 bytes); instances sharing a database must share it. (env: FAROS_JWT_SECRET; default: generated once, kept in the data directory)")
+    var jwtSecret: String?
+
+    @Option(help: "How long an access token lives. (env: FAROS_TOKEN_TTL; default: 1h)")
+    var tokenTTL: String?
+
+    @Flag(inversion: .prefixedNo, help: "Rate limits on logins, registration, password reset and task creation. (env: FAROS_RATE_LIMITS; default: on)")
+    var rateLimits: Bool?
+
+    @Option(help: "Comma-separated CIDR blocks of reverse proxies whose X-Forwarded-For is believed. (env: FAROS_TRUSTED_PROXIES; default: none)")
+    var trustedProxies: String?
+
+    @Option(help: "Sender address of outgoing mail. (env: FAROS_MAIL_FROM; default: faros@HOST)")
+    var mailFrom: String?
+
+    @Option(help: "yescrypt cost of new password hashes, 1-11 (each step doubles time and memory; 7 = 64 MiB). Existing hashes are upgraded at login. (env: FAROS_PASSWORD_COST; default: 7)")
+    var passwordCost: Int?
 
     @Option(help: "Largest message on /rpc, after decompression; larger closes with 1009. (env: FAROS_MAX_MESSAGE_BYTES; default: 1MiB)")
     var maxMessageBytes: String?
@@ -74,39 +92,90 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try Settings(command: self, environment: Environment.current)
-        LoggingSystem.bootstrap { label in
-            var handler: any LogHandler
-            switch settings.logFormat {
-            case .json: handler = JSONLogHandler(label: label)
-            case .text: handler = StreamLogHandler.standardError(label: label)
-            }
-            handler.logLevel = settings.logLevel
-            return handler
-        }
+        settings.storage.bootstrapLogging()
         let logger = Logger(label: "faros")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.eventLoopThreads)
+        // Database work (libpq, SQLite) and password hashing each get their own bounded pool: a
+        // login storm fills the hashing pool and never delays a query, and neither runs on an event loop.
+        let databasePool = NIOThreadPool(numberOfThreads: settings.storage.store.poolSize + 2)
+        databasePool.start()
+        let hashingPool = NIOThreadPool(numberOfThreads: System.coreCount)
+        hashingPool.start()
+
+        let store: any Store
+        do {
+            store = try await StoreFactory.open(settings.storage.store, threadPool: databasePool, logger: logger)
+        } catch {
+            logger.critical("Cannot open the database", metadata: ["error": "\(error)"])
+            try? await databasePool.shutdownGracefully()
+            try? await hashingPool.shutdownGracefully()
+            try? await group.shutdownGracefully()
+            throw ExitCode.failure
+        }
+        let secret: [UInt8]
+        do {
+            // The data directory holds the secret and the outbox whichever database is used.
+            try FileManager.default.createDirectory(
+                atPath: settings.storage.store.dataDirectory, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
+            secret = try settings.jwtSecret ?? SecretStore.loadOrCreateJWTSecret(dataDirectory: settings.storage.store.dataDirectory)
+        } catch {
+            logger.critical("Cannot read or create the JWT secret", metadata: ["error": "\(error)"])
+            await store.close()
+            throw ExitCode.failure
+        }
+
+        var domainConfiguration = DomainConfiguration(publicURL: settings.publicURL)
+        domainConfiguration.tokenTTLMilliseconds = Int64(settings.tokenTTL.components.seconds * 1000)
+        domainConfiguration.rateLimitsEnabled = settings.rateLimits
+        domainConfiguration.mailDomain = settings.mailDomain
+        let domain = Domain(
+            store: store,
+            hasher: PasswordHasher(cost: settings.passwordCost, threadPool: hashingPool, maxConcurrent: System.coreCount),
+            signer: TokenSigner(secret: secret),
+            rateLimiter: InProcessRateLimiter(),
+            mailer: OutboxMailer(
+                directory: settings.storage.store.dataDirectory + "/outbox",
+                from: settings.mailFrom,
+                logger: logger
+            ),
+            configuration: domainConfiguration,
+            logger: logger
+        )
+        logger.info("Storage ready", metadata: ["db.system": "\(store.backendName)"])
 
         let server = FarosServer(
             configuration: settings.server,
-            methods: MethodRegistry<RPCSessionContext>(),
+            methods: domain.registry(),
+            sessions: SessionHooks(sessions: domain.sessions) { token in
+                try await domain.principal(forBearer: token)
+            },
             eventLoopGroup: group,
             logger: logger
         )
         let services = ServiceGroup(
             configuration: .init(
-                services: [server],
+                services: [
+                    .init(service: server),
+                    .init(service: Housekeeping(domain: domain, logger: logger), successTerminationBehavior: .ignore),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
         )
+        var failed = false
         do {
             try await services.run()
         } catch {
             logger.critical("Server stopped with an error", metadata: ["error": "\(error)"])
-            try? await group.shutdownGracefully()
-            throw ExitCode.failure
+            failed = true
         }
+        await store.close()
+        try? await databasePool.shutdownGracefully()
+        try? await hashingPool.shutdownGracefully()
         try await group.shutdownGracefully()
+        if failed { throw ExitCode.failure }
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Credentials
 import Logging
 import RPCServer
 import WebSocketCore
@@ -9,12 +10,33 @@ struct Settings {
     enum LogFormat: String { case text, json }
 
     var server = ServerConfiguration()
-    var logFormat = LogFormat.text
-    var logLevel = Logger.Level.info
+    var storage: StorageSettings
     var eventLoopThreads = System.coreCount
+    /// From the setting, as bytes; nil: generated once and kept in the data directory.
+    var jwtSecret: [UInt8]?
+    var tokenTTL: Duration = .seconds(3600)
+    var rateLimits = true
+    var mailFrom: String
+    var passwordCost = PasswordCost.default
+
+    /// Base of mail links, without a trailing slash.
+    var publicURL: String {
+        var url = server.publicURL ?? "http://localhost:\(server.port)"
+        while url.hasSuffix("/") { url.removeLast() }
+        return url
+    }
+
+    /// Host part of generated `Message-ID`s: the sender's domain.
+    var mailDomain: String {
+        mailFrom.split(separator: "@").last.map(String.init) ?? "localhost"
+    }
+
+    var logFormat: LogFormat { storage.logFormat }
+    var logLevel: Logger.Level { storage.logLevel }
 
     init(command: ServeCommand, environment: Environment) throws {
-        var reader = SettingReader(environment: environment)
+        let reader = SettingReader(environment: environment)
+        self.storage = try StorageSettings(options: command.storage, environment: environment)
 
         self.server.host = reader.string(command.host, "FAROS_HOST") ?? self.server.host
         self.server.port = try reader.value(command.port.map(String.init), "FAROS_PORT", "a port number 0-65535") {
@@ -45,12 +67,28 @@ struct Settings {
             }
         }
 
-        self.logFormat = try reader.value(command.logFormat, "FAROS_LOG_FORMAT", "text or json") {
-            LogFormat(rawValue: $0.lowercased())
-        } ?? .text
-        self.logLevel = try reader.value(command.logLevel, "FAROS_LOG_LEVEL", "trace, debug, info, notice, warning, error or critical") {
-            Logger.Level(rawValue: $0.lowercased())
-        } ?? .info
+        if let secret = reader.string(command.jwtSecret, "FAROS_JWT_SECRET") {
+            guard secret.utf8.count >= TokenSigner.minimumSecretBytes else {
+                throw ValidationError("--jwt-secret / FAROS_JWT_SECRET: expected at least \(TokenSigner.minimumSecretBytes) bytes (e.g. `openssl rand -hex 32`), got \(secret.utf8.count)")
+            }
+            self.jwtSecret = Array(secret.utf8)
+        }
+        self.tokenTTL = try reader.value(command.tokenTTL, "FAROS_TOKEN_TTL", "a duration from 1m to 30d, like 1h") {
+            SettingValue.duration($0).flatMap { $0 >= .seconds(60) && $0 <= .seconds(30 * 86400) ? $0 : nil }
+        } ?? self.tokenTTL
+        self.rateLimits = try reader.bool(command.rateLimits, "FAROS_RATE_LIMITS") ?? true
+        if let list = reader.string(command.trustedProxies, "FAROS_TRUSTED_PROXIES") {
+            switch TrustedProxies.parse(list: list) {
+            case .success(let proxies): self.server.trustedProxies = proxies
+            case .failure(let bad):
+                throw ValidationError("--trusted-proxies / FAROS_TRUSTED_PROXIES: '\(bad.text)' is not a CIDR block like 10.0.0.0/8 or ::1")
+            }
+        }
+        let mailHost = ["0.0.0.0", "::", "", "127.0.0.1", "::1"].contains(self.server.host) ? "localhost" : self.server.host
+        self.mailFrom = reader.string(command.mailFrom, "FAROS_MAIL_FROM") ?? "faros@\(mailHost)"
+        self.passwordCost = try reader.value(command.passwordCost.map(String.init), "FAROS_PASSWORD_COST", "an integer 1-11") {
+            Int($0).flatMap(PasswordCost.init(rawValue:))
+        } ?? .default
 
         self.server.rpc.maxMessageBytes = try reader.bytes(command.maxMessageBytes, "FAROS_MAX_MESSAGE_BYTES", range: 125...(64 << 20))
             ?? self.server.rpc.maxMessageBytes

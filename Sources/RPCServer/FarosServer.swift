@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+public import Handlers
 public import JSONRPC
 public import Logging
 public import NIOCore
@@ -20,12 +21,13 @@ public final class FarosServer: Service, Sendable {
 
     public init(
         configuration: ServerConfiguration,
-        methods: MethodRegistry<RPCSessionContext>,
+        methods: MethodRegistry<ClientSession>,
+        sessions: SessionHooks = SessionHooks(),
         eventLoopGroup: any EventLoopGroup,
         logger: Logger
     ) {
         let methods = Self.registry(adding: methods)
-        var engineConfiguration = RPCEngine<RPCSessionContext>.Configuration()
+        var engineConfiguration = RPCEngine<ClientSession>.Configuration()
         engineConfiguration.maxBatch = configuration.rpc.maxBatch
         engineConfiguration.errorReporter = { method, id, error in
             logger.error(
@@ -34,13 +36,13 @@ public final class FarosServer: Service, Sendable {
             )
         }
         let engine = RPCEngine(registry: methods, configuration: engineConfiguration)
-        self.context = ServerContext(configuration: configuration, engine: engine, logger: logger)
+        self.context = ServerContext(configuration: configuration, engine: engine, sessions: sessions, logger: logger)
         self.group = eventLoopGroup
         self.bound = eventLoopGroup.next().makePromise(of: SocketAddress.self)
     }
 
     /// Every method the server answers: the domain's and its own (`rpc.discover`).
-    static func registry(adding domain: MethodRegistry<RPCSessionContext>) -> MethodRegistry<RPCSessionContext> {
+    static func registry(adding domain: MethodRegistry<ClientSession>) -> MethodRegistry<ClientSession> {
         var methods = domain
         ServerMethods.register(in: &methods)
         return methods

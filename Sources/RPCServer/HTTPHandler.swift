@@ -1,3 +1,4 @@
+import Handlers
 import JSONRPC
 import Logging
 import NIOCore
@@ -21,6 +22,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case pendingResponse(HTTPRequestHead, Route)
         /// The upgrade is accepted and happens at the end of the request.
         case pendingUpgrade(HTTPRequestHead, WebSocketEndpoint, HTTPHeaders, PerMessageDeflateParameters?)
+        /// The request is complete and its bearer token is being checked; reads are paused.
+        case authenticating
         /// The pipeline now belongs to the WebSocket handler.
         case upgraded
     }
@@ -88,8 +91,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                     context: context
                 )
             case .pendingUpgrade(let head, let endpoint, let headers, let deflate):
-                self.upgrade(head: head, endpoint: endpoint, headers: headers, deflate: deflate, context: context)
-            case .idle, .upgraded:
+                self.authorize(head: head, endpoint: endpoint, headers: headers, deflate: deflate, context: context)
+            case .idle, .upgraded, .authenticating:
                 break
             }
         }
@@ -215,9 +218,90 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func upgrade(
+    /// Upgrades at once without an `Authorization` header; with one (on `/rpc`), upgrades signed in
+    /// once the token checks out, or answers 401 (not a valid bearer token) or 503 (the check
+    /// itself failed: the database is down). Reading pauses meanwhile; the handshake timeout keeps
+    /// running, so a slow check cannot hold the connection forever.
+    private func authorize(
         head: HTTPRequestHead, endpoint: WebSocketEndpoint, headers: HTTPHeaders,
         deflate: PerMessageDeflateParameters?, context: ChannelHandlerContext
+    ) {
+        let clientAddress = self.clientAddress(head: head, context: context)
+        let authorization = head.headers["Authorization"]
+        guard endpoint == .rpc, !authorization.isEmpty else {
+            self.upgrade(head: head, endpoint: endpoint, headers: headers, deflate: deflate,
+                         clientAddress: clientAddress, principal: nil, context: context)
+            return
+        }
+        guard authorization.count == 1, let token = Self.bearerToken(authorization[0]) else {
+            self.refuseUnauthorized(head: head, context: context)
+            return
+        }
+        self.state = .authenticating
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        let bearer = self.server.sessions.bearer
+        let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        Task {
+            let outcome: Result<Principal?, any Error>
+            do {
+                outcome = .success(try await bearer(token))
+            } catch {
+                outcome = .failure(error)
+            }
+            eventLoop.execute {
+                let (handler, context) = loopBound.value
+                guard case .authenticating = handler.state, context.channel.isActive else { return }
+                context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+                handler.state = .idle
+                switch outcome {
+                case .success(let principal?) where !handler.shuttingDown:
+                    handler.upgrade(head: head, endpoint: endpoint, headers: headers, deflate: deflate,
+                                    clientAddress: clientAddress, principal: principal, context: context)
+                case .success(_?):
+                    handler.respond(
+                        to: head, route: .reject(.serviceUnavailable, HTTPHeaders(), code: -32050, message: "Server shutting down"),
+                        context: context
+                    )
+                case .success(nil):
+                    handler.refuseUnauthorized(head: head, context: context)
+                case .failure(let error):
+                    handler.logger.warning("Token check failed", metadata: ["error": "\(error)"])
+                    handler.respond(
+                        to: head, route: .reject(.serviceUnavailable, HTTPHeaders([("Retry-After", "1")]), code: -32050, message: "Service unavailable"),
+                        context: context
+                    )
+                }
+            }
+        }
+    }
+
+    /// `Bearer <token>` (scheme case-insensitive, RFC 7235); nil for anything else.
+    static func bearerToken(_ value: String) -> String? {
+        let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingSpaces
+        return token.isEmpty || token.contains(" ") ? nil : token
+    }
+
+    private func refuseUnauthorized(head: HTTPRequestHead, context: ChannelHandlerContext) {
+        self.state = .idle
+        let headers = HTTPHeaders([("WWW-Authenticate", #"Bearer realm="faros", error="invalid_token""#)])
+        self.respond(to: head, route: .reject(.unauthorized, headers, code: -32001, message: "Invalid or expired token"), context: context)
+    }
+
+    /// The peer, or with trusted proxies the client they forwarded for.
+    private func clientAddress(head: HTTPRequestHead, context: ChannelHandlerContext) -> String {
+        let peer = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        let proxies = self.server.configuration.trustedProxies
+        guard !proxies.isEmpty else { return peer }
+        return proxies.clientAddress(peer: peer, forwardedFor: head.headers["X-Forwarded-For"])
+    }
+
+    private func upgrade(
+        head: HTTPRequestHead, endpoint: WebSocketEndpoint, headers: HTTPHeaders,
+        deflate: PerMessageDeflateParameters?, clientAddress: String, principal: Principal?,
+        context: ChannelHandlerContext
     ) {
         self.state = .upgraded
         let response = HTTPResponseHead(version: head.version, status: .switchingProtocols, headers: headers)
@@ -226,7 +310,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
         let webSocket = WebSocketHandler(
             server: self.server, endpoint: endpoint, connectionID: self.connectionID,
-            deflate: deflate
+            deflate: deflate, clientAddress: clientAddress, principal: principal
         )
         // Order matters: the WebSocket handler must be in place before the request decoder is removed,
         // because removing it forwards any bytes that followed the request (the first frames).

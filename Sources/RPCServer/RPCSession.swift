@@ -1,3 +1,4 @@
+import Handlers
 import JSONRPC
 import Logging
 import NIOCore
@@ -7,24 +8,44 @@ import NIOCore
 /// Each text message is parsed on the event loop and executed in its own task, so calls pipelined on
 /// one session run concurrently and are answered in completion order. `inflight` counts calls (a
 /// batch counts its members); the connection handler stops reading while it is at the limit.
-/// Lives on its connection's event loop.
+/// Lives on its connection's event loop; its ``ClientSession`` (what handlers see) is thread-safe
+/// and sends notifications by hopping onto that loop.
 final class RPCSession {
     private let server: ServerContext
-    private let context: RPCSessionContext
+    let client: ClientSession
     private let eventLoop: any EventLoop
     private let limiter: CallRateLimiter
     /// The connection this session answers on; weak because the handler owns the session.
     weak var handler: WebSocketHandler?
     private(set) var inflight = 0
 
-    init(server: ServerContext, context: RPCSessionContext, eventLoop: any EventLoop) {
+    init(
+        server: ServerContext,
+        connectionID: UInt64,
+        clientAddress: String,
+        principal: Principal?,
+        eventLoop: any EventLoop
+    ) {
         self.server = server
-        self.context = context
         self.eventLoop = eventLoop
         self.limiter = CallRateLimiter(
             rate: server.configuration.rpc.callsPerSecond,
             burst: server.configuration.rpc.callBurst
         )
+        // The client outlives nothing: it reaches the session through a weak, loop-bound box, so a
+        // notification for a closed connection is dropped.
+        let outlet = NotificationOutlet(eventLoop: eventLoop)
+        self.client = ClientSession(
+            connectionID: connectionID,
+            clientAddress: clientAddress,
+            logger: server.logger
+        ) { method, params in
+            outlet.send(method: method, params: params)
+        }
+        outlet.session = NIOLoopBound(WeakSession(self), eventLoop: eventLoop)
+        if let principal {
+            server.sessions.sessions.signIn(self.client, as: principal)
+        }
     }
 
     /// Starts serving one complete text message (valid UTF-8, within the size limit).
@@ -34,12 +55,12 @@ final class RPCSession {
         let cost = max(incoming.callCount, 1)
         self.inflight += cost
 
-        let context = self.context
+        let client = self.client
         let limiter = self.limiter
         let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
         let eventLoop = self.eventLoop
         Task {
-            let response = await engine.execute(incoming, context: context) { _ in limiter.admit() }
+            let response = await engine.execute(incoming, context: client) { _ in limiter.admit() }
             eventLoop.execute {
                 loopBound.value.completed(response, cost: cost)
             }
@@ -59,8 +80,43 @@ final class RPCSession {
         handler.callsCompleted()
     }
 
-    /// The socket is gone: answers still being computed are dropped when they arrive.
+    /// A notification from the domain, already serialized, on the loop.
+    fileprivate func deliver(_ bytes: [UInt8]) {
+        self.handler?.sendText(bytes)
+    }
+
+    /// The socket is gone: answers still being computed are dropped when they arrive, and the
+    /// domain forgets the connection (no more sign-out notices or expiry timers).
     func connectionClosed() {
         self.handler = nil
+        self.server.sessions.sessions.connectionClosed(self.client)
+    }
+}
+
+/// A weak reference to a session, so the client's send closure does not keep it alive.
+private struct WeakSession {
+    weak var value: RPCSession?
+    init(_ value: RPCSession) { self.value = value }
+}
+
+/// Carries notifications from any thread to the session's event loop.
+private final class NotificationOutlet: @unchecked Sendable {
+    // `session` is written once, on the loop, before the client can send anything (the client is
+    // created in the session's initializer and handed to no one before it returns); afterwards it
+    // is only read, and the box itself checks it is used on its loop.
+    var session: NIOLoopBound<WeakSession>?
+    let eventLoop: any EventLoop
+
+    init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    func send(method: String, params: JSONValue) {
+        let message: JSONValue = ["jsonrpc": "2.0", "method": .string(method), "params": params]
+        let bytes = JSONWriter.serialize(message)
+        guard let session = self.session else { return }
+        self.eventLoop.execute {
+            session.value.value?.deliver(bytes)
+        }
     }
 }

@@ -15,6 +15,8 @@ public struct ServerConfiguration: Sendable {
     public var allowedOrigins: Set<String> = []
     /// Whether `/echo` exists. Off by default: it is for conformance and load tests of the framing layer.
     public var enableEcho: Bool = false
+    /// Proxies whose `X-Forwarded-For` names the client (rate limits per address use it); none by default.
+    public var trustedProxies = TrustedProxies()
 
     public var rpc = RPCEndpoint()
     public var echo = EchoEndpoint()

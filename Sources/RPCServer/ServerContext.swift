@@ -1,3 +1,4 @@
+import Handlers
 import JSONRPC
 import Logging
 import WebSocketCore
@@ -5,7 +6,8 @@ import WebSocketCore
 /// What every connection of one server shares: settings, the JSON-RPC engine, the connection registry.
 final class ServerContext: Sendable {
     let configuration: ServerConfiguration
-    let engine: RPCEngine<RPCSessionContext>
+    let engine: RPCEngine<ClientSession>
+    let sessions: SessionHooks
     let logger: Logger
     let connections = ConnectionRegistry()
     /// `protocol/openrpc.json`, served by `rpc.discover` and `GET /openrpc.json`.
@@ -13,9 +15,10 @@ final class ServerContext: Sendable {
     private let rpcHandshake: WebSocketHandshakeConfiguration
     private let echoHandshake: WebSocketHandshakeConfiguration
 
-    init(configuration: ServerConfiguration, engine: RPCEngine<RPCSessionContext>, logger: Logger) {
+    init(configuration: ServerConfiguration, engine: RPCEngine<ClientSession>, sessions: SessionHooks, logger: Logger) {
         self.configuration = configuration
         self.engine = engine
+        self.sessions = sessions
         self.logger = logger
         self.openRPCDocument = Array(OpenRPCDocument.json.utf8)
         var origins = configuration.allowedOrigins

@@ -1,8 +1,9 @@
+import Handlers
 import JSONRPC
 
 /// Methods the server itself answers, whatever the domain registers.
 enum ServerMethods {
-    static func register(in registry: inout MethodRegistry<RPCSessionContext>) {
+    static func register(in registry: inout MethodRegistry<ClientSession>) {
         // The document is generated from protocol/openrpc.json and a test parses it, so this cannot fail at run time.
         let document = try! JSONParser().parse(OpenRPCDocument.json)
         registry.register("rpc.discover") { params, _ in

@@ -1,3 +1,4 @@
+import Handlers
 import Logging
 import NIOCore
 import WebSocketCore
@@ -60,10 +61,16 @@ final class WebSocketHandler: ChannelDuplexHandler {
     /// How long to wait for the peer's close frame after ours before dropping the TCP connection.
     private static let closeTimeout = TimeAmount.seconds(3)
 
+    /// The client's address (after trusted proxies) and the principal of a bearer token on the upgrade.
+    private let clientAddress: String
+    private let principal: Principal?
+
     init(
         server: ServerContext, endpoint: WebSocketEndpoint, connectionID: UInt64,
-        deflate: PerMessageDeflateParameters?
+        deflate: PerMessageDeflateParameters?, clientAddress: String, principal: Principal?
     ) {
+        self.clientAddress = clientAddress
+        self.principal = principal
         self.server = server
         self.endpoint = endpoint
         self.connectionID = connectionID
@@ -92,11 +99,9 @@ final class WebSocketHandler: ChannelDuplexHandler {
             )
             let session = RPCSession(
                 server: self.server,
-                context: RPCSessionContext(
-                    connectionID: self.connectionID,
-                    remoteAddress: context.channel.remoteAddress?.description,
-                    logger: self.server.logger
-                ),
+                connectionID: self.connectionID,
+                clientAddress: self.clientAddress,
+                principal: self.principal,
                 eventLoop: context.eventLoop
             )
             session.handler = self

@@ -95,3 +95,64 @@ struct SettingsTests {
         #expect(SettingValue.duration(text) == nil)
     }
 }
+
+@Suite struct StorageAndAccountSettingsTests {
+    static func settings(_ arguments: [String], env: [String: String] = [:]) throws -> Settings {
+        try SettingsTests.settings(arguments, env: env)
+    }
+
+    @Test func defaultsAreTheDocumentedOnes() throws {
+        let settings = try Self.settings([])
+        #expect(settings.storage.store.dataDirectory == "./faros-data")
+        #expect(settings.storage.store.databaseURL == nil)
+        #expect(settings.storage.store.poolSize == 8)
+        #expect(settings.storage.store.poolTimeout == .seconds(5))
+        #expect(settings.jwtSecret == nil)
+        #expect(settings.tokenTTL == .seconds(3600))
+        #expect(settings.rateLimits)
+        #expect(settings.server.trustedProxies.isEmpty)
+        #expect(settings.mailFrom == "faros@localhost")
+        #expect(settings.publicURL == "http://127.0.0.1:8080")
+    }
+
+    @Test func variablesApplyAndFlagsWin() throws {
+        let env = [
+            "FAROS_DATA_DIR": "/var/lib/faros", "FAROS_DATABASE_URL": "postgres://db/faros",
+            "FAROS_DB_POOL_SIZE": "16", "FAROS_DB_POOL_TIMEOUT": "2s", "FAROS_TOKEN_TTL": "15m",
+            "FAROS_RATE_LIMITS": "off", "FAROS_TRUSTED_PROXIES": "10.0.0.0/8, ::1",
+            "FAROS_JWT_SECRET": String(repeating: "s", count: 32), "FAROS_PUBLIC_URL": "https://tasks.example.com/",
+        ]
+        let fromEnv = try Self.settings([], env: env)
+        #expect(fromEnv.storage.store.dataDirectory == "/var/lib/faros")
+        #expect(fromEnv.storage.store.databaseURL == "postgres://db/faros")
+        #expect(fromEnv.storage.store.poolSize == 16)
+        #expect(fromEnv.storage.store.poolTimeout == .seconds(2))
+        #expect(fromEnv.tokenTTL == .seconds(900))
+        #expect(!fromEnv.rateLimits)
+        #expect(fromEnv.server.trustedProxies.trusts("10.1.2.3") && fromEnv.server.trustedProxies.trusts("::1"))
+        #expect(fromEnv.jwtSecret?.count == 32)
+        #expect(fromEnv.publicURL == "https://tasks.example.com")
+
+        let flagged = try Self.settings(["--data-dir", "here", "--rate-limits", "--token-ttl", "2h"], env: env)
+        #expect(flagged.storage.store.dataDirectory == "here")
+        #expect(flagged.rateLimits)
+        #expect(flagged.tokenTTL == .seconds(7200))
+    }
+
+    @Test(arguments: [
+        (["--jwt-secret", "short"], "--jwt-secret / FAROS_JWT_SECRET"),
+        (["--trusted-proxies", "10.0.0.0/8,nonsense"], "'nonsense'"),
+        (["--token-ttl", "10s"], "--token-ttl / FAROS_TOKEN_TTL"),
+        (["--db-pool-size", "0"], "--db-pool-size / FAROS_DB_POOL_SIZE"),
+        (["--password-cost", "12"], "--password-cost / FAROS_PASSWORD_COST"),
+        (["--database-url", "redis://x"], "--database-url / FAROS_DATABASE_URL"),
+    ])
+    func badValuesAreRefusedNamingTheSetting(arguments: [String], named: String) throws {
+        do {
+            _ = try Self.settings(arguments)
+            Issue.record("accepted \(arguments)")
+        } catch {
+            #expect("\(error)".contains(named), "\(error)")
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import Handlers
 import Foundation
 import JSONRPC
 import Logging
@@ -25,11 +26,12 @@ struct PipelineTests {
         var configuration = ServerConfiguration()
         configuration.enableEcho = true
         configure(&configuration)
-        var methods = MethodRegistry<RPCSessionContext>()
+        var methods = MethodRegistry<ClientSession>()
         ServerMethods.register(in: &methods)
         let context = ServerContext(
             configuration: configuration,
             engine: RPCEngine(registry: methods, configuration: .init()),
+            sessions: SessionHooks(),
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         )
         let channel = EmbeddedChannel()
@@ -117,6 +119,12 @@ struct PipelineTests {
         .init(request: "GET /elsewhere HTTP/1.1\r\nHost: x\r\n\r\n", status: "404"),
         .init(request: "DELETE /health HTTP/1.1\r\nHost: x\r\n\r\n", status: "405", header: "allow: get, head"),
         .init(request: "GARBAGE\r\n\r\n", status: "400"),
+        // An Authorization header that is not one bearer token is refused before any lookup.
+        .init(request: upgradeRequest(path: "/rpc", extra: "Authorization: Basic dTpw\r\n"), status: "401",
+              header: #"www-authenticate: bearer realm="faros", error="invalid_token""#),
+        .init(request: upgradeRequest(path: "/rpc", extra: "Authorization: Bearer\r\n"), status: "401"),
+        .init(request: upgradeRequest(path: "/rpc", extra: "Authorization: Bearer a b\r\n"), status: "401"),
+        .init(request: upgradeRequest(path: "/rpc", extra: "Authorization: Bearer a\r\nAuthorization: Bearer b\r\n"), status: "401"),
     ]
 
     @Test(arguments: rejections)

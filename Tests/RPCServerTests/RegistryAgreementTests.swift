@@ -1,3 +1,4 @@
+import Handlers
 import JSONRPC
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
 struct RegistryAgreementTests {
     @Test func registryAndDocumentListTheSameMethods() throws {
         // The executable's registry: the domain methods (none yet) plus the server's own.
-        let registry = FarosServer.registry(adding: MethodRegistry<RPCSessionContext>())
+        let registry = FarosServer.registry(adding: MethodRegistry<ClientSession>())
         let document = try JSONParser().parse(OpenRPCDocument.json)
         let documented = try #require(document["methods"]?.arrayValue).compactMap { $0["name"]?.stringValue }
         #expect(Set(registry.methodNames) == Set(documented))

@@ -5,8 +5,8 @@ extension Domain {
     /// `register(in:domain:)` call here.
     public func registry() -> MethodRegistry<ClientSession> {
         var registry = MethodRegistry<ClientSession>()
-        _ = self
         AuthMethods.register(in: &registry, domain: self)
+        TaskMethods.register(in: &registry, domain: self)
         return registry
     }
 }

@@ -1,3 +1,4 @@
+import Handlers
 import Foundation
 import JSONRPC
 import Logging
@@ -18,6 +19,7 @@ struct TestServer {
 
     static func with(
         _ configure: (inout ServerConfiguration) -> Void = { _ in },
+        domain: (methods: MethodRegistry<ClientSession>, sessions: SessionHooks)? = nil,
         _ body: (TestServer, ServiceGroup) async throws -> Void
     ) async throws {
         var configuration = ServerConfiguration()
@@ -27,7 +29,7 @@ struct TestServer {
         configure(&configuration)
 
         let probe = ConcurrencyProbe()
-        var methods = MethodRegistry<RPCSessionContext>()
+        var methods = domain?.methods ?? MethodRegistry<ClientSession>()
         methods.register("test.sleep") { params, _ in
             probe.enter()
             defer { probe.leave() }
@@ -50,7 +52,7 @@ struct TestServer {
 
         let logger = Logger(label: "faros.test", factory: { _ in SwiftLogNoOpLogHandler() })
         let server = FarosServer(
-            configuration: configuration, methods: methods,
+            configuration: configuration, methods: methods, sessions: domain?.sessions ?? SessionHooks(),
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger
         )
         let group = ServiceGroup(configuration: .init(services: [server], logger: logger))

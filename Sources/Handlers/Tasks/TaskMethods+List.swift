@@ -1,0 +1,27 @@
+import JSONRPC
+
+extension TaskMethods {
+    /// `tasks.list`: one page of the tasks the caller may see, filtered and in a total order.
+    ///
+    /// `overdue` is measured against today's UTC date from the domain's clock (lessons #15: the
+    /// old service used the server's local date and ignored `overdue=false`). `search` is
+    /// trimmed, folded and matched literally, so `%`, `_`, `'` and `\` are plain characters
+    /// (lessons #5, #17). Inverted ranges give an empty page (see
+    /// ``TaskValidation/query(_:today:)``).
+    static func list(_ params: TaskParams.List, _ call: SignedInCall, _ domain: Domain) async throws -> Page {
+        let query = try TaskValidation.query(params, today: domain.clock().day)
+        let viewer = call.userID
+        let (items, total) = try await domain.store.read { tx in
+            try tx.tasks(matching: query, viewer: viewer)
+        }
+        return Page(items: items, total: total, limit: query.limit, offset: query.offset)
+    }
+
+    /// `{items, total, limit, offset}`: `total` counts every match, not just this page.
+    struct Page: Encodable, Sendable {
+        var items: [TaskRecord]
+        var total: Int
+        var limit: Int
+        var offset: Int
+    }
+}

@@ -1,0 +1,44 @@
+import PostgresDriver
+
+/// A PostgreSQL database through the driver's bounded pool.
+///
+/// Reads run in `REPEATABLE READ, READ ONLY` transactions: every statement of one read sees the
+/// same snapshot (a page and its total agree), and a write attempted through a reader fails.
+/// Writes run in `READ COMMITTED` transactions (PostgreSQL's default): uniqueness races end in
+/// a conflict rather than a serialization failure, and ``SQLTransaction/lockTask(id:viewer:)``
+/// takes row locks where read-modify-write needs them.
+final class PostgresBackend: SQLBackend {
+    let pool: PostgresPool
+
+    init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    var dialect: SQLDialect { .postgresql }
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await pool.withConnection { connection in
+            try connection.executeScript("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            let value: T
+            do {
+                value = try body(PostgresAdapter(connection: connection))
+            } catch {
+                // A failed ROLLBACK means the connection is gone; the pool then discards it.
+                try? connection.executeScript("ROLLBACK")
+                throw error
+            }
+            try connection.executeScript("COMMIT")
+            return value
+        }
+    }
+
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await pool.transaction { connection in
+            try body(PostgresAdapter(connection: connection))
+        }
+    }
+
+    func close() async {
+        await pool.close()
+    }
+}

@@ -1,0 +1,17 @@
+/// A database the store runs its SQL on: units of work on a thread pool, one snapshot per read,
+/// one transaction per write.
+///
+/// Errors come out as the drivers threw them or as the body threw them; ``SQLStore`` maps the
+/// drivers' ones to ``Handlers/StoreError``.
+protocol SQLBackend: Sendable {
+    var dialect: SQLDialect { get }
+
+    /// Runs `body` in one consistent, read-only snapshot.
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
+
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
+
+    /// Closes every connection; later units of work fail.
+    func close() async
+}

@@ -1,0 +1,21 @@
+package import Handlers
+
+/// A connection inside one transaction (a write) or one snapshot (a read), as the store's SQL
+/// sees it: statements in, rows out, every driver error already a ``Handlers/StoreError``.
+///
+/// The two adapters (``SQLiteAdapter``, ``PostgresAdapter``) are used only inside the closures
+/// of ``SQLBackend`` on a thread-pool thread and never escape them: the drivers' connections are
+/// not `Sendable`, and neither is this.
+package protocol SQLConnection {
+    var dialect: SQLDialect { get }
+
+    /// Runs one statement and returns its rows.
+    func query(_ statement: SQLStatement, _ bindings: [SQLValue]) throws(StoreError) -> [SQLRow]
+
+    /// Runs one statement and returns how many rows it inserted, updated or deleted.
+    @discardableResult
+    func execute(_ statement: SQLStatement, _ bindings: [SQLValue]) throws(StoreError) -> Int
+
+    /// Runs several `;`-separated statements without parameters (migrations).
+    func executeScript(_ sql: String) throws(StoreError)
+}

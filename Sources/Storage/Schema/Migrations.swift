@@ -1,0 +1,6 @@
+/// Every schema step this build knows, oldest first.
+package enum Migrations {
+    package static let all: [Migration] = [
+        .accountsAndTasks,
+    ]
+}

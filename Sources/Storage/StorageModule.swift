@@ -1,2 +1,0 @@
-// The Store implementations arrive with the SQL layer (issue 3, storage branch).
-import Handlers

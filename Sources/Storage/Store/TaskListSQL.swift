@@ -1,0 +1,160 @@
+import Handlers
+
+/// The two statements of one `tasks.list` call (a page and its total), built from a
+/// ``Handlers/TaskQuery``.
+///
+/// Only the filters present appear in the text, so each combination of filters, scope and sort
+/// is one stable statement shape that the drivers' caches prepare once; values are always bound.
+/// Semantics (API.md `tasks.list`):
+/// - scope `owned`: `owner_id = viewer`; `shared`: a share row for the viewer; `all`: either.
+/// - `tags`: the task has every one (one `EXISTS` on `task_tags`' key per tag).
+/// - `overdue` true: `due_date < today AND NOT completed`; false: every other task, tasks
+///   without a due date included.
+/// - `search`: a literal substring of the folded title or description (`instr`/`strpos`, so
+///   `%`, `_`, `'` and `\` are ordinary characters).
+/// - `createdAfter`/`createdBefore`, `dueAfter`/`dueBefore`: inclusive; a date bound leaves out
+///   tasks without a due date.
+/// - Order: the sort key, then `id`, both in the requested direction; `NULLS LAST` for the due
+///   date in both directions; titles by folded title, which compares by code point on both
+///   backends (`BINARY` / `COLLATE "C"`).
+struct TaskListSQL {
+    var page: SQLStatement
+    var pageBindings: [SQLValue]
+    var count: SQLStatement
+    var countBindings: [SQLValue]
+
+    init(query: TaskQuery, viewer: Int64, dialect: SQLDialect) {
+        var bindings: [SQLValue] = [.int64(viewer)]
+        func bind(_ value: SQLValue) -> String {
+            bindings.append(value)
+            return "$\(bindings.count)"
+        }
+
+        let from: String
+        var conditions: [String] = []
+        let permission: String
+        switch query.scope {
+        case .owned:
+            from = "FROM tasks t"
+            conditions.append("t.owner_id = $1")
+            permission = "'owner' AS permission"
+        case .shared:
+            from = "FROM tasks t JOIN task_shares s ON s.task_id = t.id AND s.user_id = $1"
+            permission = "CASE WHEN t.owner_id = $1 THEN 'owner' ELSE s.permission END AS permission"
+        case .all:
+            from = "FROM tasks t LEFT JOIN task_shares s ON s.task_id = t.id AND s.user_id = $1"
+            conditions.append("(t.owner_id = $1 OR s.user_id IS NOT NULL)")
+            permission = "CASE WHEN t.owner_id = $1 THEN 'owner' ELSE s.permission END AS permission"
+        }
+
+        if let completed = query.completed {
+            conditions.append("t.completed = \(bind(.bool(completed)))")
+        }
+        if let priority = query.priority {
+            conditions.append("t.priority = \(bind(.int64(Int64(priority.rank))))")
+        }
+        for (index, tag) in query.tagsFolded.enumerated() {
+            conditions.append("EXISTS (SELECT 1 FROM task_tags g\(index) WHERE g\(index).task_id = t.id AND g\(index).tag_folded = \(bind(.text(tag))))")
+        }
+        if let overdue = query.overdue {
+            let today = bind(.text(query.today.description))
+            conditions.append(overdue
+                ? "t.due_date < \(today) AND NOT t.completed"
+                : "(t.due_date IS NULL OR t.due_date >= \(today) OR t.completed)")
+        }
+        if let search = query.searchFolded {
+            let needle = bind(.text(search))
+            conditions.append("(\(dialect.contains("t.title_folded", needle)) OR \(dialect.contains("t.description_folded", needle)))")
+        }
+        if let after = query.createdAfter {
+            conditions.append("t.created_at >= \(bind(.int64(after.milliseconds)))")
+        }
+        if let before = query.createdBefore {
+            conditions.append("t.created_at <= \(bind(.int64(before.milliseconds)))")
+        }
+        if let after = query.dueAfter {
+            conditions.append("t.due_date >= \(bind(.text(after.description)))")
+        }
+        if let before = query.dueBefore {
+            conditions.append("t.due_date <= \(bind(.text(before.description)))")
+        }
+
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let direction = query.sortOrder == .asc ? "ASC" : "DESC"
+        let order = switch query.sortBy {
+        case .createdAt: "t.created_at \(direction), t.id \(direction)"
+        case .updatedAt: "t.updated_at \(direction), t.id \(direction)"
+        case .dueDate: "t.due_date \(direction) NULLS LAST, t.id \(direction)"
+        case .priority: "t.priority \(direction), t.id \(direction)"
+        case .title: "t.title_folded \(direction), t.id \(direction)"
+        }
+
+        self.count = SQLStatement("SELECT COUNT(*) AS total \(from)\(whereClause)")
+        self.countBindings = bindings
+        let limit = bind(.int64(Int64(query.limit)))
+        let offset = bind(.int64(Int64(query.offset)))
+        self.page = SQLStatement("""
+            SELECT \(TaskSQL.recordColumns), \(permission) \(from) JOIN users u ON u.id = t.owner_id\(whereClause) \
+            ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)
+            """)
+        self.pageBindings = bindings
+    }
+}
+
+extension SQLTransaction {
+    func tasks(matching query: TaskQuery, viewer: Int64) throws -> (items: [TaskRecord], total: Int) {
+        let sql = TaskListSQL(query: query, viewer: viewer, dialect: dialect)
+        let items = try self.query(sql.page, sql.pageBindings).map(TaskSQL.decode)
+        // A short page that is not past the end holds the last matches: its end is the total.
+        if items.count < query.limit, !items.isEmpty || query.offset == 0 {
+            return (items, query.offset + items.count)
+        }
+        guard let row = try self.query(sql.count, sql.countBindings).first else { throw StoreError(.failure) }
+        return (items, try row.int("total"))
+    }
+
+    func taskStats(owner: Int64, today: DayDate) throws -> TaskStats {
+        var stats = TaskStats()
+        guard let row = try query(StatsSQL.counts, [.int64(owner), .text(today.description)]).first else {
+            throw StoreError(.failure)
+        }
+        stats.total = try row.int("total")
+        stats.completed = try row.int("completed")
+        stats.incomplete = stats.total - stats.completed
+        stats.overdue = try row.int("overdue")
+        stats.byPriority.low = try row.int("low")
+        stats.byPriority.medium = try row.int("medium")
+        stats.byPriority.high = try row.int("high")
+        stats.tasksShared = try row.int("shared")
+        stats.commentsPosted = try row.int("comments")
+        for tagRow in try query(StatsSQL.byTag, [.int64(owner)]) {
+            stats.byTag[try tagRow.string("tag")] = try tagRow.int("n")
+        }
+        return stats
+    }
+}
+
+/// `tasks.stats` as two indexed aggregates over the owner's tasks, computed on every call (no
+/// cache, so nothing can go stale).
+enum StatsSQL {
+    static let counts = SQLStatement("""
+        SELECT COUNT(*) AS total,
+            COUNT(CASE WHEN t.completed THEN 1 END) AS completed,
+            COUNT(CASE WHEN t.due_date < $2 AND NOT t.completed THEN 1 END) AS overdue,
+            COUNT(CASE WHEN t.priority = 0 THEN 1 END) AS low,
+            COUNT(CASE WHEN t.priority = 1 THEN 1 END) AS medium,
+            COUNT(CASE WHEN t.priority = 2 THEN 1 END) AS high,
+            COUNT(CASE WHEN EXISTS (SELECT 1 FROM task_shares s WHERE s.task_id = t.id) THEN 1 END) AS shared,
+            (SELECT COUNT(*) FROM comments c WHERE c.author_id = $1) AS comments
+        FROM tasks t WHERE t.owner_id = $1
+        """)
+
+    /// Tags differing only in case count as one, shown with the spelling that sorts first by
+    /// code point (`MIN` over a `BINARY` / `COLLATE "C"` column).
+    static let byTag = SQLStatement("""
+        SELECT MIN(g.tag) AS tag, COUNT(*) AS n
+        FROM task_tags g JOIN tasks t ON t.id = g.task_id
+        WHERE t.owner_id = $1
+        GROUP BY g.tag_folded
+        """)
+}
