@@ -75,6 +75,9 @@ enum AuthMethods {
         var expiresAt: Timestamp
     }
 
+    /// The `{}` result of the methods that answer nothing more.
+    static let empty: JSONValue = .object(JSONObject())
+
     /// The longest one-time token accepted before any lookup: ours are 43 characters; 512 leaves
     /// room for any future format and bounds the work a hostile value causes.
     static let maxOneTimeTokenLength = 512
@@ -132,11 +135,12 @@ enum AuthMethods {
     /// Verifies a username-or-email and password, opens a session and signs the caller in.
     ///
     /// The limits are checked before any hashing (a limited caller costs nothing) and count
-    /// failures only; a success clears the account's failures (the per-address count stays, so
-    /// one good account cannot launder an address's guesses). An unknown login runs a dummy
-    /// verification, and both failures give the same -32001, so neither the answer nor its
-    /// timing tells whether the account exists. A hash below the current cost is replaced,
-    /// unless the password changed meanwhile.
+    /// failures only: the per-address count on failure; the per-account one counts the attempt
+    /// up front (so concurrent guesses cannot all slip past) and a success clears it. The
+    /// per-address count survives a success, so one good account cannot launder an address's
+    /// guesses. An unknown login runs a dummy verification, and both failures give the same
+    /// -32001, so neither the answer nor its timing tells whether the account exists. A hash
+    /// below the current cost is replaced.
     static func login(_ params: LoginParams, client: ClientSession, domain: Domain) async throws -> SignedIn {
         var violations = AccountRules.Violations()
         let login = violations.check { () throws(RPCError) in try AccountRules.login(params.username) }
@@ -153,7 +157,10 @@ enum AuthMethods {
             rule: RateLimitPolicy.failedLoginsPerAddress,
             key: RateLimitPolicy.addressKey(client.clientAddress)
         )
-        try await domain.rateLimitCheck([accountKey, addressKey])
+        try await domain.rateLimitCheck([addressKey])
+        // Counted before verifying and cleared by a success, so guesses sent concurrently cannot
+        // all pass the check before the first failure is counted.
+        try await domain.rateLimitRecord([accountKey])
 
         let verified: Bool
         if let found {
@@ -163,7 +170,7 @@ enum AuthMethods {
             verified = false
         }
         guard verified, let found else {
-            await domain.rateLimitNote([accountKey, addressKey])
+            await domain.rateLimitNote([addressKey])
             client.logger.debug("login failed")
             throw RPCError.badCredentials
         }
@@ -179,11 +186,12 @@ enum AuthMethods {
         let rehash = newHash
         let now = domain.clock()
         let (user, session): (UserRow, SessionRow) = try await domain.store.write { tx in
-            // Deleted between the check and now: the same answer as a wrong password.
-            guard let user = try tx.user(id: found.id) else { throw RPCError.badCredentials }
-            if let rehash, user.passwordHash == found.passwordHash {
-                try tx.setPasswordHash(userID: user.id, hash: rehash)
+            // Deleted, or its password changed, since the check: what was verified no longer
+            // holds, the same answer as a wrong password.
+            guard let user = try tx.user(id: found.id), user.passwordHash == found.passwordHash else {
+                throw RPCError.badCredentials
             }
+            if let rehash { try tx.setPasswordHash(userID: user.id, hash: rehash) }
             let session = domain.newSessionRow(userID: user.id, now: now)
             try tx.insertSession(session)
             return (user, session)
@@ -250,7 +258,7 @@ enum AuthMethods {
         _ = try await domain.store.write { try $0.deleteSession(id: sessionID) }
         if call.client.principal?.sessionID == sessionID { domain.sessions.signOut(call.client) }
         domain.sessions.revoke(sessionIDs: [sessionID], reason: .loggedOut)
-        return RPCError.emptyResult
+        return AuthMethods.empty
     }
 
     // MARK: auth.requestPasswordReset
@@ -266,7 +274,7 @@ enum AuthMethods {
         Task.detached(priority: .utility) {
             await domain.processPasswordResetRequest(email: email, clientAddress: address)
         }
-        return RPCError.emptyResult
+        return AuthMethods.empty
     }
 
     // MARK: auth.resetPassword
@@ -307,7 +315,7 @@ enum AuthMethods {
             RateLimitKey(rule: RateLimitPolicy.failedLoginsPerAccount, key: RateLimitPolicy.accountKey(userID: userID))
         ])
         domain.logger.info("password reset", metadata: ["enduser.id": "\(userID)"])
-        return RPCError.emptyResult
+        return AuthMethods.empty
     }
 }
 

@@ -128,7 +128,4 @@ extension RPCError {
 
     /// -32001 for a signed-in call whose session or account no longer exists.
     static var sessionEnded: RPCError { RPCError(.unauthenticated, message: "The session has ended") }
-
-    /// The `{}` result.
-    static var emptyResult: JSONValue { .object(JSONObject()) }
 }

@@ -11,12 +11,16 @@ public enum RateLimitPolicy {
     /// Failed logins per account: 5 per 15 minutes. Online guessing of one account gets about
     /// 480 tries a day, far too few for any password the rules admit, while a user who mistypes
     /// a few times is not locked out for long. Keyed by user id when the account exists, else
-    /// by the folded login name (so unknown names are limited alike and reveal nothing).
+    /// by the folded login name (so unknown names are limited alike and reveal nothing). Each
+    /// attempt is counted before the password is checked and a success clears the count, so it
+    /// counts failures, and concurrent guesses cannot pass the check together. Proving the
+    /// password inside a session (password change, email change, deletion) counts here too.
     public static let failedLoginsPerAccount = RateRule(name: "login.account", limit: 5, windowMilliseconds: 15 * minute)
 
     /// Failed logins per client address: 20 per 15 minutes, so one address cannot spray a
     /// common password across many accounts; higher than the per-account limit because an
-    /// office or a NAT shares one address.
+    /// office or a NAT shares one address. Checked before the password and counted on failure
+    /// only (a success cannot be taken back from a shared address's count).
     public static let failedLoginsPerAddress = RateRule(name: "login.ip", limit: 20, windowMilliseconds: 15 * minute)
 
     /// Registrations per client address: 5 per hour, every attempt that passes validation.

@@ -172,12 +172,18 @@ enum UserMethods {
         let now = domain.clock()
         let verification = OneTimeToken.generate()
         let outcome = UpdateOutcome()
+        let passwordGiven = params.currentPassword != nil
         let result = try await domain.writeOnce(call, method: "users.updateMe", requestKey: params.requestKey) { tx in
             guard let row = try tx.user(id: userID) else { throw RPCError.sessionEnded }
             let newUsername = username ?? row.username
             let newEmail = email ?? row.email
             guard newUsername != row.username || newEmail != row.email else { return domain.userObject(row) }
             let emailChanged = newEmail != row.email
+            // Changed meanwhile by another call, so this one changes it after all: the password
+            // rule applies to what the transaction writes, not to what the call first saw.
+            if emailChanged, !passwordGiven {
+                throw RPCError.invalidParams(field: "currentPassword", message: "is required when the email changes")
+            }
             guard let updated = try tx.updateUser(
                 id: userID,
                 username: newUsername,
@@ -224,36 +230,39 @@ enum UserMethods {
         guard deleted else { throw RPCError.sessionEnded }
         if call.client.principal?.userID == row.id { domain.sessions.signOut(call.client) }
         domain.sessions.revokeUser(row.id, except: nil, reason: .loggedOut)
-        await domain.rateLimitReset([
-            RateLimitKey(rule: RateLimitPolicy.failedLoginsPerAccount, key: RateLimitPolicy.accountKey(userID: row.id))
-        ])
         domain.logger.info("account deleted", metadata: ["enduser.id": "\(row.id)"])
-        return RPCError.emptyResult
+        return AuthMethods.empty
     }
 
     // MARK: Shared
 
     /// The caller's row once `password` is proven theirs. Over the account's failed-login limit
-    /// is -32029 before any hashing; a wrong password counts as a failure and is -32602 naming
-    /// `field`; a vanished account is -32001.
+    /// is -32029 before any hashing; a wrong password counts as a failed login and is -32602
+    /// naming `field`; a right one clears the account's failures; a vanished account is -32001.
     static func verifyPassword(_ password: String, field: String, call: SignedInCall, domain: Domain) async throws -> UserRow {
         let userID = call.userID
         let accountKey = RateLimitKey(
             rule: RateLimitPolicy.failedLoginsPerAccount,
             key: RateLimitPolicy.accountKey(userID: userID)
         )
-        try await domain.rateLimitCheck([accountKey])
+        // Counted up front and cleared by a success, as in `auth.login`.
+        try await domain.rateLimitRecord([accountKey])
         guard let row = try await domain.store.read({ try $0.user(id: userID) }) else { throw RPCError.sessionEnded }
         guard try await domain.hasher.verify(password, against: row.passwordHash) else {
-            await domain.rateLimitNote([accountKey])
             throw RPCError.incorrectPassword(field)
         }
+        await domain.rateLimitReset([accountKey])
         return row
     }
 }
 
 /// What the `users.updateMe` transaction did, read after it commits (nothing when a stored
 /// result was replayed or nothing changed).
+///
+/// One case it cannot tell: two calls with the same `requestKey` at the same moment both run
+/// their body, and the loser's transaction rolls back at the key's insert after recording here.
+/// The loser then mails a verification link whose token was rolled back (a dead link beside
+/// the winner's working one); nothing else of it survives.
 private final class UpdateOutcome: Sendable {
     private let state = Mutex<(UserRow, Bool)?>(nil)
 
