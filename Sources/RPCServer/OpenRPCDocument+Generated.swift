@@ -46,6 +46,1431 @@ enum OpenRPCDocument {
         }
       ],
       "x-access": "anyone"
+    },
+    {
+      "name": "auth.register",
+      "summary": "Creates an account and signs the session in.",
+      "description": "Validates every field first (-32602 naming each bad one), then counts the attempt against the registration limit (5 per hour per client address, -32029). Username and email are unique ignoring case: a taken one (also when two registrations race) is -32009 with data.field `username` or `email`, and nothing is created. The session is signed in with the returned token, and a verification mail with a link to PUBLIC_URL/verify-email?token=... (valid 24 hours, single use) is sent in the background.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "username",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "minLength": 3,
+            "maxLength": 32,
+            "pattern": "^[A-Za-z0-9_.-]+$",
+            "description": "Trimmed of Unicode white space first; 3-32 of A-Z a-z 0-9 _ . -; unique ignoring case."
+          }
+        },
+        {
+          "name": "email",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "format": "email",
+            "maxLength": 254,
+            "description": "Trimmed and lower-cased. ASCII local@domain: one @, a dot-atom local part of 1-64 RFC 5322 atext characters, a domain of at least two dot-separated labels of letters, digits and hyphens (internationalised domains in their xn-- form), at most 254 characters; unique."
+          }
+        },
+        {
+          "name": "password",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "description": "8-72 bytes of UTF-8, never trimmed; NUL is refused."
+          }
+        }
+      ],
+      "result": {
+        "name": "signedIn",
+        "description": "The new user and the session's token.",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "user",
+            "token"
+          ],
+          "properties": {
+            "user": {
+              "$ref": "#/components/schemas/User"
+            },
+            "token": {
+              "$ref": "#/components/schemas/Token"
+            }
+          }
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Conflict"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "anyone"
+    },
+    {
+      "name": "auth.login",
+      "summary": "Signs the session in with a username or email and a password.",
+      "description": "A wrong password and an unknown account give the same -32001 after the same work (a dummy verification), so the answer does not reveal whether an account exists. Rate limited (FAROS_RATE_LIMITS): failed logins 5 per 15 minutes per account (keyed by the account when it exists, else by the folded login name) and 20 per 15 minutes per client address, checked before any password work and counted on failure only; a success clears the account's count. Each login opens a new server-side session; the returned token names it. A stored hash below the server's current cost is replaced.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "username",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 254
+          },
+          "description": "The username (ignoring case) or the email address (ignoring case). Trimmed."
+        },
+        {
+          "name": "password",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Never trimmed; at most 72 bytes of UTF-8, no NUL."
+          }
+        }
+      ],
+      "result": {
+        "name": "signedIn",
+        "description": "The user and the new session's token.",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "user",
+            "token"
+          ],
+          "properties": {
+            "user": {
+              "$ref": "#/components/schemas/User"
+            },
+            "token": {
+              "$ref": "#/components/schemas/Token"
+            }
+          }
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "anyone"
+    },
+    {
+      "name": "auth.authenticate",
+      "summary": "Signs the session in with an access token, or swaps in a fresh one.",
+      "description": "The token must verify (HS256), be unexpired, and name a server-side session that still exists and belongs to its user; anything else is -32001 and leaves the session as it was. Signing in as another user ends the session's subscriptions.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "accessToken",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 4096
+          },
+          "description": "A token from auth.register, auth.login, auth.refresh or users.changePassword."
+        }
+      ],
+      "result": {
+        "name": "authenticated",
+        "description": "The user and when the token expires (the session is signed out then with auth.signedOut reason expired).",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "user",
+            "expiresAt"
+          ],
+          "properties": {
+            "user": {
+              "$ref": "#/components/schemas/User"
+            },
+            "expiresAt": {
+              "$ref": "#/components/schemas/Timestamp"
+            }
+          }
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "anyone"
+    },
+    {
+      "name": "auth.refresh",
+      "summary": "Issues a new token for the session's server-side session.",
+      "description": "The new token names the same session (same sid), whose expiry moves to the new token's; the connection switches to it. The old token keeps working until its own exp. A session revoked meanwhile is -32001 and the connection becomes anonymous.",
+      "paramStructure": "by-name",
+      "params": [],
+      "result": {
+        "name": "token",
+        "description": "The new token.",
+        "schema": {
+          "$ref": "#/components/schemas/Token"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "auth.logout",
+      "summary": "Ends the session's server-side session.",
+      "description": "Every token of the session stops working; every other connection holding it receives auth.signedOut with reason loggedOut; this connection becomes anonymous (the answer says so, no notification). Other sessions of the user are not affected.",
+      "paramStructure": "by-name",
+      "params": [],
+      "result": {
+        "name": "empty",
+        "description": "{}",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {}
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "auth.requestPasswordReset",
+      "summary": "Mails a password-reset link if the address has an account.",
+      "description": "Answers {} at once, identically whether or not the address has an account and whether or not it is rate limited (3 requests per hour per email address and 10 per hour per client address). In the background, an account with that address gets a mail with PUBLIC_URL/reset-password?token=... valid 30 minutes and single use; a newer link replaces an older one.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "email",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "format": "email",
+            "maxLength": 254,
+            "description": "Trimmed and lower-cased. ASCII local@domain: one @, a dot-atom local part of 1-64 RFC 5322 atext characters, a domain of at least two dot-separated labels of letters, digits and hyphens (internationalised domains in their xn-- form), at most 254 characters; unique."
+          }
+        }
+      ],
+      "result": {
+        "name": "empty",
+        "description": "{}",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {}
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "anyone"
+    },
+    {
+      "name": "auth.resetPassword",
+      "summary": "Sets a new password with a mailed reset token.",
+      "description": "newPassword is validated first. A wrong, expired, replaced or used token, or one mailed to an address the account no longer has, is -32602 naming token. On success every session of the user is deleted (all their tokens stop working) and their live connections receive auth.signedOut with reason passwordReset. This call does not sign the caller in.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "token",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The token from the mailed link, as is."
+          }
+        },
+        {
+          "name": "newPassword",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "description": "8-72 bytes of UTF-8, never trimmed; NUL is refused."
+          }
+        }
+      ],
+      "result": {
+        "name": "empty",
+        "description": "{}",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {}
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "anyone"
+    },
+    {
+      "name": "users.me",
+      "summary": "Returns the signed-in user.",
+      "paramStructure": "by-name",
+      "params": [],
+      "result": {
+        "name": "user",
+        "description": "The caller.",
+        "schema": {
+          "$ref": "#/components/schemas/User"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "users.changePassword",
+      "summary": "Changes the password and starts a new session.",
+      "description": "A wrong currentPassword is -32602 naming it: the session stays signed in, and the attempt counts as a failed login of the account (5 per 15 minutes, then -32029). On success the caller's connection switches to a new session whose token is returned; every other session of the user is deleted and their live connections receive auth.signedOut with reason passwordChanged; outstanding reset links stop working.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "currentPassword",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Never trimmed; at most 72 bytes of UTF-8, no NUL."
+          }
+        },
+        {
+          "name": "newPassword",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "description": "8-72 bytes of UTF-8, never trimmed; NUL is refused."
+          }
+        }
+      ],
+      "result": {
+        "name": "token",
+        "description": "The token of the caller's new session.",
+        "schema": {
+          "$ref": "#/components/schemas/Token"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "users.search",
+      "summary": "Finds other users by username.",
+      "description": "query is trimmed, 2-64 characters, and matched literally (%, _, quotes and backslashes are ordinary characters) and case-insensitively (Unicode case folding) against usernames: prefix matches first, then other substrings, each ordered by the folded username and then id. The caller is never listed.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "query",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "minLength": 2,
+            "maxLength": 64
+          }
+        },
+        {
+          "name": "limit",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 50,
+            "default": 10
+          }
+        }
+      ],
+      "result": {
+        "name": "users",
+        "description": "The matches.",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "items"
+          ],
+          "properties": {
+            "items": {
+              "type": "array",
+              "items": {
+                "$ref": "#/components/schemas/PublicUser"
+              }
+            }
+          }
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "users.updateMe",
+      "summary": "Changes the caller's username and/or email.",
+      "description": "Absent (or null) fields stay as they are; a call that changes nothing returns the user. Changing the email needs currentPassword (-32602 naming it when missing or wrong; a wrong one counts as a failed login); the new address starts unverified, gets a verification mail (3 per hour per address and 10 per hour per client address, else -32029 and nothing changes), and links mailed to the old address stop working. A taken username or email is -32009 with data.field. With requestKey, a repeat within 24 hours returns the first result without applying anything again.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "username",
+          "required": false,
+          "schema": {
+            "type": "string",
+            "minLength": 3,
+            "maxLength": 32,
+            "pattern": "^[A-Za-z0-9_.-]+$",
+            "description": "Trimmed of Unicode white space first; 3-32 of A-Z a-z 0-9 _ . -; unique ignoring case."
+          }
+        },
+        {
+          "name": "email",
+          "required": false,
+          "schema": {
+            "type": "string",
+            "format": "email",
+            "maxLength": 254,
+            "description": "Trimmed and lower-cased. ASCII local@domain: one @, a dot-atom local part of 1-64 RFC 5322 atext characters, a domain of at least two dot-separated labels of letters, digits and hyphens (internationalised domains in their xn-- form), at most 254 characters; unique."
+          }
+        },
+        {
+          "name": "currentPassword",
+          "required": false,
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Never trimmed; at most 72 bytes of UTF-8, no NUL."
+          },
+          "description": "Required when the email changes."
+        },
+        {
+          "name": "requestKey",
+          "required": false,
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64
+          },
+          "description": "Idempotency key: a repeat by the same user within 24 hours returns the first result."
+        }
+      ],
+      "result": {
+        "name": "user",
+        "description": "The user after the change.",
+        "schema": {
+          "$ref": "#/components/schemas/User"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/Conflict"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "users.deleteMe",
+      "summary": "Deletes the caller's account.",
+      "description": "A wrong password is -32602 naming password (and counts as a failed login). The account, its owned tasks (with their shares, comments and files) and its sessions are removed; comments on others' tasks stay, attributed to a deleted user. Every other connection of the user receives auth.signedOut with reason loggedOut; this one becomes anonymous.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "password",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Never trimmed; at most 72 bytes of UTF-8, no NUL."
+          }
+        }
+      ],
+      "result": {
+        "name": "empty",
+        "description": "{}",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {}
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "tasks.create",
+      "summary": "Creates a task owned by the caller.",
+      "description": "Rate limited to 60 creations per minute per user (FAROS_RATE_LIMITS=off disables it): -32029 with data.retryAfterMs. Text fields are trimmed; every field error is listed in one -32602.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "title",
+          "description": "The title.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200,
+            "description": "Trimmed of Unicode white space; 1-200 Unicode scalars after trimming; no control characters."
+          },
+          "required": true
+        },
+        {
+          "name": "description",
+          "description": "Optional; null or absent is none.",
+          "schema": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "maxLength": 2000,
+            "description": "At most 2000 Unicode scalars after trimming; newline and tab allowed, other control characters refused; empty after trimming is null."
+          }
+        },
+        {
+          "name": "priority",
+          "description": "Default medium.",
+          "schema": {
+            "$ref": "#/components/schemas/Priority"
+          }
+        },
+        {
+          "name": "dueDate",
+          "description": "Optional.",
+          "schema": {
+            "oneOf": [
+              {
+                "$ref": "#/components/schemas/Date"
+              },
+              {
+                "type": "null"
+              }
+            ],
+            "description": "A valid calendar date (2026-02-30 is refused), or null for none."
+          }
+        },
+        {
+          "name": "tags",
+          "description": "Optional; default none.",
+          "schema": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 50,
+              "description": "Trimmed; 1-50 Unicode scalars; no control characters."
+            },
+            "description": "At most 20 distinct tags after trimming; duplicates ignoring case are removed, keeping the first spelling and the order. An element at fault is named by its index (tags.3); more than 20 distinct is named tags."
+          }
+        },
+        {
+          "name": "completed",
+          "description": "Default false.",
+          "schema": {
+            "type": "boolean"
+          }
+        },
+        {
+          "name": "requestKey",
+          "description": "Idempotency key (1-64 characters, no control characters): a repeat by the same user within 24 h returns the first result without applying the change again. A key already used with another method is -32602 naming requestKey.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64
+          }
+        }
+      ],
+      "result": {
+        "name": "task",
+        "description": "The task as the caller sees it (permission is the caller's).",
+        "schema": {
+          "$ref": "#/components/schemas/Task"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "tasks.get",
+      "summary": "Returns one task the caller may view.",
+      "description": "A task that does not exist and one the caller cannot see are both -32004.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "id",
+          "description": "The task. Ids below 1 are -32602; a task that does not exist or that the caller cannot see is -32004.",
+          "schema": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "required": true
+        }
+      ],
+      "result": {
+        "name": "task",
+        "description": "The task as the caller sees it (permission is the caller's).",
+        "schema": {
+          "$ref": "#/components/schemas/Task"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/NotFound"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "tasks.update",
+      "summary": "Changes some fields of a task the caller may edit.",
+      "description": "Any of the tasks.create fields beside id. null clears description and dueDate and is -32602 for the other fields. A call that changes nothing (no field, or every field equal to its stored value after normalization) writes nothing and keeps updatedAt. -32004 when the task is absent or invisible to the caller, -32003 when the caller may only view it. Validation comes before any lookup.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "id",
+          "description": "The task. Ids below 1 are -32602; a task that does not exist or that the caller cannot see is -32004.",
+          "schema": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "required": true
+        },
+        {
+          "name": "title",
+          "description": "Optional.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200,
+            "description": "As in tasks.create; null is -32602."
+          }
+        },
+        {
+          "name": "description",
+          "description": "Optional.",
+          "schema": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "maxLength": 2000,
+            "description": "As in tasks.create; null (or text empty after trimming) clears it."
+          }
+        },
+        {
+          "name": "priority",
+          "description": "Optional.",
+          "schema": {
+            "allOf": [
+              {
+                "$ref": "#/components/schemas/Priority"
+              }
+            ],
+            "description": "null is -32602."
+          }
+        },
+        {
+          "name": "dueDate",
+          "description": "Optional.",
+          "schema": {
+            "oneOf": [
+              {
+                "$ref": "#/components/schemas/Date"
+              },
+              {
+                "type": "null"
+              }
+            ],
+            "description": "null clears it."
+          }
+        },
+        {
+          "name": "completed",
+          "description": "Optional.",
+          "schema": {
+            "type": "boolean",
+            "description": "null is -32602."
+          }
+        },
+        {
+          "name": "tags",
+          "description": "Optional.",
+          "schema": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 50,
+              "description": "Trimmed; 1-50 Unicode scalars; no control characters."
+            },
+            "description": "Replaces the whole list; normalized as in tasks.create; null is -32602."
+          }
+        },
+        {
+          "name": "requestKey",
+          "description": "Idempotency key (1-64 characters, no control characters): a repeat by the same user within 24 h returns the first result without applying the change again. A key already used with another method is -32602 naming requestKey.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64
+          }
+        }
+      ],
+      "result": {
+        "name": "task",
+        "description": "The task as the caller sees it (permission is the caller's).",
+        "schema": {
+          "$ref": "#/components/schemas/Task"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/Forbidden"
+        },
+        {
+          "$ref": "#/components/errors/NotFound"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "tasks.delete",
+      "summary": "Deletes a task the caller owns, with its shares, comments and files.",
+      "description": "-32003 for a caller who may view or edit the task but does not own it; -32004 when it is absent or invisible.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "id",
+          "description": "The task. Ids below 1 are -32602; a task that does not exist or that the caller cannot see is -32004.",
+          "schema": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "required": true
+        },
+        {
+          "name": "requestKey",
+          "description": "Idempotency key (1-64 characters, no control characters): a repeat by the same user within 24 h returns the first result without applying the change again. A key already used with another method is -32602 naming requestKey.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64
+          }
+        }
+      ],
+      "result": {
+        "name": "result",
+        "description": "An empty object.",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {}
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/Forbidden"
+        },
+        {
+          "$ref": "#/components/errors/NotFound"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "tasks.list",
+      "summary": "Lists the tasks the caller may see, filtered, searched, sorted and paged.",
+      "description": "The order is total: ties break by id in the same direction, a null dueDate sorts last in both directions, priority sorts low < medium < high, titles compare case-folded by code point; so pages never overlap and both backends agree. A range whose start is after its end (createdAfter > createdBefore, dueAfter > dueBefore) is an empty page, not an error. Takes no requestKey (it changes nothing).",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "scope",
+          "description": "owned: the caller's tasks; shared: tasks shared with the caller; all: both.",
+          "schema": {
+            "type": "string",
+            "enum": [
+              "owned",
+              "shared",
+              "all"
+            ],
+            "default": "owned"
+          }
+        },
+        {
+          "name": "completed",
+          "description": "Only completed (true) or incomplete (false) tasks.",
+          "schema": {
+            "type": "boolean"
+          }
+        },
+        {
+          "name": "priority",
+          "description": "Only tasks of this priority.",
+          "schema": {
+            "$ref": "#/components/schemas/Priority"
+          }
+        },
+        {
+          "name": "tags",
+          "description": "Tasks that have every one of these tags, matched ignoring case (at most 20).",
+          "schema": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 50,
+              "description": "Trimmed; 1-50 Unicode scalars; no control characters."
+            },
+            "description": "At most 20 distinct tags after trimming; duplicates ignoring case are removed, keeping the first spelling and the order. An element at fault is named by its index (tags.3); more than 20 distinct is named tags."
+          }
+        },
+        {
+          "name": "overdue",
+          "description": "true: due before today (UTC) and not completed; false: every other task.",
+          "schema": {
+            "type": "boolean"
+          }
+        },
+        {
+          "name": "search",
+          "description": "Trimmed (1-200 Unicode scalars); matched literally and ignoring case against title and description: % _ ' \\ are ordinary characters.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200
+          }
+        },
+        {
+          "name": "createdAfter",
+          "description": "Created at or after (any RFC 3339 timestamp).",
+          "schema": {
+            "$ref": "#/components/schemas/Timestamp"
+          }
+        },
+        {
+          "name": "createdBefore",
+          "description": "Created at or before (any RFC 3339 timestamp).",
+          "schema": {
+            "$ref": "#/components/schemas/Timestamp"
+          }
+        },
+        {
+          "name": "dueAfter",
+          "description": "Due on or after this date.",
+          "schema": {
+            "$ref": "#/components/schemas/Date"
+          }
+        },
+        {
+          "name": "dueBefore",
+          "description": "Due on or before this date.",
+          "schema": {
+            "$ref": "#/components/schemas/Date"
+          }
+        },
+        {
+          "name": "sortBy",
+          "description": "Sort field.",
+          "schema": {
+            "type": "string",
+            "enum": [
+              "createdAt",
+              "updatedAt",
+              "dueDate",
+              "priority",
+              "title"
+            ],
+            "default": "createdAt"
+          }
+        },
+        {
+          "name": "sortOrder",
+          "description": "Sort direction.",
+          "schema": {
+            "type": "string",
+            "enum": [
+              "asc",
+              "desc"
+            ],
+            "default": "desc"
+          }
+        },
+        {
+          "name": "limit",
+          "description": "Page size.",
+          "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 100,
+            "default": 50
+          }
+        },
+        {
+          "name": "offset",
+          "description": "Tasks to skip. Deeper than 1,000,000 is -32602: narrow the filter instead.",
+          "schema": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 1000000,
+            "default": 0
+          }
+        }
+      ],
+      "result": {
+        "name": "page",
+        "description": "One page and the number of matching tasks in all.",
+        "schema": {
+          "allOf": [
+            {
+              "$ref": "#/components/schemas/Page"
+            },
+            {
+              "type": "object",
+              "properties": {
+                "items": {
+                  "type": "array",
+                  "items": {
+                    "$ref": "#/components/schemas/Task"
+                  }
+                }
+              }
+            }
+          ]
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "tasks.bulkUpdate",
+      "summary": "Applies the same changes to several tasks, all or nothing.",
+      "description": "One transaction: the tasks are locked in ascending id order (concurrent bulk updates never deadlock), checked, then changed in request order. The first id in request order that fails decides the error, named in data.id: -32004 when the caller cannot see it, -32003 when the caller may only view it; nothing is changed then. Tasks the changes leave as they were keep their updatedAt.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "ids",
+          "description": "1-100 distinct task ids; an empty list, a repeated id or more than 100 is -32602 naming ids.",
+          "schema": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 100,
+            "uniqueItems": true,
+            "items": {
+              "$ref": "#/components/schemas/Id"
+            }
+          },
+          "required": true
+        },
+        {
+          "name": "changes",
+          "description": "The fields to change, as in tasks.update (errors name changes.title and so on); at least one.",
+          "schema": {
+            "type": "object",
+            "additionalProperties": false,
+            "minProperties": 1,
+            "properties": {
+              "title": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                "description": "As in tasks.create; null is -32602."
+              },
+              "description": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "maxLength": 2000,
+                "description": "As in tasks.create; null (or text empty after trimming) clears it."
+              },
+              "priority": {
+                "allOf": [
+                  {
+                    "$ref": "#/components/schemas/Priority"
+                  }
+                ],
+                "description": "null is -32602."
+              },
+              "dueDate": {
+                "oneOf": [
+                  {
+                    "$ref": "#/components/schemas/Date"
+                  },
+                  {
+                    "type": "null"
+                  }
+                ],
+                "description": "null clears it."
+              },
+              "completed": {
+                "type": "boolean",
+                "description": "null is -32602."
+              },
+              "tags": {
+                "type": "array",
+                "items": {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 50,
+                  "description": "Trimmed; 1-50 Unicode scalars; no control characters."
+                },
+                "description": "Replaces the whole list; normalized as in tasks.create; null is -32602."
+              }
+            }
+          },
+          "required": true
+        },
+        {
+          "name": "requestKey",
+          "description": "Idempotency key (1-64 characters, no control characters): a repeat by the same user within 24 h returns the first result without applying the change again. A key already used with another method is -32602 naming requestKey.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64
+          }
+        }
+      ],
+      "result": {
+        "name": "result",
+        "description": "The tasks after the change, in request order.",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "items"
+          ],
+          "properties": {
+            "items": {
+              "type": "array",
+              "items": {
+                "$ref": "#/components/schemas/Task"
+              }
+            }
+          }
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/Forbidden"
+        },
+        {
+          "$ref": "#/components/errors/NotFound"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "tasks.addTags",
+      "summary": "Adds tags to a task the caller may edit.",
+      "description": "Existing tags first, then the new ones in the order given; a tag the task already has ignoring case is skipped. More than 20 tags in all is -32602 naming tags. Concurrent additions to one task are all kept. Adding only tags the task already has keeps updatedAt.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "id",
+          "description": "The task. Ids below 1 are -32602; a task that does not exist or that the caller cannot see is -32004.",
+          "schema": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "required": true
+        },
+        {
+          "name": "tags",
+          "description": "The tags to add (at least one).",
+          "schema": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 50,
+              "description": "Trimmed; 1-50 Unicode scalars; no control characters."
+            },
+            "description": "At most 20 distinct tags after trimming; duplicates ignoring case are removed, keeping the first spelling and the order. An element at fault is named by its index (tags.3); more than 20 distinct is named tags.",
+            "minItems": 1
+          },
+          "required": true
+        },
+        {
+          "name": "requestKey",
+          "description": "Idempotency key (1-64 characters, no control characters): a repeat by the same user within 24 h returns the first result without applying the change again. A key already used with another method is -32602 naming requestKey.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64
+          }
+        }
+      ],
+      "result": {
+        "name": "task",
+        "description": "The task as the caller sees it (permission is the caller's).",
+        "schema": {
+          "$ref": "#/components/schemas/Task"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/Forbidden"
+        },
+        {
+          "$ref": "#/components/errors/NotFound"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "tasks.removeTag",
+      "summary": "Removes one tag from a task the caller may edit.",
+      "description": "The tag is matched ignoring case after trimming; -32004 when the task does not have it.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "id",
+          "description": "The task. Ids below 1 are -32602; a task that does not exist or that the caller cannot see is -32004.",
+          "schema": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "required": true
+        },
+        {
+          "name": "tag",
+          "description": "The tag to remove.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 50,
+            "description": "Trimmed; 1-50 Unicode scalars; no control characters."
+          },
+          "required": true
+        },
+        {
+          "name": "requestKey",
+          "description": "Idempotency key (1-64 characters, no control characters): a repeat by the same user within 24 h returns the first result without applying the change again. A key already used with another method is -32602 naming requestKey.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64
+          }
+        }
+      ],
+      "result": {
+        "name": "task",
+        "description": "The task as the caller sees it (permission is the caller's).",
+        "schema": {
+          "$ref": "#/components/schemas/Task"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/Forbidden"
+        },
+        {
+          "$ref": "#/components/errors/NotFound"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "tasks.stats",
+      "summary": "Counts over the caller's own tasks, always current.",
+      "description": "Computed from the current rows on every call, so a change is visible on the next call. overdue counts incomplete tasks due before today (UTC). byTag counts tags ignoring case, under the spelling that sorts first by code point.",
+      "paramStructure": "by-name",
+      "params": [],
+      "result": {
+        "name": "stats",
+        "description": "The counts.",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "total",
+            "completed",
+            "incomplete",
+            "overdue",
+            "byPriority",
+            "byTag",
+            "tasksShared",
+            "commentsPosted"
+          ],
+          "properties": {
+            "total": {
+              "type": "integer",
+              "minimum": 0
+            },
+            "completed": {
+              "type": "integer",
+              "minimum": 0
+            },
+            "incomplete": {
+              "type": "integer",
+              "minimum": 0
+            },
+            "overdue": {
+              "type": "integer",
+              "minimum": 0
+            },
+            "byPriority": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": [
+                "low",
+                "medium",
+                "high"
+              ],
+              "properties": {
+                "low": {
+                  "type": "integer",
+                  "minimum": 0
+                },
+                "medium": {
+                  "type": "integer",
+                  "minimum": 0
+                },
+                "high": {
+                  "type": "integer",
+                  "minimum": 0
+                }
+              }
+            },
+            "byTag": {
+              "type": "object",
+              "additionalProperties": {
+                "type": "integer",
+                "minimum": 1
+              }
+            },
+            "tasksShared": {
+              "type": "integer",
+              "minimum": 0,
+              "description": "Owned tasks with at least one share."
+            },
+            "commentsPosted": {
+              "type": "integer",
+              "minimum": 0,
+              "description": "Comments the caller wrote on any task."
+            }
+          }
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
     }
   ],
   "components": {
@@ -1038,7 +2463,8 @@ enum OpenRPCDocument {
       "summary": "The session's token expired or was revoked: the session is anonymous again and has lost every subscription; the socket stays open.",
       "params": {
         "$ref": "#/components/schemas/SignedOut"
-      }
+      },
+      "description": "reason is expired when the token's exp passed without auth.refresh or auth.authenticate; loggedOut when auth.logout ran on another connection of the same session, or the account was deleted; passwordChanged when users.changePassword ran on another connection; passwordReset after auth.resetPassword. The connection that made the call itself gets no notification: its answer says what happened."
     }
   ],
   "x-closeCodes": [

@@ -12,7 +12,10 @@ package final class PostgresAdministration: Sendable {
     package init(databaseURL: String, threadPool: NIOThreadPool, logger: Logger) throws {
         do {
             var configuration = try PostgresConfiguration(url: databaseURL)
-            configuration.poolSize = 2
+            // Every test of a parallel run creates and drops a schema through this pool: a wait
+            // for one of its connections is a queue, not a failure.
+            configuration.poolSize = 4
+            configuration.acquireTimeout = .seconds(120)
             pool = PostgresPool(configuration: configuration, threadPool: threadPool, logger: logger)
         } catch {
             throw StoreSetupError(.configuration, error.message)

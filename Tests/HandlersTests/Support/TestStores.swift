@@ -38,16 +38,20 @@ struct MissingTestDatabase: Error, CustomStringConvertible {
 /// libpq's `options=-csearch_path=…`, dropped with everything in it afterwards; tests running
 /// in parallel never see each other's tables. PostgreSQL without a test database: `body` does
 /// not run (or ``MissingTestDatabase`` is thrown under `FAROS_TEST_REQUIRE_ALL=1`).
+///
+/// `poolTimeout` is long by default: the whole suite runs in parallel on two cores, and a test
+/// that waits for its turn is not a failing test (tests of the timeout itself pass a short one).
 func withStoreConfiguration(
     _ backend: TestBackend,
     poolSize: Int = 4,
+    poolTimeout: Duration = .seconds(60),
     _ body: (StoreConfiguration) async throws -> Void
 ) async throws {
     switch backend {
     case .sqlite:
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("faros-store-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        try await body(StoreConfiguration(dataDirectory: directory.appendingPathComponent("data").path, poolSize: poolSize))
+        try await body(StoreConfiguration(dataDirectory: directory.appendingPathComponent("data").path, poolSize: poolSize, poolTimeout: poolTimeout))
     case .postgresql:
         guard let url = TestStoreEnvironment.databaseURL, let administration = TestStoreEnvironment.administration else {
             if TestStoreEnvironment.requireAll { throw MissingTestDatabase() }
@@ -59,7 +63,8 @@ func withStoreConfiguration(
         let configuration = StoreConfiguration(
             databaseURL: url + separator + "options=-csearch_path%3D\(schema)",
             dataDirectory: "/nonexistent",
-            poolSize: poolSize
+            poolSize: poolSize,
+            poolTimeout: poolTimeout
         )
         do {
             try await body(configuration)
@@ -73,7 +78,7 @@ func withStoreConfiguration(
 
 /// A fresh, empty, migrated store on `backend`, closed and removed after `body`.
 ///
-/// See ``withStoreConfiguration(_:poolSize:_:)`` for where it lives and when PostgreSQL is
+/// See ``withStoreConfiguration(_:poolSize:poolTimeout:_:)`` for where it lives and when PostgreSQL is
 /// skipped. For rows no method writes yet (shares, comments) use ``insertShare(_:taskID:userID:permission:sharedAt:sharedBy:)``,
 /// ``insertComment(_:taskID:authorID:content:at:)`` or raw SQL through ``sqlStore(_:)``.
 func withStore(_ backend: TestBackend, _ body: @Sendable (any Store) async throws -> Void) async throws {
