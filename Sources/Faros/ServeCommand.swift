@@ -90,6 +90,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Event-loop threads. (env: FAROS_EVENT_LOOP_THREADS; default: one per core)")
     var eventLoopThreads: Int?
 
+    @Option(help: "Redis for live events and rate limits shared by several instances, redis://[:password@]host[:port][/db]; rediss:// is refused (no TLS in Debian's hiredis). (env: FAROS_REDIS_URL; default: none, in-process events)")
+    var redisURL: String?
+
+    @Option(help: "How far back events.subscribe's since may reach; older gets resync: true. (env: FAROS_REPLAY_WINDOW; default: 24h)")
+    var replayWindow: String?
+
+    @Option(help: "Most events one replay sends; more gets resync: true. (env: FAROS_REPLAY_MAX_EVENTS; default: 10000)")
+    var replayMaxEvents: Int?
+
+    @Option(help: "Topics one session may subscribe to; more is -32013. (env: FAROS_MAX_TOPICS; default: 1000)")
+    var maxTopics: Int?
+
     func run() async throws {
         let settings = try Settings(command: self, environment: Environment.current)
         settings.storage.bootstrapLogging()

@@ -67,6 +67,14 @@ enum SettingValue {
     }
 
     /// A comma-separated list; empty items dropped.
+    /// `scheme://user:secret@host…` with the password replaced by `***`, for error messages.
+    static func redactingPassword(_ url: String) -> String {
+        guard let schemeEnd = url.range(of: "://"), let at = url[schemeEnd.upperBound...].lastIndex(of: "@") else { return url }
+        let credentials = url[schemeEnd.upperBound..<at]
+        guard let colon = credentials.firstIndex(of: ":") else { return url }
+        return String(url[..<url.index(after: colon)]) + "***" + String(url[at...])
+    }
+
     static func list(_ text: String) -> [String] {
         text.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
     }

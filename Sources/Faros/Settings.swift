@@ -1,5 +1,6 @@
 import ArgumentParser
 import Credentials
+import Handlers
 import Logging
 import RPCServer
 import WebSocketCore
@@ -18,6 +19,9 @@ struct Settings {
     var rateLimits = true
     var mailFrom: String
     var passwordCost = PasswordCost.default
+    /// `redis://…`; nil: the in-process event bus and rate limits.
+    var redisURL: String?
+    var events = DomainConfiguration.Events()
 
     /// Base of mail links, without a trailing slash.
     var publicURL: String {
@@ -112,6 +116,28 @@ struct Settings {
         self.eventLoopThreads = try reader.value(command.eventLoopThreads.map(String.init), "FAROS_EVENT_LOOP_THREADS", "an integer 1-256") {
             Int($0).flatMap { (1...256).contains($0) ? $0 : nil }
         } ?? self.eventLoopThreads
+
+        if let url = reader.string(command.redisURL, "FAROS_REDIS_URL") {
+            let scheme = url.prefix { $0 != ":" }.lowercased()
+            if scheme == "rediss" {
+                throw ValidationError("--redis-url / FAROS_REDIS_URL: rediss:// (TLS) is not supported: Debian's hiredis is built without TLS; reach Redis over a private network or a TLS tunnel (stunnel, spiped) and give its redis:// address")
+            }
+            guard scheme == "redis", url.hasPrefix("\(scheme)://") else {
+                throw ValidationError("--redis-url / FAROS_REDIS_URL: expected redis://[:password@]host[:port][/db], got '\(SettingValue.redactingPassword(url))'")
+            }
+            self.redisURL = url
+        }
+        if let window = try reader.value(command.replayWindow, "FAROS_REPLAY_WINDOW", "a duration from 1m to 30d, like 24h", {
+            SettingValue.duration($0).flatMap { $0 >= .seconds(60) && $0 <= .seconds(30 * 86400) ? $0 : nil }
+        }) {
+            self.events.replayWindowMilliseconds = Int64(window.components.seconds * 1000)
+        }
+        self.events.replayMaxEvents = try reader.value(command.replayMaxEvents.map(String.init), "FAROS_REPLAY_MAX_EVENTS", "an integer 1-1000000") {
+            Int($0).flatMap { (1...1_000_000).contains($0) ? $0 : nil }
+        } ?? self.events.replayMaxEvents
+        self.events.maxTopics = try reader.value(command.maxTopics.map(String.init), "FAROS_MAX_TOPICS", "an integer 1-100000") {
+            Int($0).flatMap { (1...100_000).contains($0) ? $0 : nil }
+        } ?? self.events.maxTopics
     }
 
     /// `50` (burst twice the rate), `50/100`, or `0`/`off` (no limit).

@@ -1471,6 +1471,135 @@ enum OpenRPCDocument {
         }
       ],
       "x-access": "signedIn"
+    },
+    {
+      "name": "events.subscribe",
+      "summary": "Adds topics to the session's subscriptions; with since, first replays what the caller missed on them.",
+      "description": "Live events for the added topics start at once. With since (the highest seq the client received), every event after it on the topics this call adds that the caller may see is sent first, in seq order, before this call's answer; live events follow with none twice (a session receives strictly increasing seq across all its topics). When the first missed event is older than FAROS_REPLAY_WINDOW (24 h) or more than FAROS_REPLAY_MAX_EVENTS (10,000) would be replayed, nothing is replayed and resync is true: reload state, then continue live from seq. A task:<id> topic the caller cannot view is -32004 with data.topic, and nothing is added. A task:<id> subscription ends after it delivers task.deleted or the recipient's own share.revoked; signing out (or in as another user) drops every subscription.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "topics",
+          "description": "Topics to add (subscribe) or remove (unsubscribe): \"tasks\" (every task the caller can see, plus shares granted to or revoked from the caller) or \"task:<id>\" (one task, needs view). All or nothing: a malformed topic is -32602 with its index in data.errors[].field (topics.N) and the topic in data.topic; an empty list is -32602; more than FAROS_MAX_TOPICS (default 1000) in the call or on the session in all is -32013 with data.limit. Repeats are counted once.",
+          "schema": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Topic"
+            }
+          },
+          "required": true
+        },
+        {
+          "name": "since",
+          "description": "The highest seq the client received; 0 means from the beginning. Negative, or above the current head, is -32602 naming since.",
+          "schema": {
+            "type": "integer",
+            "minimum": 0
+          }
+        }
+      ],
+      "result": {
+        "name": "subscription",
+        "description": "The session's whole topic list after the call, the highest committed seq at the call, and whether the client must resync.",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "topics",
+            "seq",
+            "resync"
+          ],
+          "properties": {
+            "topics": {
+              "type": "array",
+              "items": {
+                "$ref": "#/components/schemas/Topic"
+              }
+            },
+            "seq": {
+              "type": "integer",
+              "minimum": 0
+            },
+            "resync": {
+              "type": "boolean"
+            }
+          }
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/NotFound"
+        },
+        {
+          "$ref": "#/components/errors/TooLarge"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "events.unsubscribe",
+      "summary": "Removes topics from the session's subscriptions.",
+      "description": "Topics the session does not hold are ignored. Malformed topics are -32602 as in events.subscribe.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "topics",
+          "description": "Topics to add (subscribe) or remove (unsubscribe): \"tasks\" (every task the caller can see, plus shares granted to or revoked from the caller) or \"task:<id>\" (one task, needs view). All or nothing: a malformed topic is -32602 with its index in data.errors[].field (topics.N) and the topic in data.topic; an empty list is -32602; more than FAROS_MAX_TOPICS (default 1000) in the call or on the session in all is -32013 with data.limit. Repeats are counted once.",
+          "schema": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Topic"
+            }
+          },
+          "required": true
+        }
+      ],
+      "result": {
+        "name": "subscription",
+        "description": "The session's topic list after the call.",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "topics"
+          ],
+          "properties": {
+            "topics": {
+              "type": "array",
+              "items": {
+                "$ref": "#/components/schemas/Topic"
+              }
+            }
+          }
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/TooLarge"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        }
+      ],
+      "x-access": "signedIn"
     }
   ],
   "components": {
@@ -2567,6 +2696,18 @@ enum OpenRPCDocument {
       "flag": "--idle-timeout",
       "variable": "FAROS_IDLE_TIMEOUT",
       "exceeded": "The socket is closed with 1008."
+    },
+    "replayWindowSeconds": {
+      "default": 86400,
+      "flag": "--replay-window",
+      "variable": "FAROS_REPLAY_WINDOW",
+      "exceeded": "events.subscribe replays nothing and answers resync: true."
+    },
+    "replayMaxEvents": {
+      "default": 10000,
+      "flag": "--replay-max-events",
+      "variable": "FAROS_REPLAY_MAX_EVENTS",
+      "exceeded": "events.subscribe replays nothing and answers resync: true."
     }
   }
 }

@@ -38,10 +38,10 @@ final class RPCSession {
         self.client = ClientSession(
             connectionID: connectionID,
             clientAddress: clientAddress,
-            logger: server.logger
-        ) { method, params in
-            outlet.send(method: method, params: params)
-        }
+            logger: server.logger,
+            send: { method, params in outlet.send(method: method, params: params) },
+            sendSerialized: { bytes in outlet.send(serialized: bytes) }
+        )
         outlet.session = NIOLoopBound(WeakSession(self), eventLoop: eventLoop)
         if let principal {
             server.sessions.sessions.signIn(self.client, as: principal)
@@ -113,7 +113,11 @@ private final class NotificationOutlet: @unchecked Sendable {
 
     func send(method: String, params: JSONValue) {
         let message: JSONValue = ["jsonrpc": "2.0", "method": .string(method), "params": params]
-        let bytes = JSONWriter.serialize(message)
+        self.send(serialized: JSONWriter.serialize(message))
+    }
+
+    /// Queues a notification serialized already (events: one serialization serves many sessions).
+    func send(serialized bytes: [UInt8]) {
         guard let session = self.session else { return }
         self.eventLoop.execute {
             session.value.value?.deliver(bytes)

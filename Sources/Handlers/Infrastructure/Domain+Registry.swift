@@ -7,6 +7,7 @@ extension Domain {
         var registry = MethodRegistry<ClientSession>()
         AuthMethods.register(in: &registry, domain: self)
         TaskMethods.register(in: &registry, domain: self)
+        EventMethods.register(in: &registry, domain: self)
         return registry
     }
 }

@@ -13,6 +13,24 @@ public struct DomainConfiguration: Sendable {
     public var requestKeyLifetimeMilliseconds: Int64 = 86_400_000
     /// Host part of generated `Message-ID`s.
     public var mailDomain: String = "faros.invalid"
+    /// Live events: subscriptions and replay.
+    public var events = Events()
+
+    /// Settings of `events.subscribe`.
+    public struct Events: Sendable {
+        /// Topics one session may hold (`FAROS_MAX_TOPICS`, default 1000): far more than a
+        /// client showing a screenful of tasks needs, few enough that one session's
+        /// subscriptions stay small.
+        public var maxTopics = 1000
+        /// How far back `since` may reach (`FAROS_REPLAY_WINDOW`, default 24 h): a client away
+        /// longer reloads its state instead (`resync: true`).
+        public var replayWindowMilliseconds: Int64 = 86_400_000
+        /// Most events one replay sends (`FAROS_REPLAY_MAX_EVENTS`, default 10,000): past that,
+        /// reloading is cheaper for both sides than streaming the history.
+        public var replayMaxEvents = 10_000
+
+        public init() {}
+    }
 
     public init(publicURL: String) {
         self.publicURL = publicURL
@@ -27,6 +45,8 @@ public struct Domain: Sendable {
     public var rateLimiter: any RateLimiter
     public var mailer: any MailSender
     public var sessions: SessionDirectory
+    /// This instance's event subscriptions.
+    public var hub: EventHub
     public var configuration: DomainConfiguration
     /// The current time; tests substitute their own.
     public var clock: @Sendable () -> Timestamp
@@ -39,6 +59,7 @@ public struct Domain: Sendable {
         rateLimiter: any RateLimiter,
         mailer: any MailSender,
         sessions: SessionDirectory = SessionDirectory(),
+        hub: EventHub = EventHub(),
         configuration: DomainConfiguration,
         clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
         logger: Logger
@@ -49,6 +70,7 @@ public struct Domain: Sendable {
         self.rateLimiter = rateLimiter
         self.mailer = mailer
         self.sessions = sessions
+        self.hub = hub
         self.configuration = configuration
         self.clock = clock
         self.logger = logger

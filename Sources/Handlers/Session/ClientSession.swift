@@ -17,6 +17,9 @@ public final class ClientSession: Sendable {
     private let baseLogger: Logger
     private let send: @Sendable (_ method: String, _ params: JSONValue) -> Void
     private let state = Mutex(State())
+    /// The session's event subscriptions (`events.subscribe`), cleared whenever it signs out or
+    /// in as someone else.
+    public let events: SessionEvents
 
     struct State {
         var principal: Principal?
@@ -30,12 +33,21 @@ public final class ClientSession: Sendable {
         connectionID: UInt64,
         clientAddress: String,
         logger: Logger,
-        send: @escaping @Sendable (_ method: String, _ params: JSONValue) -> Void
+        send: @escaping @Sendable (_ method: String, _ params: JSONValue) -> Void,
+        sendSerialized: (@Sendable (_ message: [UInt8]) -> Void)? = nil
     ) {
         self.connectionID = connectionID
         self.clientAddress = clientAddress
         self.baseLogger = logger
         self.send = send
+        // Without a way to send bytes as they are, events are parsed back and sent as values
+        // (tests' in-memory sessions); the server always passes one.
+        self.events = SessionEvents(send: sendSerialized ?? { bytes in
+            guard let message = try? JSONParser().parse(bytes), let method = message["method"]?.stringValue,
+                let params = message["params"]
+            else { return }
+            send(method, params)
+        })
     }
 
     /// A logger carrying the connection's metadata (and the user's id once signed in).
@@ -65,6 +77,7 @@ public final class ClientSession: Sendable {
         self.state.withLock { state in
             guard !state.closed else { return nil }
             let previous = state.principal
+            if previous?.userID != principal.userID { self.events.reset() }
             state.principal = principal
             state.generation &+= 1
             state.expiryTimer?.cancel()
@@ -86,6 +99,7 @@ public final class ClientSession: Sendable {
         let previous: Principal? = self.state.withLock { state in
             if let generation, generation != state.generation { return nil }
             guard let previous = state.principal else { return nil }
+            self.events.reset()
             state.principal = nil
             state.generation &+= 1
             state.expiryTimer?.cancel()
@@ -102,6 +116,7 @@ public final class ClientSession: Sendable {
     public func connectionClosed() {
         self.state.withLock { state in
             state.closed = true
+            self.events.reset()
             state.principal = nil
             state.expiryTimer?.cancel()
             state.expiryTimer = nil

@@ -9,7 +9,7 @@
 ///
 /// Implementations (SQLite, PostgreSQL) live in the `Storage` module and pass one contract
 /// suite. Their own failures surface as ``StoreError``.
-public protocol Store: Sendable {
+public protocol Store: EventLog {
     /// `sqlite` or `postgresql`, for logs and `/ready`.
     var backendName: String { get }
 

@@ -327,7 +327,7 @@ import Testing
 }
 
 /// A store for tests that never reach it.
-private struct MemoryLessStore: Store {
+private struct MemoryLessStore: Store, UnavailableEventLog {
     var backendName: String { "none" }
     func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
         throw StoreError(.unavailable)

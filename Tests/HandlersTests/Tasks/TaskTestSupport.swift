@@ -98,7 +98,7 @@ func expectError(
 
 /// A store that refuses every call and counts them: params validation must finish before any
 /// lookup, so a -32602 answered over this store proves nothing was read or written first.
-final class RefusingStore: Store {
+final class RefusingStore: Store, UnavailableEventLog {
     let calls = Atomic<Int>(0)
 
     var backendName: String { "refusing" }
@@ -116,4 +116,6 @@ final class RefusingStore: Store {
     func close() async {}
 
     var callCount: Int { calls.load(ordering: .relaxed) }
+
+    func refused() { calls.add(1, ordering: .relaxed) }
 }

@@ -1,0 +1,129 @@
+public import JSONRPC
+import Synchronization
+
+/// This instance's live subscriptions, and the fan-out of each dispatched event to them
+/// (docs/events.md, "Local delivery").
+///
+/// Indexed by user: an event's audience is a list of users, so delivery walks the audience
+/// and looks up each one's sessions here. Each recipient session picks its topic (`task:<id>`
+/// when it holds it, else `tasks`); the notification is serialized once per distinct (topic,
+/// permission) pair, not once per session, so one event to 10,000 viewers of a task costs one
+/// serialization and 10,000 queued writes.
+public final class EventHub: Sendable {
+    private let index = Mutex<[Int64: [UInt64: WeakClient]]>([:])
+
+    private struct WeakClient {
+        weak var client: ClientSession?
+    }
+
+    public init() {}
+
+    /// Tracks `client` as a subscriber for `userID` (idempotent).
+    func track(_ client: ClientSession, userID: Int64) {
+        self.index.withLock { index in
+            index[userID, default: [:]][client.connectionID] = WeakClient(client: client)
+        }
+    }
+
+    /// Forgets `client` under `userID` when it holds no topic any more.
+    func untrackIfIdle(_ client: ClientSession, userID: Int64) {
+        guard client.events.isEmpty else { return }
+        self.index.withLock { index in
+            index[userID]?[client.connectionID] = nil
+            if index[userID]?.isEmpty == true { index[userID] = nil }
+        }
+    }
+
+    /// How many sessions hold at least one topic (metrics, tests).
+    public var subscriberCount: Int {
+        self.index.withLock { $0.values.reduce(0) { $0 + $1.count } }
+    }
+
+    /// Delivers `event` to every local session of its audience that holds a matching topic.
+    /// Internal events are not for clients and are ignored here. Returns how many sessions it
+    /// was queued to.
+    @discardableResult
+    public func dispatch(_ event: LoggedEvent) -> Int {
+        guard event.type != LoggedEvent.sessionRevoked else { return 0 }
+        var serializer = EventSerializer(event: event)
+        let endsForEveryone = event.type == LoggedEvent.taskDeleted ? event.taskID : nil
+        let revokedUser = event.type == LoggedEvent.shareRevoked ? event.data["userId"]?.numberValue?.int64 : nil
+        var delivered = 0
+        var idle: [(Int64, ClientSession)] = []
+        for recipient in event.audience {
+            let clients: [ClientSession] = self.index.withLock { index in
+                guard let entries = index[recipient.userID] else { return [] }
+                return entries.values.compactMap(\.client)
+            }
+            let ends = endsForEveryone ?? (recipient.userID == revokedUser ? event.taskID : nil)
+            for client in clients {
+                guard let topic = client.events.route(taskID: event.taskID, userID: recipient.userID) else {
+                    if ends != nil, let taskID = event.taskID { client.events.endTaskTopic(taskID) }
+                    continue
+                }
+                let bytes = serializer.bytes(topic: topic, permission: recipient.permission)
+                client.events.deliver(seq: event.seq, bytes: bytes, topic: topic, userID: recipient.userID, endsTaskTopic: ends)
+                delivered += 1
+                if ends != nil, client.events.isEmpty { idle.append((recipient.userID, client)) }
+            }
+        }
+        for (userID, client) in idle { self.untrackIfIdle(client, userID: userID) }
+        return delivered
+    }
+
+    /// Ends `userID`'s `task:<id>` subscriptions on this instance without an event (used when
+    /// access is lost in a way no `share.revoked` reports, e.g. the task's owner deleted their
+    /// account).
+    public func endTaskTopic(_ taskID: Int64, forUser userID: Int64) {
+        let clients: [ClientSession] = self.index.withLock { index in
+            (index[userID] ?? [:]).values.compactMap(\.client)
+        }
+        for client in clients { client.events.endTaskTopic(taskID) }
+    }
+}
+
+/// Serializes one event's notification, once per distinct (topic, permission) it goes out with.
+struct EventSerializer {
+    let event: LoggedEvent
+    /// Task events carry a Task whose `permission` is the recipient's.
+    private let perRecipientPermission: Bool
+    private var cache: [CacheKey: [UInt8]] = [:]
+
+    private struct CacheKey: Hashable {
+        var topic: Topic
+        var permission: Permission?
+    }
+
+    init(event: LoggedEvent) {
+        self.event = event
+        self.perRecipientPermission =
+            (event.type == "task.created" || event.type == "task.updated") && event.data["permission"] != nil
+    }
+
+    mutating func bytes(topic: Topic, permission: Permission) -> [UInt8] {
+        let key = CacheKey(topic: topic, permission: self.perRecipientPermission ? permission : nil)
+        if let bytes = self.cache[key] { return bytes }
+        let bytes = Self.notification(self.event, topic: topic, permission: key.permission)
+        self.cache[key] = bytes
+        return bytes
+    }
+
+    /// `{"jsonrpc":"2.0","method":"event","params":{seq, topic, type, taskId, actor, at, data}}`.
+    static func notification(_ event: LoggedEvent, topic: Topic, permission: Permission?) -> [UInt8] {
+        var data = event.data
+        if let permission, case .object(var object) = data {
+            object["permission"] = .string(permission.rawValue)
+            data = .object(object)
+        }
+        var params = JSONObject()
+        params.reserveCapacity(7)
+        params.append(key: "seq", value: .number(JSONNumber(event.seq)))
+        params.append(key: "topic", value: .string(topic.description))
+        params.append(key: "type", value: .string(event.type))
+        params.append(key: "taskId", value: event.taskID.map { .number(JSONNumber($0)) } ?? .null)
+        params.append(key: "actor", value: event.actorValue)
+        params.append(key: "at", value: .string(event.at.description))
+        params.append(key: "data", value: data)
+        return JSONWriter.serialize(["jsonrpc": "2.0", "method": "event", "params": .object(params)])
+    }
+}

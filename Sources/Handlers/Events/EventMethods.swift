@@ -1,0 +1,147 @@
+public import JSONRPC
+
+/// `events.subscribe` and `events.unsubscribe` (API.md, "Live events"; docs/events.md, "Replay").
+///
+/// Topics are all or nothing: every one is parsed, counted against the limit and (for
+/// `task:<id>`) checked for view access before any is added; the first bad one is named in
+/// `data.topic`. With `since`, the events the caller missed on the topics this call adds are
+/// sent before the answer, in `seq` order, and live ones follow with none twice: the topics are
+/// registered first (live events for them are held), the log is read up to the head, and the
+/// held events above the last replayed one are released.
+public enum EventMethods {
+    struct SubscribeParams: Decodable, Sendable {
+        var topics: [String]
+        var since: Int64?
+    }
+
+    struct UnsubscribeParams: Decodable, Sendable {
+        var topics: [String]
+    }
+
+    struct SubscribeResult: Encodable, Sendable {
+        var topics: [String]
+        var seq: Int64
+        var resync: Bool
+    }
+
+    struct UnsubscribeResult: Encodable, Sendable {
+        var topics: [String]
+    }
+
+    public static func register(in registry: inout MethodRegistry<ClientSession>, domain: Domain) {
+        registry.registerSignedIn("events.subscribe", params: SubscribeParams.self) { params, call in
+            try await subscribe(params, call, domain)
+        }
+        registry.registerSignedIn("events.unsubscribe", params: UnsubscribeParams.self) { params, call in
+            try unsubscribe(params, call, domain)
+        }
+    }
+
+    /// Parses `topics` (field `topics`), de-duplicating in order. An empty list is -32602; more
+    /// than `limit` is -32013 before any is parsed (a hostile list costs nothing).
+    static func parse(_ texts: [String], limit: Int) throws(RPCError) -> [Topic] {
+        guard !texts.isEmpty else { throw .invalidParams(field: "topics", message: "must list at least one topic") }
+        guard texts.count <= limit else { throw .tooLarge(limit: limit) }
+        var topics: [Topic] = []
+        var seen: Set<Topic> = []
+        for (index, text) in texts.enumerated() {
+            guard let topic = Topic(text) else {
+                throw RPCError(
+                    .invalidParams, message: "Invalid params",
+                    data: [
+                        "errors": [["field": .string("topics.\(index)"), "message": "must be \"tasks\" or \"task:<id>\""]],
+                        "topic": .string(String(text.prefix(200))),
+                    ]
+                )
+            }
+            if seen.insert(topic).inserted { topics.append(topic) }
+        }
+        return topics
+    }
+
+    static func subscribe(_ params: SubscribeParams, _ call: SignedInCall, _ domain: Domain) async throws -> SubscribeResult {
+        let settings = domain.configuration.events
+        let topics = try parse(params.topics, limit: settings.maxTopics)
+        if let since = params.since, since < 0 {
+            throw RPCError.invalidParams(field: "since", message: "must be 0 or more")
+        }
+        let userID = call.userID
+        let client = call.client
+        guard client.events.count(adding: topics, userID: userID) <= settings.maxTopics else {
+            throw RPCError.tooLarge(limit: settings.maxTopics)
+        }
+
+        // View access for every task topic, in one snapshot; the first refused one is named.
+        let taskIDs = topics.compactMap(\.taskID)
+        if !taskIDs.isEmpty {
+            let refused: Int64? = try await domain.store.read { tx in
+                for id in taskIDs where try tx.task(id: id, viewer: userID) == nil { return id }
+                return nil
+            }
+            if let refused {
+                throw RPCError(.notFound, message: "Task not found", data: ["topic": .string(Topic.task(refused).description)])
+            }
+        }
+        if let since = params.since, since > (try await domain.store.headSeq()) {
+            throw RPCError.invalidParams(field: "since", message: "is beyond the latest event")
+        }
+
+        domain.hub.track(client, userID: userID)
+        let before = Set(client.events.topics)
+        let (all, generation) = client.events.add(topics, userID: userID)
+        let added = topics.filter { !before.contains($0) }
+        guard let since = params.since else {
+            let head = try await domain.store.headSeq()
+            return SubscribeResult(topics: all.map(\.description), seq: head, resync: false)
+        }
+        guard client.events.beginReplay(generation: generation) else {
+            // Signed out meanwhile: the subscriptions are gone already.
+            throw RPCError.signInRequired
+        }
+        var replayed: [(seq: Int64, bytes: [UInt8])] = []
+        defer { client.events.finishReplay(replayed, generation: generation) }
+        do {
+            let head = try await domain.store.headSeq()
+            let replay = try await self.replay(
+                added: added, since: since, head: head, userID: userID, settings: settings, domain: domain)
+            guard let events = replay else {
+                return SubscribeResult(topics: all.map(\.description), seq: head, resync: true)
+            }
+            let held = Set(all)
+            replayed = events.map { event in
+                let topic: Topic = event.taskID.map { held.contains(.task($0)) ? .task($0) : .tasks } ?? .tasks
+                return (event.seq, EventSerializer.notification(event, topic: topic, permission: event.audience.first?.permission))
+            }
+            return SubscribeResult(topics: all.map(\.description), seq: head, resync: false)
+        } catch {
+            _ = client.events.remove(added)
+            domain.hub.untrackIfIdle(client, userID: userID)
+            throw error
+        }
+    }
+
+    /// The events after `since` on the `added` topics, or nil when the client must resync:
+    /// the first missed event is older than the replay window, or there are more than the
+    /// replay limit.
+    static func replay(
+        added: [Topic], since: Int64, head: Int64, userID: Int64, settings: DomainConfiguration.Events, domain: Domain
+    ) async throws -> [LoggedEvent]? {
+        guard since < head, !added.isEmpty else { return [] }
+        if let first = try await domain.store.eventTime(seq: since + 1),
+            first.milliseconds < domain.clock().milliseconds - settings.replayWindowMilliseconds
+        {
+            return nil
+        }
+        let taskIDs: [Int64]? = added.contains(.tasks) ? nil : added.compactMap(\.taskID)
+        let events = try await domain.store.replay(
+            userID: userID, taskIDs: taskIDs, after: since, through: head, limit: settings.replayMaxEvents + 1)
+        return events.count > settings.replayMaxEvents ? nil : events
+    }
+
+    static func unsubscribe(_ params: UnsubscribeParams, _ call: SignedInCall, _ domain: Domain) throws -> UnsubscribeResult {
+        let topics = try parse(params.topics, limit: domain.configuration.events.maxTopics)
+        let remaining = call.client.events.remove(topics)
+        domain.hub.untrackIfIdle(call.client, userID: call.userID)
+        return UnsubscribeResult(topics: remaining.map(\.description))
+    }
+}

@@ -1,0 +1,149 @@
+import Synchronization
+
+/// One session's subscriptions and its place in the event sequence.
+///
+/// Invariants, kept under one lock: events go out in strictly increasing `seq` (``lastSeq`` is
+/// the last one sent, anything not above it is dropped), each once; while a replay is running
+/// live events are held and released after it, above what it sent. Signing out, signing in as
+/// someone else and closing the connection clear everything (API.md: the session "loses every
+/// subscription").
+public final class SessionEvents: Sendable {
+    private let state = Mutex(State())
+    private let send: @Sendable ([UInt8]) -> Void
+
+    struct State {
+        /// Whose subscriptions these are; nil while there are none.
+        var userID: Int64?
+        /// In the order they were added (the answer lists them so).
+        var topics: [Topic] = []
+        var topicSet: Set<Topic> = []
+        var lastSeq: Int64 = 0
+        /// Replays in progress; live events are held while it is above zero.
+        var replays = 0
+        var held: [(seq: Int64, bytes: [UInt8])] = []
+        /// Bumped by ``reset()``, so a replay that started before it delivers nothing after it.
+        var generation: UInt64 = 0
+    }
+
+    init(send: @escaping @Sendable ([UInt8]) -> Void) {
+        self.send = send
+    }
+
+    /// The topics held now, in the order they were added.
+    public var topics: [Topic] { self.state.withLock { $0.topics } }
+
+    var isEmpty: Bool { self.state.withLock { $0.topics.isEmpty } }
+
+    /// Adds `topics` for `userID` (clearing another user's first); returns the whole list after
+    /// the call and the generation a replay must still match.
+    func add(_ topics: [Topic], userID: Int64) -> (topics: [Topic], generation: UInt64) {
+        self.state.withLock { state in
+            if state.userID != userID { Self.clear(&state) }
+            state.userID = userID
+            for topic in topics where state.topicSet.insert(topic).inserted {
+                state.topics.append(topic)
+            }
+            return (state.topics, state.generation)
+        }
+    }
+
+    /// How many topics the session would hold with `topics` added (for the limit check).
+    func count(adding topics: [Topic], userID: Int64) -> Int {
+        self.state.withLock { state in
+            let existing = state.userID == userID ? state.topicSet : []
+            return existing.union(topics).count
+        }
+    }
+
+    /// Removes `topics`; returns the list after the call.
+    func remove(_ topics: [Topic]) -> [Topic] {
+        self.state.withLock { state in
+            let gone = Set(topics)
+            state.topicSet.subtract(gone)
+            state.topics.removeAll { gone.contains($0) }
+            return state.topics
+        }
+    }
+
+    /// Drops every subscription (sign-out, another user, connection closed).
+    func reset() {
+        self.state.withLock { Self.clear(&$0) }
+    }
+
+    private static func clear(_ state: inout State) {
+        state.userID = nil
+        state.topics = []
+        state.topicSet = []
+        state.held = []
+        state.replays = 0
+        state.generation &+= 1
+        // lastSeq is kept: whatever this connection subscribes to next, it never sees an event
+        // twice or out of order.
+    }
+
+    /// Starts holding live events for a replay.
+    func beginReplay(generation: UInt64) -> Bool {
+        self.state.withLock { state in
+            guard state.generation == generation else { return false }
+            state.replays += 1
+            return true
+        }
+    }
+
+    /// Sends the replayed events (already serialized, in `seq` order) and then the live ones held
+    /// meanwhile, each only if above what was sent before.
+    func finishReplay(_ replayed: [(seq: Int64, bytes: [UInt8])], generation: UInt64) {
+        self.state.withLock { state in
+            guard state.generation == generation else { return }
+            for event in replayed where event.seq > state.lastSeq {
+                self.send(event.bytes)
+                state.lastSeq = event.seq
+            }
+            state.replays -= 1
+            guard state.replays == 0 else { return }
+            let held = state.held
+            state.held = []
+            for event in held where event.seq > state.lastSeq {
+                self.send(event.bytes)
+                state.lastSeq = event.seq
+            }
+        }
+    }
+
+    /// Which topic `event` reaches this session on, for `userID`, or nil when it holds neither
+    /// the task's topic nor `tasks` (or is someone else's now).
+    func route(taskID: Int64?, userID: Int64) -> Topic? {
+        self.state.withLock { state in
+            guard state.userID == userID else { return nil }
+            if let taskID, state.topicSet.contains(.task(taskID)) { return .task(taskID) }
+            return state.topicSet.contains(.tasks) ? .tasks : nil
+        }
+    }
+
+    /// Sends (or holds, during a replay) one live event on `topic`, then applies its effect on
+    /// the subscriptions: a `task:<id>` topic ends after `task.deleted`, or after the session's
+    /// own `share.revoked`.
+    func deliver(seq: Int64, bytes: [UInt8], topic: Topic, userID: Int64, endsTaskTopic: Int64?) {
+        self.state.withLock { state in
+            guard state.userID == userID else { return }
+            if state.replays > 0 {
+                state.held.append((seq, bytes))
+            } else if seq > state.lastSeq {
+                self.send(bytes)
+                state.lastSeq = seq
+            }
+            if let taskID = endsTaskTopic, state.topicSet.remove(.task(taskID)) != nil {
+                state.topics.removeAll { $0 == .task(taskID) }
+            }
+        }
+    }
+
+    /// Ends the `task:<id>` topic without sending anything (access lost some other way).
+    func endTaskTopic(_ taskID: Int64) {
+        self.state.withLock { state in
+            if state.topicSet.remove(.task(taskID)) != nil {
+                state.topics.removeAll { $0 == .task(taskID) }
+            }
+        }
+    }
+}

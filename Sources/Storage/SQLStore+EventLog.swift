@@ -1,0 +1,161 @@
+public import Handlers
+import JSONRPC
+
+/// The event log in SQL (docs/events.md): numbering after commit, and the reads the dispatcher
+/// and `events.subscribe` make. Every method is one short transaction or snapshot.
+extension SQLStore {
+    public func headSeq() async throws -> Int64 {
+        try await self.read(connection: { connection in
+            try EventLogSQL.head(connection)
+        })
+    }
+
+    public func sequencePending(limit: Int) async throws -> [LoggedEvent] {
+        try await self.write(connection: { connection in
+            // On PostgreSQL the row lock makes concurrent sequencers (other instances) take
+            // turns; each next statement then sees what the previous one numbered (READ
+            // COMMITTED). On SQLite the one writer serializes them already.
+            let last = try EventLogSQL.lockHead(connection)
+            let numbered = try connection.execute(EventLogSQL.number, [.int64(last), .int64(Int64(limit))])
+            guard numbered > 0 else { return [] }
+            let head = last + Int64(numbered)
+            try connection.execute(EventLogSQL.setHead, [.int64(head)])
+            return try EventLogSQL.events(connection, after: last, through: head, limit: numbered)
+        })
+    }
+
+    public func events(after: Int64, through: Int64, limit: Int) async throws -> [LoggedEvent] {
+        try await self.read(connection: { connection in
+            try EventLogSQL.events(connection, after: after, through: through, limit: limit)
+        })
+    }
+
+    public func replay(userID: Int64, taskIDs: [Int64]?, after: Int64, through: Int64, limit: Int) async throws -> [LoggedEvent] {
+        try await self.read(connection: { connection in
+            var bindings: [SQLValue] = [.int64(userID), .int64(after), .int64(through), .int64(Int64(limit))]
+            let statement: SQLStatement
+            if let taskIDs {
+                bindings.append(.text("[" + taskIDs.map(String.init).joined(separator: ",") + "]"))
+                statement = EventLogSQL.replayTasks
+            } else {
+                statement = EventLogSQL.replayAll
+            }
+            return try connection.query(statement, bindings).map { row throws(StoreError) in
+                guard let permission = Permission(rawValue: try row.string("permission")) else { throw StoreError(.failure) }
+                return try EventLogSQL.event(row, audience: [LoggedEvent.Recipient(userID: userID, permission: permission)])
+            }
+        })
+    }
+
+    public func eventTime(seq: Int64) async throws -> Timestamp? {
+        try await self.read(connection: { connection in
+            try connection.query(EventLogSQL.time, [.int64(seq)]).first.map { row throws(StoreError) in
+                Timestamp(milliseconds: try row.int64("created_at"))
+            }
+        })
+    }
+
+    /// Runs `body` on the raw connection inside one read snapshot.
+    func read<T: Sendable>(connection body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        do {
+            return try await backend.read(body)
+        } catch {
+            throw StoreError.mapping(error)
+        }
+    }
+}
+
+/// The event log's statements.
+enum EventLogSQL {
+    static let selectHead = SQLStatement("SELECT last_seq FROM event_sequence WHERE id = 1")
+    static let selectHeadForUpdate = SQLStatement(
+        postgres: "SELECT last_seq FROM event_sequence WHERE id = 1 FOR UPDATE",
+        sqlite: "SELECT last_seq FROM event_sequence WHERE id = 1"
+    )
+    static let setHead = SQLStatement("UPDATE event_sequence SET last_seq = $1 WHERE id = 1")
+    /// Numbers the oldest pending entries `$1 + 1, $1 + 2, …` in insertion order.
+    static let number = SQLStatement(
+        """
+        UPDATE activity SET seq = numbered.seq
+        FROM (SELECT id, CAST($1 AS BIGINT) + row_number() OVER (ORDER BY id) AS seq
+              FROM activity WHERE seq IS NULL ORDER BY id LIMIT $2) AS numbered
+        WHERE activity.id = numbered.id
+        """
+    )
+    static let columns = "a.seq, a.action, a.task_id, a.actor_id, a.actor_username, a.created_at, a.data"
+    static let range = SQLStatement(
+        "SELECT \(columns) FROM activity a WHERE a.seq > $1 AND a.seq <= $2 ORDER BY a.seq LIMIT $3"
+    )
+    static let rangeAudience = SQLStatement(
+        """
+        SELECT a.seq, au.user_id, au.permission
+        FROM activity a JOIN activity_audience au ON au.activity_id = a.id
+        WHERE a.seq > $1 AND a.seq <= $2 ORDER BY a.seq, au.user_id
+        """
+    )
+    static let replayAll = SQLStatement(
+        """
+        SELECT \(columns), au.permission
+        FROM activity_audience au JOIN activity a ON a.id = au.activity_id
+        WHERE au.user_id = $1 AND a.seq > $2 AND a.seq <= $3 AND a.resource_type <> 'session'
+        ORDER BY a.seq LIMIT $4
+        """
+    )
+    static let replayTasks = SQLStatement(
+        postgres: """
+            SELECT \(columns), au.permission
+            FROM activity_audience au JOIN activity a ON a.id = au.activity_id
+            WHERE au.user_id = $1 AND a.seq > $2 AND a.seq <= $3 AND a.resource_type <> 'session'
+              AND a.task_id IN (SELECT CAST(jsonb_array_elements_text(CAST($5 AS jsonb)) AS BIGINT))
+            ORDER BY a.seq LIMIT $4
+            """,
+        sqlite: """
+            SELECT \(columns), au.permission
+            FROM activity_audience au JOIN activity a ON a.id = au.activity_id
+            WHERE au.user_id = $1 AND a.seq > $2 AND a.seq <= $3 AND a.resource_type <> 'session'
+              AND a.task_id IN (SELECT value FROM json_each($5))
+            ORDER BY a.seq LIMIT $4
+            """
+    )
+    static let time = SQLStatement("SELECT created_at FROM activity WHERE seq = $1")
+
+    static func head(_ connection: any SQLConnection) throws(StoreError) -> Int64 {
+        guard let row = try connection.query(selectHead, []).first else { throw StoreError(.failure) }
+        return try row.int64("last_seq")
+    }
+
+    static func lockHead(_ connection: any SQLConnection) throws(StoreError) -> Int64 {
+        guard let row = try connection.query(selectHeadForUpdate, []).first else { throw StoreError(.failure) }
+        return try row.int64("last_seq")
+    }
+
+    /// The entries in `(after, through]` with their whole audience, in `seq` order.
+    static func events(_ connection: any SQLConnection, after: Int64, through: Int64, limit: Int) throws(StoreError) -> [LoggedEvent] {
+        let rows = try connection.query(range, [.int64(after), .int64(through), .int64(Int64(limit))])
+        guard let lastRow = rows.last else { return [] }
+        let last = try lastRow.int64("seq")
+        var audiences: [Int64: [LoggedEvent.Recipient]] = [:]
+        for row in try connection.query(rangeAudience, [.int64(after), .int64(last)]) {
+            guard let permission = Permission(rawValue: try row.string("permission")) else { throw StoreError(.failure) }
+            audiences[try row.int64("seq"), default: []].append(
+                LoggedEvent.Recipient(userID: try row.int64("user_id"), permission: permission))
+        }
+        return try rows.map { row throws(StoreError) in
+            try event(row, audience: audiences[try row.int64("seq")] ?? [])
+        }
+    }
+
+    static func event(_ row: SQLRow, audience: [LoggedEvent.Recipient]) throws(StoreError) -> LoggedEvent {
+        let data: JSONValue
+        do {
+            data = try JSONParser(maxDepth: 96).parse(try row.string("data"))
+        } catch {
+            throw StoreError(.failure, underlying: error)
+        }
+        return LoggedEvent(
+            seq: try row.int64("seq"), type: try row.string("action"), taskID: try row.optionalInt64("task_id"),
+            actorID: try row.optionalInt64("actor_id"), actorUsername: try row.string("actor_username"),
+            at: Timestamp(milliseconds: try row.int64("created_at")), data: data, audience: audience
+        )
+    }
+}
