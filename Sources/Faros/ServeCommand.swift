@@ -6,6 +6,7 @@ import JSONRPC
 import Logging
 import NIOCore
 import NIOPosix
+import PubSub
 import RPCServer
 import ServiceLifecycle
 import Storage
@@ -138,7 +139,39 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
 
+        // Live events and rate limits: through Redis when several instances share the work, else
+        // in this process. Redis's blocking calls get their own small pool.
+        let bus: any EventBus
+        let rateLimiter: any RateLimiter
+        var redisPool: NIOThreadPool?
+        var redisClient: RedisClient?
+        if let url = settings.redisURL {
+            let redis: RedisConfiguration
+            do {
+                redis = try RedisConfiguration(url: url)
+            } catch {
+                logger.critical("Bad Redis URL", metadata: ["error": "\(error)"])
+                await store.close()
+                throw ExitCode.failure
+            }
+            let pool = NIOThreadPool(numberOfThreads: redis.poolSize + 1)
+            pool.start()
+            let client = RedisClient(configuration: redis, threadPool: pool, logger: logger)
+            bus = RedisEventBus(client: client, logger: logger)
+            rateLimiter = RedisRateLimiter(client: client, logger: logger)
+            (redisPool, redisClient) = (pool, client)
+            logger.info("Using Redis", metadata: ["redis.host": "\(redis.url.host)", "redis.port": "\(redis.url.port)"])
+        } else {
+            bus = InProcessEventBus()
+            rateLimiter = InProcessRateLimiter()
+        }
+        let sessions = SessionDirectory()
+        let hub = EventHub()
+        let sequencer = EventSequencer(log: store, bus: bus, logger: logger)
+        let dispatcher = EventDispatcher(log: store, bus: bus, hub: hub, sessions: sessions, logger: logger)
+
         var domainConfiguration = DomainConfiguration(publicURL: settings.publicURL)
+        domainConfiguration.events = settings.events
         domainConfiguration.tokenTTLMilliseconds = Int64(settings.tokenTTL.components.seconds * 1000)
         domainConfiguration.rateLimitsEnabled = settings.rateLimits
         domainConfiguration.mailDomain = settings.mailDomain
@@ -146,13 +179,16 @@ struct ServeCommand: AsyncParsableCommand {
             store: store,
             hasher: PasswordHasher(cost: settings.passwordCost, threadPool: hashingPool, maxConcurrent: System.coreCount),
             signer: TokenSigner(secret: secret),
-            rateLimiter: InProcessRateLimiter(),
+            rateLimiter: rateLimiter,
             mailer: OutboxMailer(
                 directory: settings.storage.store.dataDirectory + "/outbox",
                 from: settings.mailFrom,
                 logger: logger
             ),
+            sessions: sessions,
+            hub: hub,
             configuration: domainConfiguration,
+            activityCommitted: { sequencer.wake() },
             logger: logger
         )
         logger.info("Storage ready", metadata: ["db.system": "\(store.backendName)"])
@@ -168,7 +204,11 @@ struct ServeCommand: AsyncParsableCommand {
         )
         let services = ServiceGroup(
             configuration: .init(
+                // Started in this order and stopped in reverse: the server drains its calls
+                // first, then the sequencer numbers and publishes their last events.
                 services: [
+                    .init(service: DispatcherService(dispatcher: dispatcher)),
+                    .init(service: SequencerService(sequencer: sequencer)),
                     .init(service: server),
                     .init(service: Housekeeping(domain: domain, logger: logger), successTerminationBehavior: .ignore),
                 ],
@@ -183,7 +223,10 @@ struct ServeCommand: AsyncParsableCommand {
             logger.critical("Server stopped with an error", metadata: ["error": "\(error)"])
             failed = true
         }
+        await bus.shutdown()
+        await redisClient?.shutdown()
         await store.close()
+        try? await redisPool?.shutdownGracefully()
         try? await databasePool.shutdownGracefully()
         try? await hashingPool.shutdownGracefully()
         try await group.shutdownGracefully()

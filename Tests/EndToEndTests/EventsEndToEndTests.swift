@@ -1,0 +1,172 @@
+import Credentials
+import Foundation
+import Handlers
+import JSONRPC
+import Logging
+import NIOPosix
+import PubSub
+import RPCServer
+import Storage
+import Synchronization
+import Testing
+
+/// Live events over real sockets: the production domain with its sequencer and dispatcher on the
+/// in-process bus and a SQLite store, driven by NIO's own WebSocket client. (Replay, limits and
+/// audiences are contract-tested on both backends in HandlersTests; several instances over
+/// PostgreSQL and Redis are driven by scripts/e2e/test_events.py.)
+@Suite struct EventsEndToEndTests {
+    static func withEventServer(
+        _ configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: (TestServer) async throws -> Void
+    ) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("faros-e2e-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let logger = Logger(label: "faros.e2e", factory: { _ in SwiftLogNoOpLogHandler() })
+        let store = try await StoreFactory.open(
+            StoreConfiguration(databaseURL: nil, dataDirectory: directory), threadPool: AccountsEndToEndTests.threadPool, logger: logger)
+        let bus = InProcessEventBus()
+        let sessions = SessionDirectory()
+        let hub = EventHub()
+        let sequencer = EventSequencer(log: store, bus: bus, logger: logger)
+        let dispatcher = EventDispatcher(log: store, bus: bus, hub: hub, sessions: sessions, logger: logger)
+        var configuration = DomainConfiguration(publicURL: "http://127.0.0.1")
+        configuration.rateLimitsEnabled = false
+        let domain = Domain(
+            store: store,
+            hasher: PasswordHasher(cost: .minimum, threadPool: AccountsEndToEndTests.threadPool, maxConcurrent: 2),
+            signer: TokenSigner(secret: SecureRandom.bytes(32)),
+            rateLimiter: InProcessRateLimiter(),
+            mailer: AccountsEndToEndTests.Mailbox(),
+            sessions: sessions,
+            hub: hub,
+            configuration: configuration,
+            activityCommitted: { sequencer.wake() },
+            logger: logger
+        )
+        let hooks = SessionHooks(sessions: domain.sessions) { try await domain.principal(forBearer: $0) }
+        let background = Task {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await sequencer.run() }
+                group.addTask { await dispatcher.run() }
+            }
+        }
+        defer { background.cancel() }
+        do {
+            try await TestServer.with(configure, domain: (domain.registry(), hooks)) { server, _ in try await body(server) }
+        } catch {
+            await store.close()
+            throw error
+        }
+        background.cancel()
+        await store.close()
+    }
+
+    /// Calls and collects: the answer to `id`, and every notification that came before it.
+    static func call(_ socket: inout TestWebSocket, id: Int, _ method: String, _ params: String) async throws -> (answer: [String: Any], before: [[String: Any]]) {
+        try await socket.send(text: #"{"jsonrpc":"2.0","id":\#(id),"method":"\#(method)","params":\#(params)}"#)
+        var before: [[String: Any]] = []
+        while true {
+            guard let message = try await socket.nextJSON() as? [String: Any] else { throw TestWebSocket.Failure.unexpected("not an object") }
+            if message["id"] as? Int == id { return (message, before) }
+            before.append(message)
+        }
+    }
+
+    static func result(_ reply: (answer: [String: Any], before: [[String: Any]])) throws -> [String: Any] {
+        try #require(reply.answer["result"] as? [String: Any], "\(reply.answer)")
+    }
+
+    /// The next `event` notification's params.
+    static func nextEvent(_ socket: inout TestWebSocket) async throws -> [String: Any] {
+        while true {
+            let message = try #require(try await socket.nextJSON() as? [String: Any])
+            if message["method"] as? String == "event" { return try #require(message["params"] as? [String: Any]) }
+        }
+    }
+
+    @Test func twoUsersAndSeveralSessionsSeeEachOthersChangesLive() async throws {
+        try await Self.withEventServer { server in
+            let anaToken = try await TestWebSocket.connect(port: server.port) { try await AccountsEndToEndTests.register(&$0, "ana") }
+            _ = try await TestWebSocket.connect(port: server.port) { try await AccountsEndToEndTests.register(&$0, "ben") }
+            try await TestWebSocket.connect(port: server.port, headers: [("Authorization", "Bearer \(anaToken)")]) { ana in
+                let task = try Self.result(try await Self.call(&ana, id: 1, "tasks.create", #"{"title":"plan"}"#))
+                let taskID = try #require(task["id"] as? Int)
+                _ = try Self.result(try await Self.call(&ana, id: 2, "shares.create", #"{"taskId":\#(taskID),"username":"ben","permission":"edit"}"#))
+                try await TestWebSocket.connect(port: server.port, headers: [("Authorization", "Bearer \(anaToken)")]) { anaPhone in
+                    let benToken = try await TestWebSocket.connect(port: server.port) { socket in
+                        let reply = try await socket.call(#"{"jsonrpc":"2.0","id":1,"method":"auth.login","params":{"username":"ben","password":"password one"}}"#)
+                        let result = try #require(reply["result"] as? [String: Any], "\(reply)")
+                        return try #require((result["token"] as? [String: Any])?["accessToken"] as? String)
+                    }
+                    try await TestWebSocket.connect(port: server.port, headers: [("Authorization", "Bearer \(benToken)")]) { ben in
+                        let subscribed = try Self.result(try await Self.call(&ben, id: 1, "events.subscribe", #"{"topics":["tasks"]}"#))
+                        #expect(subscribed["topics"] as? [String] == ["tasks"])
+                        _ = try Self.result(try await Self.call(&anaPhone, id: 1, "events.subscribe", #"{"topics":["task:\#(taskID)"]}"#))
+                        _ = try Self.result(try await Self.call(&ana, id: 3, "events.subscribe", #"{"topics":["tasks"]}"#))
+
+                        let reply = try await Self.call(&ana, id: 4, "comments.create", #"{"taskId":\#(taskID),"content":"hello ben"}"#)
+                        let comment = try Self.result(reply)
+                        // The acting session gets its answer before the event its call caused.
+                        #expect(reply.before.allSatisfy { $0["method"] as? String != "event" })
+                        let own = try await Self.nextEvent(&ana)
+                        let phone = try await Self.nextEvent(&anaPhone)
+                        let other = try await Self.nextEvent(&ben)
+                        for event in [own, phone, other] {
+                            #expect(event["type"] as? String == "comment.created")
+                            #expect((event["data"] as? [String: Any])?["id"] as? Int == comment["id"] as? Int)
+                            #expect((event["actor"] as? [String: Any])?["username"] as? String == "ana")
+                        }
+                        #expect(Set([own, phone, other].compactMap { $0["seq"] as? Int }).count == 1)
+                        #expect(phone["topic"] as? String == "task:\(taskID)")
+                        #expect(other["topic"] as? String == "tasks")
+
+                        // Ben edits: ana sees the change with her own permission, ben with his.
+                        _ = try Self.result(try await Self.call(&ben, id: 2, "tasks.update", #"{"id":\#(taskID),"title":"plan B"}"#))
+                        let updated = try await Self.nextEvent(&ana)
+                        #expect(updated["type"] as? String == "task.updated")
+                        #expect((updated["data"] as? [String: Any])?["permission"] as? String == "owner")
+                        let mine = try await Self.nextEvent(&ben)
+                        #expect(mine["seq"] as? Int == updated["seq"] as? Int)
+                        #expect((mine["data"] as? [String: Any])?["permission"] as? String == "edit")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func aSlowConsumerIsCutOffWith1013AndTheOthersGetEverything() async throws {
+        try await Self.withEventServer({ $0.rpc.outboundBufferBytes = 64 * 1024 }) { server in
+            let anaToken = try await TestWebSocket.connect(port: server.port) { try await AccountsEndToEndTests.register(&$0, "ana") }
+            let benToken = try await TestWebSocket.connect(port: server.port) { try await AccountsEndToEndTests.register(&$0, "ben") }
+            try await TestWebSocket.connect(port: server.port, headers: [("Authorization", "Bearer \(anaToken)")]) { ana in
+                let task = try Self.result(try await Self.call(&ana, id: 1, "tasks.create", #"{"title":"busy"}"#))
+                let taskID = try #require(task["id"] as? Int)
+                _ = try Self.result(try await Self.call(&ana, id: 2, "shares.create", #"{"taskId":\#(taskID),"username":"ben"}"#))
+                try await TestWebSocket.connect(port: server.port, headers: [("Authorization", "Bearer \(benToken)")]) { slow in
+                    _ = try Self.result(try await Self.call(&slow, id: 1, "events.subscribe", #"{"topics":["task:\#(taskID)"]}"#))
+                    _ = try Self.result(try await Self.call(&ana, id: 3, "events.subscribe", #"{"topics":["task:\#(taskID)"]}"#))
+                    // Ben stops reading; ana writes about 10 MiB of events and reads her own.
+                    let content = String(repeating: "x", count: 2000)
+                    let comments = 5000
+                    var received = 0
+                    for batch in 0..<(comments / 50) {
+                        let calls = (0..<50).map { #"{"jsonrpc":"2.0","id":\#(1000 + batch * 50 + $0),"method":"comments.create","params":{"taskId":\#(taskID),"content":"\#(content)"}}"# }
+                        try await ana.send(text: "[" + calls.joined(separator: ",") + "]")
+                        var answered = false
+                        while !answered {
+                            let message = try await ana.nextJSON()
+                            if message is [Any] { answered = true } else if (message as? [String: Any])?["method"] as? String == "event" { received += 1 }
+                        }
+                    }
+                    while received < comments {
+                        _ = try await Self.nextEvent(&ana)
+                        received += 1
+                    }
+                    #expect(received == comments)
+                    // Ben's connection was closed with 1013 once his queue passed 64 KiB.
+                    #expect(try await slow.expectClose() == 1013)
+                }
+            }
+        }
+    }
+}
