@@ -159,6 +159,14 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "PubSubTests",
+            dependencies: [
+                "PubSub", "Handlers",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "CredentialsTests",
             dependencies: ["Credentials", .product(name: "NIOPosix", package: "swift-nio")]
         ),
