@@ -25,6 +25,10 @@ public final class RedisConnection {
     /// - Throws: `RedisError` of kind `connection` when Redis cannot be reached within
     ///   `configuration.connectTimeout`, `handshake` when it refuses AUTH or SELECT.
     public init(configuration: RedisConfiguration) throws(RedisError) {
+        self.context = try Self.withoutSIGPIPE { () throws(RedisError) in try Self.open(configuration) }
+    }
+
+    private static func open(_ configuration: RedisConfiguration) throws(RedisError) -> UnsafeMutablePointer<redisContext> {
         let url = configuration.url
         guard let context = redisConnectWithTimeout(url.host, Int32(url.port), Self.makeTimeval(configuration.connectTimeout)) else {
             throw RedisError(kind: .connection, message: "hiredis could not allocate a connection")
@@ -55,7 +59,11 @@ public final class RedisConnection {
             redisFree(context)
             throw error
         }
-        self.context = context
+        #if canImport(Darwin)
+        var on: Int32 = 1
+        _ = setsockopt(context.pointee.fd, SOL_SOCKET, SO_NOSIGPIPE, &on, socklen_t(MemoryLayout<Int32>.size))
+        #endif
+        return context
     }
 
     deinit {
@@ -87,7 +95,8 @@ public final class RedisConnection {
     ///   broken.
     public func command(_ arguments: [[UInt8]]) throws(RedisError) -> RedisReply {
         try requireOpen()
-        return try Self.command(arguments, on: context)
+        let context = self.context
+        return try Self.withoutSIGPIPE { () throws(RedisError) in try Self.command(arguments, on: context) }
     }
 
     /// Queues a command in the output buffer without sending it (pipelining).
@@ -102,19 +111,25 @@ public final class RedisConnection {
     /// Writes the whole output buffer (blocking).
     public func flush() throws(RedisError) {
         try requireOpen()
-        var done: Int32 = 0
-        repeat {
-            if redisBufferWrite(context, &done) != REDIS_OK { throw Self.failure(context) }
-        } while done == 0
+        let context = self.context
+        try Self.withoutSIGPIPE { () throws(RedisError) in
+            var done: Int32 = 0
+            repeat {
+                if redisBufferWrite(context, &done) != REDIS_OK { throw Self.failure(context) }
+            } while done == 0
+        }
     }
 
     /// Flushes the output buffer, then blocks until the next reply has arrived.
     public func readReply() throws(RedisError) -> RedisReply {
         try requireOpen()
-        var raw: UnsafeMutableRawPointer?
-        guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw Self.failure(context) }
-        defer { freeReplyObject(raw) }
-        return Self.convert(raw.assumingMemoryBound(to: redisReply.self))
+        let context = self.context
+        return try Self.withoutSIGPIPE { () throws(RedisError) in
+            var raw: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw Self.failure(context) }
+            defer { freeReplyObject(raw) }
+            return Self.convert(raw.assumingMemoryBound(to: redisReply.self))
+        }
     }
 
     /// Reads what the socket holds into hiredis' buffer: one `read()`, which blocks only when
@@ -148,6 +163,34 @@ public final class RedisConnection {
         guard let raw else { throw failure(context) }
         defer { freeReplyObject(raw) }
         return convert(raw.assumingMemoryBound(to: redisReply.self))
+    }
+
+    /// Runs `body`, which may write to the socket, so that a write to a connection the peer reset
+    /// fails with EPIPE instead of raising SIGPIPE, whose default action ends the process.
+    ///
+    /// hiredis 0.14 writes with plain `write()` (no `MSG_NOSIGNAL`), and nothing in the process
+    /// ignores SIGPIPE, so on Linux the signal is blocked on this thread for the call (a SIGPIPE
+    /// raised by a write is directed at the writing thread) and one left pending is consumed
+    /// before the old mask returns. A thread that already blocks SIGPIPE pays one syscall. On
+    /// Darwin the socket has `SO_NOSIGPIPE` instead.
+    private static func withoutSIGPIPE<R>(_ body: () throws(RedisError) -> R) throws(RedisError) -> R {
+        #if os(Linux)
+        var pipeOnly = sigset_t()
+        sigemptyset(&pipeOnly)
+        sigaddset(&pipeOnly, SIGPIPE)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipeOnly, &previous)
+        guard sigismember(&previous, SIGPIPE) == 0 else { return try body() }
+        defer {
+            var pending = sigset_t()
+            if sigpending(&pending) == 0, sigismember(&pending, SIGPIPE) == 1 {
+                var noWait = timespec(tv_sec: 0, tv_nsec: 0)
+                _ = sigtimedwait(&pipeOnly, nil, &noWait)
+            }
+            pthread_sigmask(SIG_SETMASK, &previous, nil)
+        }
+        #endif
+        return try body()
     }
 
     /// Calls `body` with pointers to every argument's bytes, all valid at once and none copied.

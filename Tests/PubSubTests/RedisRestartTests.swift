@@ -58,3 +58,24 @@ struct RedisRestartTests {
         server.kill()
     }
 }
+
+@Suite("RedisConnection after the server died", .enabled(if: TestRedis.enabled))
+struct RedisDeadServerTests {
+    /// Writing to a socket whose peer is gone raises SIGPIPE, which would kill the process;
+    /// a large command takes several write() calls, so the second one meets the reset.
+    @Test func writingToADeadServerThrowsInsteadOfRaisingSIGPIPE() throws {
+        let server = try RedisServerProcess()
+        let connection = try RedisConnection(configuration: server.configuration)
+        #expect(try connection.command([Array("PING".utf8)]) == .status("PONG"))
+        server.kill()
+        let payload = [UInt8](repeating: 7, count: 8 << 20)
+        #expect(throws: RedisError.self) {
+            _ = try connection.command([Array("SET".utf8), Array("k".utf8), payload])
+        }
+        #expect(throws: RedisError.self) {
+            try connection.append([Array("SET".utf8), Array("k".utf8), payload])
+            try connection.flush()
+        }
+        #expect(connection.isBroken)
+    }
+}
