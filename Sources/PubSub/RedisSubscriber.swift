@@ -261,7 +261,7 @@ final class RedisSubscriber: Sendable {
             try connection.readAvailable()
             session.lastTraffic = .now
             while let reply = try connection.bufferedReply() {
-                handle(reply, &session)
+                try handle(reply, &session)
             }
         }
     }
@@ -294,7 +294,11 @@ final class RedisSubscriber: Sendable {
         session.sent = desired
     }
 
-    private func handle(_ reply: RedisReply, _ session: inout Session) {
+    /// - Throws: on an error reply. In subscribe mode it cannot be matched to its command (a
+    ///   SUBSCRIBE refused by an ACL, say), so its channel would never be confirmed and its
+    ///   subscribers would wait forever; starting over on a new connection releases them, and
+    ///   the outage is logged.
+    private func handle(_ reply: RedisReply, _ session: inout Session) throws(RedisError) {
         switch reply {
         case .array(let items):
             guard let kind = items.first?.bytes else { return }
@@ -314,7 +318,7 @@ final class RedisSubscriber: Sendable {
         case .status(let text) where text == "PONG":
             session.pingOutstanding = false
         case .error(let message):
-            logger.warning("Redis refused a subscriber command", metadata: ["redis.error": "\(message)"])
+            throw RedisError(kind: .connection, message: "Redis refused a subscriber command: \(message)")
         default:
             break
         }
