@@ -167,9 +167,10 @@ public final class RedisClient: Sendable {
         }
     }
 
-    /// Runs a batch, opening a connection first when there is none. A connection taken from the
-    /// idle list that fails before any reply is retried once on a fresh connection: Redis may
-    /// have restarted while it was idle, and then none of the batch reached it.
+    /// Runs a batch, opening a connection first when there is none. A batch on a connection
+    /// that was already open and breaks (reset or EOF, not a timeout) before any reply is retried
+    /// once on a fresh connection: Redis may have restarted meanwhile, and then none of the batch
+    /// reached it.
     private func run(_ batch: [Pending], on existing: ConnectionBox?) -> ConnectionBox? {
         var box = existing
         var mayRetry = existing != nil
@@ -193,7 +194,8 @@ public final class RedisClient: Sendable {
             } catch {
                 connection.close()
                 box = nil
-                if replies.isEmpty && mayRetry {
+                // After a timeout the commands may have run: only a reset or EOF proves they did not.
+                if replies.isEmpty && mayRetry && error.kind != .timeout {
                     mayRetry = false
                     continue
                 }

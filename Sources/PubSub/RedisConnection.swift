@@ -253,8 +253,12 @@ public final class RedisConnection {
     }
 
     private static func failure(_ context: UnsafeMutablePointer<redisContext>) -> RedisError {
+        // Read right after the failed call: hiredis set its error from errno and returned.
+        let code = errno
         let reason = errorString(context)
         switch context.pointee.err {
+        case REDIS_ERR_IO where code == EAGAIN || code == EWOULDBLOCK:
+            return RedisError(kind: .timeout, message: "Redis did not answer within the command timeout")
         case REDIS_ERR_PROTOCOL, REDIS_ERR_OOM:
             return RedisError(kind: .protocolViolation, message: "Redis protocol error: \(reason)")
         case REDIS_ERR_EOF:

@@ -11,6 +11,8 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
 
         /// Redis could not be reached, or the connection broke (I/O error, EOF, timeout).
         public static let connection = Kind("connection")
+        /// A reply (or a write) took longer than the command timeout; the command may have run.
+        public static let timeout = Kind("timeout")
         /// The server refused AUTH or SELECT while connecting.
         public static let handshake = Kind("handshake")
         /// The reply stream could not be parsed; the connection is unusable.
@@ -37,7 +39,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
 
     /// Whether Redis is (or may be) unreachable, so callers report "unavailable" and retry later.
     public var isConnectionFailure: Bool {
-        kind == .connection || kind == .protocolViolation || kind == .handshake
+        kind == .connection || kind == .timeout || kind == .protocolViolation || kind == .handshake
     }
 
     public var description: String { "RedisError(\(kind)): \(message)" }

@@ -96,6 +96,20 @@ struct RedisConnectionTests {
         #expect(ContinuousClock.now - started < .seconds(10))
     }
 
+    @Test func slowReplyIsATimeout() throws {
+        var configuration = try TestRedis.configuration()
+        configuration.commandTimeout = .milliseconds(200)
+        let connection = try RedisConnection(configuration: configuration)
+        do {
+            _ = try connection.command([bytes("BLPOP"), bytes(TestRedis.uniqueName("never")), bytes("5")])
+            Issue.record("BLPOP on an empty list answered within 5 s")
+        } catch {
+            #expect(error.kind == .timeout)
+            #expect(error.isConnectionFailure)
+        }
+        #expect(connection.isBroken)
+    }
+
     @Test func closedConnectionThrows() throws {
         let connection = try RedisConnection(configuration: TestRedis.configuration())
         connection.close()
