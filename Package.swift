@@ -27,6 +27,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCrypt", pkgConfig: "libcrypt", providers: [.apt(["libcrypt-dev"])]),
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
 
         // RFC 6455 / RFC 7692: frames, masking, UTF-8, close codes, handshake, permessage-deflate. No sockets.
         .target(
@@ -106,6 +107,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The event bus and rate limiter behind the domain's ports: in-process, or Redis over hiredis.
+        .target(
+            name: "PubSub",
+            dependencies: [
+                "CHiredis", "Handlers",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The executable: settings, logging, wiring, lifecycle.
         .executableTarget(
             name: "Faros",
@@ -141,6 +154,14 @@ let package = Package(
             name: "PostgresDriverTests",
             dependencies: [
                 "PostgresDriver",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "PubSubTests",
+            dependencies: [
+                "PubSub", "Handlers",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
