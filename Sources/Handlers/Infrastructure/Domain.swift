@@ -31,6 +31,12 @@ public struct Domain: Sendable {
     /// The current time; tests substitute their own.
     public var clock: @Sendable () -> Timestamp
     public var logger: Logger
+    /// Called after every successful write that logged activity, once it has committed (never
+    /// inside the transaction): the executable wires it to the sequencer, which then numbers and
+    /// publishes the new rows at once instead of on its next timer tick (docs/events.md §2).
+    /// Must return quickly. Called after a `requestKey` replay too, which is harmless (the
+    /// sequencer finds nothing new).
+    public var activityCommitted: @Sendable () -> Void
 
     public init(
         store: any Store,
@@ -41,7 +47,8 @@ public struct Domain: Sendable {
         sessions: SessionDirectory = SessionDirectory(),
         configuration: DomainConfiguration,
         clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
-        logger: Logger
+        logger: Logger,
+        activityCommitted: @escaping @Sendable () -> Void = {}
     ) {
         self.store = store
         self.hasher = hasher
@@ -52,5 +59,6 @@ public struct Domain: Sendable {
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
+        self.activityCommitted = activityCommitted
     }
 }

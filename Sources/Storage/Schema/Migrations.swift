@@ -2,5 +2,6 @@
 package enum Migrations {
     package static let all: [Migration] = [
         .accountsAndTasks,
+        .collaboration,
     ]
 }
