@@ -123,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "Faros",
             dependencies: [
-                "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials",
+                "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -194,7 +194,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials",
+                "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -188,8 +188,8 @@ struct ServeCommand: AsyncParsableCommand {
             sessions: sessions,
             hub: hub,
             configuration: domainConfiguration,
-            activityCommitted: { sequencer.wake() },
-            logger: logger
+            logger: logger,
+            activityCommitted: { sequencer.wake() }
         )
         logger.info("Storage ready", metadata: ["db.system": "\(store.backendName)"])
 

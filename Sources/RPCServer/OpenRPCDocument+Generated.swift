@@ -1473,6 +1473,928 @@ enum OpenRPCDocument {
       "x-access": "signedIn"
     },
     {
+      "name": "shares.create",
+      "summary": "Shares a task the caller owns with another user.",
+      "description": "Owner only (-32003 for an editor or viewer, -32004 for a stranger, checked before the username is looked up). Logs share.created (audience: owner, sharees, the new sharee). Sharing again with someone who already has a share is -32009 with data.field \"username\", also when several such calls race: exactly one succeeds.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "taskId",
+          "description": "The task. Ids below 1 are -32602; a task that does not exist or that the caller cannot see is -32004.",
+          "schema": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "required": true
+        },
+        {
+          "name": "username",
+          "description": "The other user's username, matched ignoring case (trimmed; 3-32 of A-Z a-z 0-9 _ . -). A malformed or unknown username, or the caller's own where the caller owns the task, is -32602 naming username.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 32
+          },
+          "required": true
+        },
+        {
+          "name": "permission",
+          "description": "view (default) or edit.",
+          "schema": {
+            "$ref": "#/components/schemas/SharePermission"
+          }
+        },
+        {
+          "name": "requestKey",
+          "description": "Idempotency key (1-64 characters, no control characters): a repeat by the same user within 24 h returns the first result without applying the change again. A key already used with another method is -32602 naming requestKey.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64
+          }
+        }
+      ],
+      "result": {
+        "name": "share",
+        "description": "The new share.",
+        "schema": {
+          "$ref": "#/components/schemas/Share"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/Forbidden"
+        },
+        {
+          "$ref": "#/components/errors/NotFound"
+        },
+        {
+          "$ref": "#/components/errors/Conflict"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "shares.list",
+      "summary": "The shares of a task, oldest first.",
+      "description": "Owner or editor (editors see whom they work with); -32003 for a viewer, -32004 for a stranger.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "taskId",
+          "description": "The task. Ids below 1 are -32602; a task that does not exist or that the caller cannot see is -32004.",
+          "schema": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "required": true
+        }
+      ],
+      "result": {
+        "name": "list",
+        "description": "The shares, oldest first (ties by user id).",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "items"
+          ],
+          "properties": {
+            "items": {
+              "type": "array",
+              "items": {
+                "$ref": "#/components/schemas/Share"
+              }
+            }
+          }
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/Forbidden"
+        },
+        {
+          "$ref": "#/components/errors/NotFound"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "shares.update",
+      "summary": "Changes the permission of a share.",
+      "description": "Owner only. A real user who has no share on the task is -32004. Setting the permission the share already has changes nothing and logs nothing; otherwise logs share.updated with details {permission: {old, new}}.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "taskId",
+          "description": "The task. Ids below 1 are -32602; a task that does not exist or that the caller cannot see is -32004.",
+          "schema": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "required": true
+        },
+        {
+          "name": "username",
+          "description": "The other user's username, matched ignoring case (trimmed; 3-32 of A-Z a-z 0-9 _ . -). A malformed or unknown username, or the caller's own where the caller owns the task, is -32602 naming username.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 32
+          },
+          "required": true
+        },
+        {
+          "name": "permission",
+          "description": "The new permission.",
+          "schema": {
+            "$ref": "#/components/schemas/SharePermission"
+          },
+          "required": true
+        },
+        {
+          "name": "requestKey",
+          "description": "Idempotency key (1-64 characters, no control characters): a repeat by the same user within 24 h returns the first result without applying the change again. A key already used with another method is -32602 naming requestKey.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64
+          }
+        }
+      ],
+      "result": {
+        "name": "share",
+        "description": "The share after the change.",
+        "schema": {
+          "$ref": "#/components/schemas/Share"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/Forbidden"
+        },
+        {
+          "$ref": "#/components/errors/NotFound"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "shares.revoke",
+      "summary": "Ends a share: the owner revokes anyone's, a sharee may revoke their own (leave).",
+      "description": "The owner may revoke any share; a sharee may revoke only their own (-32003 for someone else's); the owner's own name is -32602 (an owner has no share). A real user without a share is -32004. Logs share.revoked, whose audience includes the revoked user with the permission they had; their live subscriptions to the task end.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "taskId",
+          "description": "The task. Ids below 1 are -32602; a task that does not exist or that the caller cannot see is -32004.",
+          "schema": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "required": true
+        },
+        {
+          "name": "username",
+          "description": "The other user's username, matched ignoring case (trimmed; 3-32 of A-Z a-z 0-9 _ . -). A malformed or unknown username, or the caller's own where the caller owns the task, is -32602 naming username.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 32
+          },
+          "required": true
+        },
+        {
+          "name": "requestKey",
+          "description": "Idempotency key (1-64 characters, no control characters): a repeat by the same user within 24 h returns the first result without applying the change again. A key already used with another method is -32602 naming requestKey.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64
+          }
+        }
+      ],
+      "result": {
+        "name": "result",
+        "description": "An empty object.",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {}
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/Forbidden"
+        },
+        {
+          "$ref": "#/components/errors/NotFound"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "shares.sharedWithMe",
+      "summary": "The tasks shared with the caller, newest share first.",
+      "description": "Each Task carries the caller's permission (view or edit); ties break by task id, descending.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "limit",
+          "description": "Page size, 1-100 (default 50); out of range is -32602.",
+          "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 100,
+            "default": 50
+          }
+        },
+        {
+          "name": "offset",
+          "description": "Items to skip, 0-1000000 (default 0); out of range is -32602.",
+          "schema": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 1000000,
+            "default": 0
+          }
+        }
+      ],
+      "result": {
+        "name": "page",
+        "description": "One page of tasks and the total.",
+        "schema": {
+          "allOf": [
+            {
+              "$ref": "#/components/schemas/Page"
+            },
+            {
+              "type": "object",
+              "properties": {
+                "items": {
+                  "type": "array",
+                  "items": {
+                    "$ref": "#/components/schemas/Task"
+                  }
+                }
+              }
+            }
+          ]
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "comments.create",
+      "summary": "Comments on a task the caller can view.",
+      "description": "Logs comment.created.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "taskId",
+          "description": "The task. Ids below 1 are -32602; a task that does not exist or that the caller cannot see is -32004.",
+          "schema": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "required": true
+        },
+        {
+          "name": "content",
+          "description": "Trimmed; 1-2000 Unicode scalars; newline and tab allowed, other control characters refused.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 2000
+          },
+          "required": true
+        },
+        {
+          "name": "requestKey",
+          "description": "Idempotency key (1-64 characters, no control characters): a repeat by the same user within 24 h returns the first result without applying the change again. A key already used with another method is -32602 naming requestKey.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64
+          }
+        }
+      ],
+      "result": {
+        "name": "comment",
+        "description": "The new comment.",
+        "schema": {
+          "$ref": "#/components/schemas/Comment"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/NotFound"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "comments.list",
+      "summary": "A task's comments, oldest first, paged.",
+      "description": "Needs view on the task now.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "taskId",
+          "description": "The task. Ids below 1 are -32602; a task that does not exist or that the caller cannot see is -32004.",
+          "schema": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "required": true
+        },
+        {
+          "name": "limit",
+          "description": "Page size, 1-100 (default 50); out of range is -32602.",
+          "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 100,
+            "default": 50
+          }
+        },
+        {
+          "name": "offset",
+          "description": "Items to skip, 0-1000000 (default 0); out of range is -32602.",
+          "schema": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 1000000,
+            "default": 0
+          }
+        }
+      ],
+      "result": {
+        "name": "page",
+        "description": "One page of comments (ties by id) and the total.",
+        "schema": {
+          "allOf": [
+            {
+              "$ref": "#/components/schemas/Page"
+            },
+            {
+              "type": "object",
+              "properties": {
+                "items": {
+                  "type": "array",
+                  "items": {
+                    "$ref": "#/components/schemas/Comment"
+                  }
+                }
+              }
+            }
+          ]
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/NotFound"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "comments.update",
+      "summary": "Edits the caller's own comment.",
+      "description": "The author only, and only while they can view the task (after their share is revoked it is -32004). Anyone else who can see the task gets -32003. The same content again changes nothing, logs nothing and keeps updatedAt; otherwise logs comment.updated with details {content: {old, new}}.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "id",
+          "description": "The comment. A comment that does not exist or sits on a task the caller cannot see is -32004.",
+          "schema": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "required": true
+        },
+        {
+          "name": "content",
+          "description": "Trimmed; 1-2000 Unicode scalars; newline and tab allowed.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 2000
+          },
+          "required": true
+        },
+        {
+          "name": "requestKey",
+          "description": "Idempotency key (1-64 characters, no control characters): a repeat by the same user within 24 h returns the first result without applying the change again. A key already used with another method is -32602 naming requestKey.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64
+          }
+        }
+      ],
+      "result": {
+        "name": "comment",
+        "description": "The comment after the change.",
+        "schema": {
+          "$ref": "#/components/schemas/Comment"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/Forbidden"
+        },
+        {
+          "$ref": "#/components/errors/NotFound"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "comments.delete",
+      "summary": "Deletes a comment: its author (with view) or the task's owner.",
+      "description": "-32003 for anyone else who can see the task. Logs comment.deleted (data {id, taskId}).",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "id",
+          "description": "The comment. A comment that does not exist or sits on a task the caller cannot see is -32004.",
+          "schema": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "required": true
+        },
+        {
+          "name": "requestKey",
+          "description": "Idempotency key (1-64 characters, no control characters): a repeat by the same user within 24 h returns the first result without applying the change again. A key already used with another method is -32602 naming requestKey.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64
+          }
+        }
+      ],
+      "result": {
+        "name": "result",
+        "description": "An empty object.",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {}
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/Forbidden"
+        },
+        {
+          "$ref": "#/components/errors/NotFound"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "files.list",
+      "summary": "A task's files, oldest first.",
+      "description": "Needs view. Upload and download go through the REST bridge.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "taskId",
+          "description": "The task. Ids below 1 are -32602; a task that does not exist or that the caller cannot see is -32004.",
+          "schema": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "required": true
+        }
+      ],
+      "result": {
+        "name": "list",
+        "description": "The files, oldest first (ties by id).",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "items"
+          ],
+          "properties": {
+            "items": {
+              "type": "array",
+              "items": {
+                "$ref": "#/components/schemas/File"
+              }
+            }
+          }
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/NotFound"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "files.delete",
+      "summary": "Deletes a file: the task's owner, or the editor who uploaded it.",
+      "description": "-32003 for an editor deleting someone else's upload and for any viewer. The blob is queued for deletion in the same transaction. Logs file.deleted (data {id, taskId}).",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "id",
+          "description": "The file. A file that does not exist or sits on a task the caller cannot see is -32004.",
+          "schema": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "required": true
+        },
+        {
+          "name": "requestKey",
+          "description": "Idempotency key (1-64 characters, no control characters): a repeat by the same user within 24 h returns the first result without applying the change again. A key already used with another method is -32602 naming requestKey.",
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64
+          }
+        }
+      ],
+      "result": {
+        "name": "result",
+        "description": "An empty object.",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {}
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/Forbidden"
+        },
+        {
+          "$ref": "#/components/errors/NotFound"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "activity.list",
+      "summary": "The caller's own actions, newest first, filtered and paged.",
+      "description": "From the activity log every change writes in its own transaction. from > to is an empty page.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "action",
+          "description": "Only this event type.",
+          "schema": {
+            "$ref": "#/components/schemas/EventType"
+          }
+        },
+        {
+          "name": "resourceType",
+          "description": "Only this kind of resource.",
+          "schema": {
+            "$ref": "#/components/schemas/ResourceType"
+          }
+        },
+        {
+          "name": "from",
+          "description": "Created at or after (any RFC 3339 timestamp).",
+          "schema": {
+            "$ref": "#/components/schemas/Timestamp"
+          }
+        },
+        {
+          "name": "to",
+          "description": "Created at or before (any RFC 3339 timestamp).",
+          "schema": {
+            "$ref": "#/components/schemas/Timestamp"
+          }
+        },
+        {
+          "name": "limit",
+          "description": "Page size, 1-100 (default 50); out of range is -32602.",
+          "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 100,
+            "default": 50
+          }
+        },
+        {
+          "name": "offset",
+          "description": "Items to skip, 0-1000000 (default 0); out of range is -32602.",
+          "schema": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 1000000,
+            "default": 0
+          }
+        }
+      ],
+      "result": {
+        "name": "page",
+        "description": "One page of entries (ties by id, descending) and the total.",
+        "schema": {
+          "allOf": [
+            {
+              "$ref": "#/components/schemas/Page"
+            },
+            {
+              "type": "object",
+              "properties": {
+                "items": {
+                  "type": "array",
+                  "items": {
+                    "$ref": "#/components/schemas/Activity"
+                  }
+                }
+              }
+            }
+          ]
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "activity.taskTimeline",
+      "summary": "Everything logged about a task, oldest first, paged.",
+      "description": "Needs view on the task now; shows its whole history, from before the caller's access too.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "taskId",
+          "description": "The task. Ids below 1 are -32602; a task that does not exist or that the caller cannot see is -32004.",
+          "schema": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "required": true
+        },
+        {
+          "name": "limit",
+          "description": "Page size, 1-100 (default 50); out of range is -32602.",
+          "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 100,
+            "default": 50
+          }
+        },
+        {
+          "name": "offset",
+          "description": "Items to skip, 0-1000000 (default 0); out of range is -32602.",
+          "schema": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 1000000,
+            "default": 0
+          }
+        }
+      ],
+      "result": {
+        "name": "page",
+        "description": "One page of entries in the order they were logged, and the total.",
+        "schema": {
+          "allOf": [
+            {
+              "$ref": "#/components/schemas/Page"
+            },
+            {
+              "type": "object",
+              "properties": {
+                "items": {
+                  "type": "array",
+                  "items": {
+                    "$ref": "#/components/schemas/Activity"
+                  }
+                }
+              }
+            }
+          ]
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/NotFound"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "activity.stats",
+      "summary": "Counts of the caller's own actions.",
+      "description": "Computed from the log on every call.",
+      "paramStructure": "by-name",
+      "params": [],
+      "result": {
+        "name": "stats",
+        "description": "The counts.",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "total",
+            "byAction",
+            "byResourceType"
+          ],
+          "properties": {
+            "total": {
+              "type": "integer",
+              "minimum": 0
+            },
+            "byAction": {
+              "type": "object",
+              "propertyNames": {
+                "$ref": "#/components/schemas/EventType"
+              },
+              "additionalProperties": {
+                "type": "integer",
+                "minimum": 1
+              }
+            },
+            "byResourceType": {
+              "type": "object",
+              "propertyNames": {
+                "$ref": "#/components/schemas/ResourceType"
+              },
+              "additionalProperties": {
+                "type": "integer",
+                "minimum": 1
+              }
+            }
+          }
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
       "name": "events.subscribe",
       "summary": "Adds topics to the session's subscriptions; with since, first replays what the caller missed on them.",
       "description": "Live events for the added topics start at once. With since (the highest seq the client received), every event after it on the topics this call adds that the caller may see is sent first, in seq order, before this call's answer; live events follow with none twice (a session receives strictly increasing seq across all its topics). When the first missed event is older than FAROS_REPLAY_WINDOW (24 h) or more than FAROS_REPLAY_MAX_EVENTS (10,000) would be replayed, nothing is replayed and resync is true: reload state, then continue live from seq. A task:<id> topic the caller cannot view is -32004 with data.topic, and nothing is added. A task:<id> subscription ends after it delivers task.deleted or the recipient's own share.revoked; signing out (or in as another user) drops every subscription.",
@@ -1835,8 +2757,15 @@ enum OpenRPCDocument {
             "$ref": "#/components/schemas/Timestamp"
           },
           "sharedBy": {
-            "$ref": "#/components/schemas/Id",
-            "description": "The id of the user who shared."
+            "oneOf": [
+              {
+                "$ref": "#/components/schemas/Id"
+              },
+              {
+                "type": "null"
+              }
+            ],
+            "description": "The id of the user who shared (the owner); null once that account is gone."
           }
         }
       },
@@ -1860,10 +2789,22 @@ enum OpenRPCDocument {
             "$ref": "#/components/schemas/Id"
           },
           "authorId": {
-            "$ref": "#/components/schemas/Id"
+            "oneOf": [
+              {
+                "$ref": "#/components/schemas/Id"
+              },
+              {
+                "type": "null"
+              }
+            ],
+            "description": "The author's id; null once their account is deleted (the comment stays)."
           },
           "authorUsername": {
-            "type": "string"
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The author's current username; null once their account is deleted."
           },
           "content": {
             "type": "string",
@@ -1908,8 +2849,15 @@ enum OpenRPCDocument {
             "type": "string"
           },
           "uploadedBy": {
-            "$ref": "#/components/schemas/Id",
-            "description": "The id of the uploader."
+            "oneOf": [
+              {
+                "$ref": "#/components/schemas/Id"
+              },
+              {
+                "type": "null"
+              }
+            ],
+            "description": "The id of the uploader; null once their account is deleted."
           },
           "uploadedAt": {
             "$ref": "#/components/schemas/Timestamp"
@@ -1961,7 +2909,15 @@ enum OpenRPCDocument {
             "$ref": "#/components/schemas/Id"
           },
           "actorId": {
-            "$ref": "#/components/schemas/Id"
+            "oneOf": [
+              {
+                "$ref": "#/components/schemas/Id"
+              },
+              {
+                "type": "null"
+              }
+            ],
+            "description": "The actor's id; null once their account is deleted (actorUsername keeps the name they had)."
           },
           "actorUsername": {
             "type": "string"

@@ -67,12 +67,12 @@ extension SQLStore {
 
 /// The event log's statements.
 enum EventLogSQL {
-    static let selectHead = SQLStatement("SELECT last_seq FROM event_sequence WHERE id = 1")
+    static let selectHead = SQLStatement("SELECT last_seq FROM event_sequence")
     static let selectHeadForUpdate = SQLStatement(
-        postgres: "SELECT last_seq FROM event_sequence WHERE id = 1 FOR UPDATE",
-        sqlite: "SELECT last_seq FROM event_sequence WHERE id = 1"
+        postgres: "SELECT last_seq FROM event_sequence FOR UPDATE",
+        sqlite: "SELECT last_seq FROM event_sequence"
     )
-    static let setHead = SQLStatement("UPDATE event_sequence SET last_seq = $1 WHERE id = 1")
+    static let setHead = SQLStatement("UPDATE event_sequence SET last_seq = $1")
     /// Numbers the oldest pending entries `$1 + 1, $1 + 2, …` in insertion order.
     static let number = SQLStatement(
         """

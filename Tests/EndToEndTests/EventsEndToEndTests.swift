@@ -40,8 +40,8 @@ import Testing
             sessions: sessions,
             hub: hub,
             configuration: configuration,
-            activityCommitted: { sequencer.wake() },
-            logger: logger
+            logger: logger,
+            activityCommitted: { sequencer.wake() }
         )
         let hooks = SessionHooks(sessions: domain.sessions) { try await domain.principal(forBearer: $0) }
         let background = Task {

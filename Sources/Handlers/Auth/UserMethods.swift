@@ -223,11 +223,24 @@ enum UserMethods {
 
     /// Deletes the account with everything it owns (the store cascades); every other
     /// connection of the user is signed out with `loggedOut` and the caller becomes anonymous.
+    ///
+    /// Each owned task that had collaborators logs `task.deleted` in the same transaction, so
+    /// its sharees learn it is gone (the audience is recorded before the cascade removes the
+    /// shares); a task nobody else could see needs no event. Tasks are locked in id order, like
+    /// every multi-task write, so this never deadlocks with a bulk update.
     static func deleteMe(_ params: DeleteMeParams, call: SignedInCall, domain: Domain) async throws -> JSONValue {
         try AccountRules.givenPassword(params.password, field: "password")
         let row = try await verifyPassword(params.password, field: "password", call: call, domain: domain)
-        let deleted = try await domain.store.write { try $0.deleteUser(id: row.id) }
-        guard deleted else { throw RPCError.sessionEnded }
+        let now = domain.clock()
+        let userID = row.id
+        try await domain.store.write { tx in
+            let activity = ActivityRecorder(tx: tx, actor: userID, at: now)
+            for task in try tx.sharedTasks(owner: userID) {
+                try activity.taskDeleted(try tx.lockTask(id: task.id, viewer: userID) ?? task)
+            }
+            guard try tx.deleteUser(id: userID) else { throw RPCError.sessionEnded }
+        }
+        domain.activityCommitted()
         if call.client.principal?.userID == row.id { domain.sessions.signOut(call.client) }
         domain.sessions.revokeUser(row.id, except: nil, reason: .loggedOut)
         domain.logger.info("account deleted", metadata: ["enduser.id": "\(row.id)"])

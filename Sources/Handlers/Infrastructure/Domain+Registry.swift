@@ -7,6 +7,10 @@ extension Domain {
         var registry = MethodRegistry<ClientSession>()
         AuthMethods.register(in: &registry, domain: self)
         TaskMethods.register(in: &registry, domain: self)
+        ShareMethods.register(in: &registry, domain: self)
+        CommentMethods.register(in: &registry, domain: self)
+        FileMethods.register(in: &registry, domain: self)
+        ActivityMethods.register(in: &registry, domain: self)
         EventMethods.register(in: &registry, domain: self)
         return registry
     }

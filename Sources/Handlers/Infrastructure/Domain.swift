@@ -51,6 +51,12 @@ public struct Domain: Sendable {
     /// The current time; tests substitute their own.
     public var clock: @Sendable () -> Timestamp
     public var logger: Logger
+    /// Called after every successful write that logged activity, once it has committed (never
+    /// inside the transaction): the executable wires it to the sequencer, which then numbers and
+    /// publishes the new rows at once instead of on its next timer tick (docs/events.md §2).
+    /// Must return quickly. Called after a `requestKey` replay too, which is harmless (the
+    /// sequencer finds nothing new).
+    public var activityCommitted: @Sendable () -> Void
 
     public init(
         store: any Store,
@@ -62,7 +68,8 @@ public struct Domain: Sendable {
         hub: EventHub = EventHub(),
         configuration: DomainConfiguration,
         clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
-        logger: Logger
+        logger: Logger,
+        activityCommitted: @escaping @Sendable () -> Void = {}
     ) {
         self.store = store
         self.hasher = hasher
@@ -74,5 +81,6 @@ public struct Domain: Sendable {
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
+        self.activityCommitted = activityCommitted
     }
 }

@@ -1,5 +1,5 @@
 /// The storage the domain needs, in the domain's terms: users, sessions, single-use tokens,
-/// stored call results, tasks.
+/// stored call results, tasks, shares, comments, files and the activity log.
 ///
 /// Work runs as a unit: ``read(_:)`` in one consistent snapshot, ``write(_:)`` in one
 /// transaction, committed when the body returns and rolled back when it throws (the body's error
@@ -59,6 +59,59 @@ public protocol StoreReader {
     /// Counts over the tasks `owner` owns (overdue measured against `today`), plus
     /// `commentsPosted` by `owner` anywhere.
     func taskStats(owner: Int64, today: DayDate) throws -> TaskStats
+
+    // MARK: Shares
+
+    /// The shares of a task, oldest first (ties by user id).
+    func shares(taskID: Int64) throws -> [ShareRecord]
+
+    /// The share of `taskID` with `userID`, if any.
+    func share(taskID: Int64, userID: Int64) throws -> ShareRecord?
+
+    /// One page of the tasks shared with `userID` (as they see them), newest share first (ties
+    /// by task id, descending), and how many there are in all.
+    func sharedWithMe(userID: Int64, limit: Int, offset: Int) throws -> (items: [TaskRecord], total: Int)
+
+    /// Everyone who may view the task now: the owner first (`owner`), then each sharee with
+    /// their permission, by user id. Empty when the task does not exist.
+    func taskAudience(taskID: Int64) throws -> [AudienceMember]
+
+    /// The tasks `owner` owns that are shared with at least one user, as the owner sees them,
+    /// by id.
+    func sharedTasks(owner: Int64) throws -> [TaskRecord]
+
+    // MARK: Comments
+
+    func comment(id: Int64) throws -> CommentRecord?
+
+    /// One page of a task's comments, oldest first (ties by id), and how many it has.
+    func comments(taskID: Int64, limit: Int, offset: Int) throws -> (items: [CommentRecord], total: Int)
+
+    // MARK: Files
+
+    func file(id: Int64) throws -> FileRecord?
+
+    /// A task's files, oldest first (ties by id).
+    func files(taskID: Int64) throws -> [FileRecord]
+
+    /// The storage keys waiting in the blob-cleanup queue, oldest first, at most `limit`.
+    func pendingBlobCleanups(limit: Int) throws -> [String]
+
+    // MARK: Activity
+
+    /// One page of `query.actorID`'s own activity, newest first (ties by id, descending), and
+    /// how many rows match; `session` rows are never included.
+    func activity(matching query: ActivityQuery) throws -> (items: [ActivityRecord], total: Int)
+
+    /// One page of everything logged about a task, oldest first (insertion order, which is
+    /// commit order per task), and how many rows there are; `session` rows are never included.
+    func taskTimeline(taskID: Int64, limit: Int, offset: Int) throws -> (items: [ActivityRecord], total: Int)
+
+    /// Counts of `actorID`'s own activity by action and resource type (`session` rows excluded).
+    func activityStats(actorID: Int64) throws -> ActivityStats
+
+    /// The audience recorded with an activity row, by user id (tests and replay checks).
+    func activityAudience(activityID: Int64) throws -> [AudienceMember]
 }
 
 /// What can be changed, inside one transaction (it can read too).
@@ -128,6 +181,51 @@ public protocol StoreWriter: StoreReader {
     /// when it is gone.
     func updateTask(id: Int64, fields: TaskFields, at: Timestamp, viewer: Int64) throws -> TaskRecord?
 
-    /// Deletes a task and everything hanging off it.
+    /// Deletes a task and everything hanging off it (its files' blobs are enqueued for cleanup).
     func deleteTask(id: Int64) throws -> Bool
+
+    // MARK: Shares
+
+    /// Inserts a share. One that already exists for the pair is
+    /// ``StoreError/Kind/conflict(field:)`` naming `username`, also when a concurrent insert
+    /// wins the race (never an internal error), and leaves the transaction usable.
+    func insertShare(_ share: NewShare) throws -> ShareRecord
+
+    /// Changes a share's permission; nil when there is no such share.
+    func updateShare(taskID: Int64, userID: Int64, permission: SharePermission) throws -> ShareRecord?
+
+    /// Deletes a share and returns it as it was; nil when there was none.
+    func deleteShare(taskID: Int64, userID: Int64) throws -> ShareRecord?
+
+    // MARK: Comments
+
+    func insertComment(taskID: Int64, authorID: Int64, content: String, at: Timestamp) throws -> CommentRecord
+
+    /// Rewrites a comment's content and `updatedAt`; nil when it is gone.
+    func updateComment(id: Int64, content: String, at: Timestamp) throws -> CommentRecord?
+
+    func deleteComment(id: Int64) throws -> Bool
+
+    // MARK: Files
+
+    /// Inserts a file row (the upload path, once the blob is stored). A storage key already in
+    /// use is ``StoreError/Kind/conflict(field:)`` naming `storageKey`.
+    func insertFile(_ file: NewFile) throws -> FileRecord
+
+    /// Deletes a file row and enqueues its blob in the cleanup queue, in this transaction;
+    /// returns the row as it was, nil when there was none. (Rows that go with their task or
+    /// its owner's account are enqueued the same way.)
+    func deleteFile(id: Int64) throws -> FileRecord?
+
+    /// Removes keys from the cleanup queue once their blobs are gone (the REST bridge's drain).
+    func completeBlobCleanups(_ storageKeys: [String]) throws
+
+    // MARK: Activity
+
+    /// Logs one change: its `activity` row with `seq` NULL and one `activity_audience` row per
+    /// audience member (duplicates by user keep the first). On PostgreSQL it also notifies
+    /// channel `faros_activity` in the same transaction, so a listening sequencer wakes when the
+    /// change commits (and never for one that rolls back). Returns the row's id.
+    @discardableResult
+    func insertActivity(_ activity: NewActivity) throws -> Int64
 }

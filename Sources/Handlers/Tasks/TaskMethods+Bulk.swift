@@ -10,7 +10,8 @@ extension TaskMethods {
     /// error (-32004 when the caller cannot see it, -32003 when they may only view it), with
     /// `data.id` naming it, and nothing changes. Changes are applied in request order and the
     /// tasks come back in request order; a task the changes leave as it was is not written and
-    /// keeps its `updatedAt`, as with `tasks.update`.
+    /// keeps its `updatedAt`, as with `tasks.update`. Each changed task logs its own `task.updated`
+    /// (lessons #23: the old service's bulk path logged nothing).
     static func bulkUpdate(_ params: TaskParams.BulkUpdate, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
         var errors = TaskValidation.Errors()
         let ids = errors.check { () throws(RPCError) in try TaskValidation.bulkIDs(params.ids) }
@@ -20,8 +21,7 @@ extension TaskMethods {
         }
         try errors.throwIfAny()
         let viewer = call.userID
-        let now = domain.clock()
-        return try await domain.writeOnce(call, method: "tasks.bulkUpdate", requestKey: params.requestKey) { [ids = ids!, changes = changes!] tx in
+        return try await domain.recordedWrite(call, method: "tasks.bulkUpdate", requestKey: params.requestKey) { [ids = ids!, changes = changes!] tx, activity in
             var locked: [Int64: TaskRecord] = [:]
             for id in ids.sorted() {
                 locked[id] = try tx.lockTask(id: id, viewer: viewer)
@@ -32,7 +32,7 @@ extension TaskMethods {
                 tasks.append(try TaskGuards.editable(locked[id], reportingID: id))
             }
             let items = try tasks.map { task in
-                try apply(changes.applied(to: task.fields), to: task, viewer: viewer, at: now, in: tx)
+                try apply(changes.applied(to: task.fields), to: task, viewer: viewer, in: tx, activity)
             }
             return Items(items: items)
         }

@@ -17,12 +17,11 @@ extension TaskMethods {
         }
         try errors.throwIfAny()
         let viewer = call.userID
-        let now = domain.clock()
-        return try await domain.writeOnce(call, method: "tasks.addTags", requestKey: params.requestKey) { [id = id!, tags = tags!] tx in
+        return try await domain.recordedWrite(call, method: "tasks.addTags", requestKey: params.requestKey) { [id = id!, tags = tags!] tx, activity in
             let task = try TaskGuards.lockEditable(tx, id: id, viewer: viewer)
             var fields = task.fields
             fields.tags = try TaskValidation.merged(task.fields.tags, adding: tags, field: "tags")
-            return try apply(fields, to: task, viewer: viewer, at: now, in: tx)
+            return try apply(fields, to: task, viewer: viewer, in: tx, activity)
         }
     }
 
@@ -36,15 +35,14 @@ extension TaskMethods {
         try errors.throwIfAny()
         let folded = TextRules.fold(tag!)
         let viewer = call.userID
-        let now = domain.clock()
-        return try await domain.writeOnce(call, method: "tasks.removeTag", requestKey: params.requestKey) { [id = id!] tx in
+        return try await domain.recordedWrite(call, method: "tasks.removeTag", requestKey: params.requestKey) { [id = id!] tx, activity in
             let task = try TaskGuards.lockEditable(tx, id: id, viewer: viewer)
             guard let index = task.fields.tags.firstIndex(where: { TextRules.fold($0) == folded }) else {
                 throw RPCError(.notFound, message: "The task has no such tag")
             }
             var fields = task.fields
             fields.tags.remove(at: index)
-            return try apply(fields, to: task, viewer: viewer, at: now, in: tx)
+            return try apply(fields, to: task, viewer: viewer, in: tx, activity)
         }
     }
 }

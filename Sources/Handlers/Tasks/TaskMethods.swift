@@ -59,9 +59,10 @@ public enum TaskMethods {
             throw RPCError.rateLimited(retryAfterMs: Int(clamping: wait))
         }
         let owner = call.userID
-        let now = domain.clock()
-        return try await domain.writeOnce(call, method: "tasks.create", requestKey: params.requestKey) { tx in
-            try tx.insertTask(owner: owner, fields: fields, at: now)
+        return try await domain.recordedWrite(call, method: "tasks.create", requestKey: params.requestKey) { tx, activity in
+            let task = try tx.insertTask(owner: owner, fields: fields, at: activity.at)
+            try activity.taskCreated(task)
+            return task
         }
     }
 
@@ -83,10 +84,9 @@ public enum TaskMethods {
         let changes = errors.check { () throws(RPCError) in try TaskValidation.changes(params.changes) }
         try errors.throwIfAny()
         let viewer = call.userID
-        let now = domain.clock()
-        return try await domain.writeOnce(call, method: "tasks.update", requestKey: params.requestKey) { [id = id!, changes = changes!] tx in
+        return try await domain.recordedWrite(call, method: "tasks.update", requestKey: params.requestKey) { [id = id!, changes = changes!] tx, activity in
             let task = try TaskGuards.lockEditable(tx, id: id, viewer: viewer)
-            return try apply(changes.applied(to: task.fields), to: task, viewer: viewer, at: now, in: tx)
+            return try apply(changes.applied(to: task.fields), to: task, viewer: viewer, in: tx, activity)
         }
     }
 
@@ -95,8 +95,10 @@ public enum TaskMethods {
     static func delete(_ params: TaskParams.Delete, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
         let id = try TaskValidation.id(params.id, field: "id")
         let viewer = call.userID
-        return try await domain.writeOnce(call, method: "tasks.delete", requestKey: params.requestKey) { tx in
+        return try await domain.recordedWrite(call, method: "tasks.delete", requestKey: params.requestKey) { tx, activity in
             let task = try TaskGuards.owned(tx.lockTask(id: id, viewer: viewer))
+            // Logged first: the audience is everyone who could view the task before it went.
+            try activity.taskDeleted(task)
             guard try tx.deleteTask(id: task.id) else { throw RPCError.taskNotFound() }
             return JSONObject()
         }
@@ -112,19 +114,21 @@ public enum TaskMethods {
         }
     }
 
-    /// Writes `fields` over a locked task the caller may edit; when they equal what is stored,
-    /// writes nothing and returns the task as it is (same `updatedAt`).
+    /// Writes `fields` over a locked task the caller may edit and logs `task.updated` with the
+    /// old and new value of each changed field; when they equal what is stored, writes nothing,
+    /// logs nothing and returns the task as it is (same `updatedAt`).
     static func apply(
         _ fields: TaskFields,
         to task: TaskRecord,
         viewer: Int64,
-        at now: Timestamp,
-        in tx: any StoreWriter
+        in tx: any StoreWriter,
+        _ activity: ActivityRecorder
     ) throws -> TaskRecord {
         guard fields != task.fields else { return task }
-        guard let updated = try tx.updateTask(id: task.id, fields: fields, at: now, viewer: viewer) else {
+        guard let updated = try tx.updateTask(id: task.id, fields: fields, at: activity.at, viewer: viewer) else {
             throw RPCError.taskNotFound()
         }
+        try activity.taskUpdated(from: task, to: updated)
         return updated
     }
 }

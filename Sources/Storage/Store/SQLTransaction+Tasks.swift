@@ -45,7 +45,7 @@ extension SQLTransaction {
     }
 
     func deleteTask(id: Int64) throws -> Bool {
-        // Tags, shares and comments cascade.
+        // Tags, shares, comments and files cascade; the files trigger queues their blobs.
         try execute(TaskSQL.delete, [.int64(id)]) > 0
     }
 

@@ -46,6 +46,8 @@ struct TestDomain {
     let mailer: RecordingMailer
     let registry: MethodRegistry<ClientSession>
     let engine: RPCEngine<ClientSession>
+    /// How many times the domain called `activityCommitted`.
+    let commits: CommitCounter
 
     init(store: any Store, rateLimits: Bool = true, configure: (inout DomainConfiguration) -> Void = { _ in }) {
         let clock = TestClock()
@@ -53,8 +55,10 @@ struct TestDomain {
         var configuration = DomainConfiguration(publicURL: "http://faros.test")
         configuration.rateLimitsEnabled = rateLimits
         configure(&configuration)
+        let commits = CommitCounter()
         self.clock = clock
         self.mailer = mailer
+        self.commits = commits
         self.domain = Domain(
             store: store,
             hasher: PasswordHasher(cost: .minimum, threadPool: testThreadPool, maxConcurrent: 4),
@@ -63,7 +67,8 @@ struct TestDomain {
             mailer: mailer,
             configuration: configuration,
             clock: { clock.now },
-            logger: Logger(label: "faros.handlers.tests", factory: { _ in SwiftLogNoOpLogHandler() })
+            logger: Logger(label: "faros.handlers.tests", factory: { _ in SwiftLogNoOpLogHandler() }),
+            activityCommitted: { commits.increment() }
         )
         self.registry = domain.registry()
         self.engine = RPCEngine(registry: registry)
@@ -73,6 +78,15 @@ struct TestDomain {
     func client(address: String = "192.0.2.1") -> TestClient {
         TestClient(engine: engine, address: address, sessions: domain.sessions)
     }
+}
+
+/// Counts calls of `Domain.activityCommitted`.
+final class CommitCounter: Sendable {
+    private let count = Atomic<Int>(0)
+
+    func increment() { count.add(1, ordering: .relaxed) }
+
+    var value: Int { count.load(ordering: .relaxed) }
 }
 
 /// Notifications a test client received, in order.

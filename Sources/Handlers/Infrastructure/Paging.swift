@@ -1,0 +1,43 @@
+import JSONRPC
+
+/// `limit` and `offset` of the paged lists (API.md: `limit` 1–100, default 50; `offset` ≥ 0).
+enum Paging {
+    static let limitRange = TaskValidation.limitRange
+    static let defaultLimit = TaskValidation.defaultLimit
+    /// As deep as `tasks.list` allows, for the same reason (see ``TaskValidation/offsetRange``).
+    static let offsetRange = TaskValidation.offsetRange
+
+    /// The validated pair; an out-of-range value is recorded in `errors` by name (and the
+    /// default returned in its place, never used since the errors are thrown).
+    static func page(limit: Int?, offset: Int?, errors: inout TaskValidation.Errors) -> (limit: Int, offset: Int) {
+        let limit = limit ?? defaultLimit
+        let offset = offset ?? 0
+        if !limitRange.contains(limit) {
+            errors.add("limit", "must be between \(limitRange.lowerBound) and \(limitRange.upperBound)")
+        }
+        if !offsetRange.contains(offset) {
+            errors.add("offset", "must be between \(offsetRange.lowerBound) and \(offsetRange.upperBound)")
+        }
+        return (limit, offset)
+    }
+
+    /// `requestKey`, checked with the other params so one -32602 names every field at fault.
+    static func checkRequestKey(_ key: String?, errors: inout TaskValidation.Errors) {
+        if let key {
+            errors.check { () throws(RPCError) in try Domain.validateRequestKey(key) }
+        }
+    }
+}
+
+/// `{items, total, limit, offset}`: `total` counts every match, not just this page.
+struct PageResult<Item: Encodable & Sendable>: Encodable, Sendable {
+    var items: [Item]
+    var total: Int
+    var limit: Int
+    var offset: Int
+}
+
+/// `{items}`: a whole (bounded) list.
+struct ItemsResult<Item: Encodable & Sendable>: Encodable, Sendable {
+    var items: [Item]
+}
