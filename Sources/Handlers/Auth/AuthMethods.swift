@@ -255,7 +255,16 @@ enum AuthMethods {
     /// says so; it gets no notification).
     static func logout(_ call: SignedInCall, domain: Domain) async throws -> JSONValue {
         let sessionID = call.principal.sessionID
-        _ = try await domain.store.write { try $0.deleteSession(id: sessionID) }
+        let userID = call.userID
+        let now = domain.clock()
+        _ = try await domain.store.write { tx in
+            let deleted = try tx.deleteSession(id: sessionID)
+            // Other instances sign their connections on this session out from the log.
+            try tx.insertSessionRevocation(
+                actorID: userID, data: SessionRevocation(scope: .sessions([sessionID]), reason: .loggedOut).data, at: now)
+            return deleted
+        }
+        domain.activityCommitted()
         if call.client.principal?.sessionID == sessionID { domain.sessions.signOut(call.client) }
         domain.sessions.revoke(sessionIDs: [sessionID], reason: .loggedOut)
         return AuthMethods.empty
@@ -307,9 +316,12 @@ enum AuthMethods {
             try tx.setPasswordHash(userID: userID, hash: hash)
             try tx.deleteOneTimeTokens(userID: userID, purpose: .passwordReset)
             _ = try tx.deleteSessions(userID: userID, except: nil)
+            try tx.insertSessionRevocation(
+                actorID: userID, data: SessionRevocation(scope: .user(userID, except: nil), reason: .passwordReset).data, at: now)
             return true
         }
         guard changed else { throw RPCError.invalidOneTimeToken }
+        domain.activityCommitted()
         domain.sessions.revokeUser(userID, except: nil, reason: .passwordReset)
         await domain.rateLimitReset([
             RateLimitKey(rule: RateLimitPolicy.failedLoginsPerAccount, key: RateLimitPolicy.accountKey(userID: userID))

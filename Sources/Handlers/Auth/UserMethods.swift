@@ -95,8 +95,12 @@ enum UserMethods {
             _ = try tx.deleteSessions(userID: user.id, except: session.id)
             // Reset links mailed before the change must not undo it.
             try tx.deleteOneTimeTokens(userID: user.id, purpose: .passwordReset)
+            try tx.insertSessionRevocation(
+                actorID: user.id, data: SessionRevocation(scope: .user(user.id, except: session.id), reason: .passwordChanged).data,
+                at: now)
             return (user, session)
         }
+        domain.activityCommitted()
         domain.sessions.signIn(call.client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt))
         domain.sessions.revokeUser(user.id, except: session.id, reason: .passwordChanged)
         call.client.logger.info("password changed")
@@ -238,6 +242,9 @@ enum UserMethods {
             for task in try tx.sharedTasks(owner: userID) {
                 try activity.taskDeleted(try tx.lockTask(id: task.id, viewer: userID) ?? task)
             }
+            // Written while the account still exists (the row's actor is nulled by the delete).
+            try tx.insertSessionRevocation(
+                actorID: userID, data: SessionRevocation(scope: .user(userID, except: nil), reason: .loggedOut).data, at: now)
             guard try tx.deleteUser(id: userID) else { throw RPCError.sessionEnded }
         }
         domain.activityCommitted()

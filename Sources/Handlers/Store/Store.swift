@@ -1,3 +1,5 @@
+public import JSONRPC
+
 /// The storage the domain needs, in the domain's terms: users, sessions, single-use tokens,
 /// stored call results, tasks, shares, comments, files and the activity log.
 ///
@@ -221,6 +223,11 @@ public protocol StoreWriter: StoreReader {
     func completeBlobCleanups(_ storageKeys: [String]) throws
 
     // MARK: Activity
+
+    /// Logs a `session.revoked` entry (docs/events.md): sessions every instance must sign out.
+    /// Written in the transaction that revoked them; never listed by `activity.*`, never sent
+    /// to clients. `actorID` must still exist when it is written.
+    func insertSessionRevocation(actorID: Int64, data: JSONValue, at: Timestamp) throws
 
     /// Logs one change: its `activity` row with `seq` NULL and one `activity_audience` row per
     /// audience member (duplicates by user keep the first). On PostgreSQL it also notifies
