@@ -174,7 +174,7 @@ let package = Package(
         .testTarget(
             name: "HandlersTests",
             dependencies: [
-                "Handlers", "Storage", "JSONRPC", "Credentials",
+                "Handlers", "Storage", "JSONRPC", "Credentials", "PostgresDriver",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
