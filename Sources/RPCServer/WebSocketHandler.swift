@@ -179,6 +179,8 @@ final class WebSocketHandler: ChannelDuplexHandler {
             if case .open = self.state {
                 self.logger.info("Slow consumer cut off", metadata: ["ws.outbound_buffer_bytes": "\(self.server.configuration.rpc.outboundBufferBytes)"])
                 self.sendClose(.tryAgainLater, reason: "slow consumer: outbound buffer overflow", context: context)
+                // Nothing more is queued for it: it resumes with `since` after reconnecting.
+                self.session?.client.events.reset()
             }
         case .rpc, .echo:
             self.resumeReadingIfPossible(context: context)

@@ -34,9 +34,10 @@ public final class EventHub: Sendable {
         }
     }
 
-    /// How many sessions hold at least one topic (metrics, tests).
+    /// How many live sessions hold at least one topic (metrics, tests).
     public var subscriberCount: Int {
-        self.index.withLock { $0.values.reduce(0) { $0 + $1.count } }
+        let clients = self.index.withLock { $0.values.flatMap { $0.values.compactMap(\.client) } }
+        return clients.filter { !$0.events.isEmpty }.count
     }
 
     /// Delivers `event` to every local session of its audience that holds a matching topic.

@@ -65,8 +65,9 @@ public final class SessionEvents: Sendable {
         }
     }
 
-    /// Drops every subscription (sign-out, another user, connection closed).
-    func reset() {
+    /// Drops every subscription (sign-out, another user, connection closed, or cut off as a slow
+    /// consumer: nothing more is queued for a connection that is being closed).
+    public func reset() {
         self.state.withLock { Self.clear(&$0) }
     }
 

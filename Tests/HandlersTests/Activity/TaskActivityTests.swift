@@ -109,8 +109,11 @@ import Testing
             try await store.write { try $0.setPasswordHash(userID: w.ownerUser.id, hash: hash) }
             let mark = try await lastActivityID(store)
             #expect(try await w.owner.call("users.deleteMe", ["password": "correct horse"]) == [:])
-            let log = try await loggedActivity(store, after: mark)
-            // Only the task that had collaborators is announced.
+            let everything = try await loggedActivity(store, after: mark)
+            // The account's sessions are revoked through the log (internal, never listed)...
+            #expect(everything.map(\.action).filter { $0 == "session.revoked" }.count == 1)
+            let log = everything.filter { $0.action != "session.revoked" }
+            // ...and only the task that had collaborators is announced.
             #expect(log.map(\.action) == ["task.deleted"])
             #expect(log.first?.taskID == w.taskID && log.first?.data == ["id": w.task])
             #expect(log.first?.actorUsername == "bob" && log.first?.actorID == nil)
