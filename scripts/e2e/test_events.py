@@ -262,7 +262,10 @@ async def test_redis_restart_loses_and_doubles_nothing(a, b, restart):
     answer = await back.ok("events.subscribe", {"topics": ["tasks"], "since": start})
     check(answer["resync"] is False, answer)
     replayed = [await back.event(timeout=20) for _ in range(total)]
-    check([e["data"].get("id") for e in replayed] == [c["id"] for c in written], "resuming client: every event once, in order")
+    got = [e["data"].get("id") for e in replayed]
+    want = [c["id"] for c in written]
+    check(got == want, f"resuming client: every event once, in order (got {[(e['seq'], e['type']) for e in replayed[:5]]}…, "
+                       f"{len(set(got) - set(want))} unexpected, {len(set(want) - set(got))} missing)")
     await back.quiet(1.0)
     await ana.close()
     await ben.close()
