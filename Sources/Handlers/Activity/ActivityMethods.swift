@@ -41,16 +41,9 @@ public enum ActivityMethods {
 
     /// `activity.taskTimeline`: needs view; oldest first.
     static func taskTimeline(_ params: ActivityParams.TaskTimeline, _ call: SignedInCall, _ domain: Domain) async throws -> PageResult<ActivityRecord> {
-        var errors = TaskValidation.Errors()
-        let taskID = errors.check { () throws(RPCError) in try TaskValidation.id(params.taskId, field: "taskId") }
-        let (limit, offset) = Paging.page(limit: params.limit, offset: params.offset, errors: &errors)
-        try errors.throwIfAny()
-        let caller = call.userID
-        let (items, total) = try await domain.store.read { [taskID = taskID!] tx in
-            let task = try TaskGuards.visible(tx.task(id: taskID, viewer: caller))
-            return try tx.taskTimeline(taskID: task.id, limit: limit, offset: offset)
+        try await Paging.taskPage(taskID: params.taskId, limit: params.limit, offset: params.offset, call: call, domain: domain) {
+            tx, id, limit, offset in try tx.taskTimeline(taskID: id, limit: limit, offset: offset)
         }
-        return PageResult(items: items, total: total, limit: limit, offset: offset)
     }
 
     /// `activity.stats`: `{total, byAction, byResourceType}` of the caller's own actions,

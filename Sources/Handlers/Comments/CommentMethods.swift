@@ -52,16 +52,9 @@ public enum CommentMethods {
 
     /// `comments.list`: needs view; one page, oldest first.
     static func list(_ params: CommentParams.List, _ call: SignedInCall, _ domain: Domain) async throws -> PageResult<CommentRecord> {
-        var errors = TaskValidation.Errors()
-        let taskID = errors.check { () throws(RPCError) in try TaskValidation.id(params.taskId, field: "taskId") }
-        let (limit, offset) = Paging.page(limit: params.limit, offset: params.offset, errors: &errors)
-        try errors.throwIfAny()
-        let caller = call.userID
-        let (items, total) = try await domain.store.read { [taskID = taskID!] tx in
-            let task = try TaskGuards.visible(tx.task(id: taskID, viewer: caller))
-            return try tx.comments(taskID: task.id, limit: limit, offset: offset)
+        try await Paging.taskPage(taskID: params.taskId, limit: params.limit, offset: params.offset, call: call, domain: domain) {
+            tx, id, limit, offset in try tx.comments(taskID: id, limit: limit, offset: offset)
         }
-        return PageResult(items: items, total: total, limit: limit, offset: offset)
     }
 
     /// `comments.update`: the author, with view on the task now.

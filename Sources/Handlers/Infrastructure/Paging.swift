@@ -29,6 +29,27 @@ enum Paging {
     }
 }
 
+extension Paging {
+    /// One page of something hanging off a task the caller may view (`comments.list`,
+    /// `activity.taskTimeline`): `taskId`, `limit` and `offset` validated together, then the
+    /// view check and the page read in one snapshot; -32004 for a task the caller cannot see.
+    static func taskPage<Item: Encodable & Sendable>(
+        taskID rawTaskID: Int64, limit rawLimit: Int?, offset rawOffset: Int?, call: SignedInCall, domain: Domain,
+        _ read: @escaping @Sendable (any StoreReader, _ taskID: Int64, _ limit: Int, _ offset: Int) throws -> (items: [Item], total: Int)
+    ) async throws -> PageResult<Item> {
+        var errors = TaskValidation.Errors()
+        let taskID = errors.check { () throws(RPCError) in try TaskValidation.id(rawTaskID, field: "taskId") }
+        let (limit, offset) = page(limit: rawLimit, offset: rawOffset, errors: &errors)
+        try errors.throwIfAny()
+        let caller = call.userID
+        let (items, total) = try await domain.store.read { [taskID = taskID!] tx in
+            let task = try TaskGuards.visible(tx.task(id: taskID, viewer: caller))
+            return try read(tx, task.id, limit, offset)
+        }
+        return PageResult(items: items, total: total, limit: limit, offset: offset)
+    }
+}
+
 /// `{items, total, limit, offset}`: `total` counts every match, not just this page.
 struct PageResult<Item: Encodable & Sendable>: Encodable, Sendable {
     var items: [Item]
