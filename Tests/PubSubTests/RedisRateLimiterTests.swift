@@ -3,7 +3,7 @@ import Logging
 import PubSub
 import Testing
 
-@Suite("RedisRateLimiter", .enabled(if: TestRedis.enabled))
+@Suite("RedisRateLimiter", .enabled(if: TestRedis.enabled), .serialized)
 struct RedisRateLimiterTests {
     private static let start: Int64 = 1_700_000_000_000
 
