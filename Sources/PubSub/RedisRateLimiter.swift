@@ -11,8 +11,10 @@ import Synchronization
 /// millisecond time, member = the time plus a random suffix so simultaneous events all count).
 /// One Lua script, run atomically with EVALSHA, drops events outside the window
 /// (ZREMRANGEBYSCORE), counts (ZCARD), reads the blocking event when full, and records (ZADD,
-/// PEXPIRE to the window so idle keys vanish). The time is the `now` the caller passes, never
-/// Redis' clock, so instances agree with their own clocks and tests can use a fake one.
+/// PEXPIRE to the window plus a minute so idle keys vanish). The time is the `now` the caller
+/// passes, never Redis' clock, so instances agree with their own clocks and tests can use a fake
+/// one; the expiry runs on Redis' clock, hence the minute's margin: a caller whose clock (or
+/// whose call) lags behind Redis's never loses events still inside its window.
 ///
 /// **When Redis is unreachable the limiter fails open**: every event is allowed and nothing is
 /// recorded, and a warning is logged once per outage (and an info line when Redis answers
@@ -38,7 +40,7 @@ public final class RedisRateLimiter: RateLimiter {
         end
         if ARGV[5] == '1' then
           redis.call('ZADD', key, now, ARGV[4])
-          redis.call('PEXPIRE', key, window)
+          redis.call('PEXPIRE', key, window + 60000)
         end
         return -1
         """

@@ -12,6 +12,20 @@ extension SQLTransaction {
         guard let id = try rows.first?.int64("id") else { throw StoreError(.failure) }
         var seen = Set<Int64>()
         let audience = activity.audience.filter { seen.insert($0.userID).inserted }
+        if audience.count > ActivitySQL.audiencePerStatement {
+            // A large audience (a task shared with hundreds or thousands) goes in one statement
+            // as a JSON array, not in one round trip per hundred.
+            var array: [UInt8] = [UInt8(ascii: "[")]
+            array.reserveCapacity(audience.count * 16)
+            for (index, member) in audience.enumerated() {
+                if index > 0 { array.append(UInt8(ascii: ",")) }
+                array.append(contentsOf: "[\(member.userID),\"\(member.permission.rawValue)\"]".utf8)
+            }
+            array.append(UInt8(ascii: "]"))
+            try execute(ActivitySQL.insertAudienceArray, [.int64(id), .text(String(decoding: array, as: UTF8.self))])
+            if dialect == .postgresql { _ = try query(ActivitySQL.notify, []) }
+            return id
+        }
         var start = 0
         while start < audience.count {
             let chunk = audience[start..<min(start + ActivitySQL.audiencePerStatement, audience.count)]
@@ -95,6 +109,18 @@ enum ActivitySQL {
         let rows = (0..<count).map { index in "($1, $\(2 + index * 2), $\(3 + index * 2))" }
         return SQLStatement("INSERT INTO activity_audience (activity_id, user_id, permission) VALUES " + rows.joined(separator: ", "))
     }
+
+    /// The whole audience in one statement: `$2` is a JSON array of `[userID, "permission"]`.
+    static let insertAudienceArray = SQLStatement(
+        postgres: """
+            INSERT INTO activity_audience (activity_id, user_id, permission)
+            SELECT $1, CAST(e ->> 0 AS BIGINT), e ->> 1 FROM jsonb_array_elements(CAST($2 AS jsonb)) AS e
+            """,
+        sqlite: """
+            INSERT INTO activity_audience (activity_id, user_id, permission)
+            SELECT $1, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each($2)
+            """
+    )
 
     static let notify = SQLStatement("SELECT pg_notify('faros_activity', '') AS notified")
 
