@@ -17,8 +17,22 @@ import Darwin
 /// Commands are argv arrays of bytes (`redisCommandArgv`), so keys and payloads are binary-safe:
 /// NUL bytes and megabytes are fine.
 public final class RedisConnection {
+    /// Bytes one `readAvailable()` takes from the socket at most.
+    ///
+    /// 256 KiB: hiredis' own `redisBufferRead` reads 16 KiB per call, so a 100 KB message
+    /// cost seven poll/read rounds; this takes a burst of small messages or a large one whole.
+    static let readChunk = 256 * 1024
+
+    /// Unused reader buffer hiredis keeps between replies (its default frees anything over
+    /// 16 KiB, so every large message grew a fresh buffer from nothing).
+    static let readerRetainedBytes = 1 << 20
+
     private let context: UnsafeMutablePointer<redisContext>
     private var closed = false
+    /// Set when a read of our own failed (hiredis' `err` only covers its own calls).
+    private var readFailure: RedisError?
+    /// Allocated on the first `readAvailable()`; only the subscriber connection reads that way.
+    private var readBuffer: UnsafeMutableRawBufferPointer?
 
     /// Connects, then authenticates (`AUTH [user] password`) and selects the database.
     ///
@@ -59,6 +73,7 @@ public final class RedisConnection {
             redisFree(context)
             throw error
         }
+        context.pointee.reader.pointee.maxbuf = readerRetainedBytes
         #if canImport(Darwin)
         var on: Int32 = 1
         _ = setsockopt(context.pointee.fd, SOL_SOCKET, SO_NOSIGPIPE, &on, socklen_t(MemoryLayout<Int32>.size))
@@ -75,12 +90,14 @@ public final class RedisConnection {
         guard !closed else { return }
         closed = true
         redisFree(context)
+        readBuffer?.deallocate()
+        readBuffer = nil
     }
 
     /// Whether the connection can no longer be used (closed, or hiredis saw an I/O or protocol
     /// error, after which its state is undefined).
     public var isBroken: Bool {
-        closed || context.pointee.err != 0
+        closed || readFailure != nil || context.pointee.err != 0
     }
 
     /// The socket, for `poll()` by the owner of the connection.
@@ -132,13 +149,41 @@ public final class RedisConnection {
         }
     }
 
-    /// Reads what the socket holds into hiredis' buffer: one `read()`, which blocks only when
-    /// nothing is there, so call it once `poll()` says the socket is readable.
+    /// Reads what the socket holds (up to 256 KiB) and feeds it to hiredis' reply parser: one
+    /// `read()`, which blocks only when nothing is there, so call it once `poll()` says the
+    /// socket is readable.
     ///
     /// - Throws: `connection` on EOF (the server closed the connection) or an I/O error.
     public func readAvailable() throws(RedisError) {
         try requireOpen()
-        if redisBufferRead(context) != REDIS_OK { throw Self.failure(context) }
+        let buffer: UnsafeMutableRawBufferPointer
+        if let existing = readBuffer {
+            buffer = existing
+        } else {
+            buffer = .allocate(byteCount: Self.readChunk, alignment: 16)
+            readBuffer = buffer
+        }
+        var count: Int
+        repeat {
+            count = read(context.pointee.fd, buffer.baseAddress, buffer.count)
+        } while count < 0 && errno == EINTR
+        if count < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+            let failure = RedisError(kind: .timeout, message: "Redis did not answer within the command timeout")
+            readFailure = failure
+            throw failure
+        }
+        guard count > 0 else {
+            let failure = count == 0
+                ? RedisError(kind: .connection, message: "Redis closed the connection")
+                : RedisError(kind: .connection, message: "Redis connection failed: errno \(errno)")
+            readFailure = failure
+            throw failure
+        }
+        if redisReaderFeed(context.pointee.reader, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), count) != REDIS_OK {
+            let failure = RedisError(kind: .protocolViolation, message: "Redis protocol error: the reply parser refused its input")
+            readFailure = failure
+            throw failure
+        }
     }
 
     /// The next complete reply already in hiredis' buffer, or nil; never touches the socket.
@@ -153,6 +198,7 @@ public final class RedisConnection {
 
     private func requireOpen() throws(RedisError) {
         if closed { throw RedisError(kind: .closed, message: "the Redis connection is closed") }
+        if let readFailure { throw readFailure }
         if context.pointee.err != 0 { throw Self.failure(context) }
     }
 

@@ -67,6 +67,9 @@ final class RedisSubscriber: Sendable {
         var pendingConfirmations: [String: Int] = [:]
         var pingOutstanding = false
         var lastTraffic = ContinuousClock.now
+        /// Redis answered on this connection (a TCP connect alone proves little: a stopped or
+        /// wedged server's kernel still accepts), so the bus counts as up.
+        var answered = false
     }
 
     private let redis: RedisConfiguration
@@ -205,9 +208,13 @@ final class RedisSubscriber: Sendable {
         while !isClosed {
             guard session.connection != nil else {
                 do throws(RedisError) {
-                    session = Session(connection: try RedisConnection(configuration: redis))
-                    backoff.reset()
-                    connectionEstablished()
+                    let connection = try RedisConnection(configuration: redis)
+                    // The first answer (to this PING or anything sent after it) marks the
+                    // connection up; the keepalive deadline applies to it like to any PING.
+                    try connection.append([Array("PING".utf8)])
+                    try connection.flush()
+                    session = Session(connection: connection)
+                    session.pingOutstanding = true
                 } catch {
                     connectionLost(error)
                     pause(backoff.next(), wakeRead: wakeRead)
@@ -215,7 +222,9 @@ final class RedisSubscriber: Sendable {
                 continue
             }
             do throws(RedisError) {
+                let answeredBefore = session.answered
                 try step(&session, wakeRead: wakeRead)
+                if session.answered && !answeredBefore { backoff.reset() }
             } catch {
                 session.connection?.close()
                 session = Session()
@@ -261,6 +270,10 @@ final class RedisSubscriber: Sendable {
             try connection.readAvailable()
             session.lastTraffic = .now
             while let reply = try connection.bufferedReply() {
+                if !session.answered {
+                    session.answered = true
+                    connectionEstablished()
+                }
                 try handle(reply, &session)
             }
         }

@@ -41,6 +41,27 @@ struct RedisRestartTests {
         server.kill()
     }
 
+    /// A server that stops answering without closing anything is found by the keepalive PING.
+    @Test func silentServerIsDetectedByKeepalive() async throws {
+        let server = try RedisServerProcess()
+        let bus = try TestRedis.makeBus(server.configuration)
+        let channel = TestRedis.uniqueName("silent")
+        let inbox = Inbox()
+        let subscription = await bus.subscribe(channel: channel) { inbox.append($0) }
+        #expect(await bus.isHealthy())
+        server.freeze()
+        // keepaliveInterval is 1 s in tests: silence, a PING, a second of silence, down.
+        #expect(await eventually { await !bus.isHealthy() })
+        server.proceed()
+        #expect(await eventually { inbox.deliveries.contains(.resumed) })
+        #expect(await bus.isHealthy())
+        try await bus.publish(channel: channel, payload: [1])
+        #expect(await inbox.wait(for: 2) == [.resumed, .message([1])])
+        subscription.cancel()
+        await bus.shutdown()
+        server.kill()
+    }
+
     @Test func startsWhileRedisIsDownAndCatchesUp() async throws {
         let server = try RedisServerProcess()
         server.kill()

@@ -158,10 +158,21 @@ final class RedisServerProcess: @unchecked Sendable {
         throw RedisError(kind: .connection, message: "redis-server did not start on port \(port)")
     }
 
+    /// SIGSTOP: the server's kernel keeps its sockets (and accepts new ones) but nothing
+    /// answers, like a wedged host; `proceed()` sends SIGCONT.
+    func freeze() {
+        if let process { Glibc.kill(process.processIdentifier, SIGSTOP) }
+    }
+
+    func proceed() {
+        if let process { Glibc.kill(process.processIdentifier, SIGCONT) }
+    }
+
     /// SIGKILL, as in a crash: no goodbye to the clients.
     func kill() {
         guard let process else { return }
         Glibc.kill(process.processIdentifier, SIGKILL)
+        Glibc.kill(process.processIdentifier, SIGCONT)
         process.waitUntilExit()
         self.process = nil
     }
