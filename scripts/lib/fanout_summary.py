@@ -5,8 +5,10 @@ import json
 import sys
 
 r = json.loads(sys.stdin.read())
-us = r["cpu_us_per_delivery"]["server"]
+us = r["cpu_us_per_delivery"]["server"] or 0
 lat = r["delivery_latency_us"]
+if not lat.get("count"):
+    lat = {"p50": float("nan"), "p99": float("nan"), "max": float("nan")}
 per_cpu = 1e6 / us if us else 0
 print(f"  {sys.argv[1]}: {r['deliveries_per_s']:,.0f} deliveries/s, {per_cpu:,.0f} per server CPU-second ({us} us each), "
       f"latency p50 {lat['p50'] / 1000:.1f} ms p99 {lat['p99'] / 1000:.1f} ms max {lat['max'] / 1000:.1f} ms, "
