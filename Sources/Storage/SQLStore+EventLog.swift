@@ -55,14 +55,6 @@ extension SQLStore {
         })
     }
 
-    /// Runs `body` on the raw connection inside one read snapshot.
-    func read<T: Sendable>(connection body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
-        do {
-            return try await backend.read(body)
-        } catch {
-            throw StoreError.mapping(error)
-        }
-    }
 }
 
 /// The event log's statements.

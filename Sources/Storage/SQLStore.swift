@@ -51,8 +51,13 @@ public final class SQLStore: Store {
     /// Runs one query in its own read snapshot.
     package func query(_ sql: String, _ bindings: [SQLValue] = []) async throws -> [SQLRow] {
         let statement = SQLStatement(sql)
+        return try await read(connection: { try $0.query(statement, bindings) })
+    }
+
+    /// Runs `body` on the raw connection inside one read snapshot.
+    package func read<T: Sendable>(connection body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
         do {
-            return try await backend.read { try $0.query(statement, bindings) }
+            return try await backend.read(body)
         } catch {
             throw StoreError.mapping(error)
         }

@@ -67,10 +67,6 @@ public enum EventMethods {
         }
         let userID = call.userID
         let client = call.client
-        guard client.events.count(adding: topics, userID: userID) <= settings.maxTopics else {
-            throw RPCError.tooLarge(limit: settings.maxTopics)
-        }
-
         // View access for every task topic, in one snapshot; the first refused one is named.
         let taskIDs = topics.compactMap(\.taskID)
         if !taskIDs.isEmpty {
@@ -86,10 +82,11 @@ public enum EventMethods {
             throw RPCError.invalidParams(field: "since", message: "is beyond the latest event")
         }
 
+        guard let registered = client.events.add(topics, userID: userID, limit: settings.maxTopics) else {
+            throw RPCError.tooLarge(limit: settings.maxTopics)
+        }
+        let (all, added, generation) = registered
         domain.hub.track(client, userID: userID)
-        let before = Set(client.events.topics)
-        let (all, generation) = client.events.add(topics, userID: userID)
-        let added = topics.filter { !before.contains($0) }
         guard let since = params.since else {
             let head = try await domain.store.headSeq()
             return SubscribeResult(topics: all.map(\.description), seq: head, resync: false)

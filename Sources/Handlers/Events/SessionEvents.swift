@@ -34,24 +34,22 @@ public final class SessionEvents: Sendable {
 
     var isEmpty: Bool { self.state.withLock { $0.topics.isEmpty } }
 
-    /// Adds `topics` for `userID` (clearing another user's first); returns the whole list after
-    /// the call and the generation a replay must still match.
-    func add(_ topics: [Topic], userID: Int64) -> (topics: [Topic], generation: UInt64) {
-        self.state.withLock { state in
-            if state.userID != userID { Self.clear(&state) }
-            state.userID = userID
-            for topic in topics where state.topicSet.insert(topic).inserted {
-                state.topics.append(topic)
-            }
-            return (state.topics, state.generation)
-        }
-    }
-
-    /// How many topics the session would hold with `topics` added (for the limit check).
-    func count(adding topics: [Topic], userID: Int64) -> Int {
+    /// Adds `topics` for `userID` (clearing another user's first), unless the session would then
+    /// hold more than `limit`: nil then, and nothing added. Checked and applied under one lock,
+    /// so concurrent calls cannot pass the limit together. Returns the whole list after the
+    /// call, the topics this call added, and the generation a replay must still match.
+    func add(_ topics: [Topic], userID: Int64, limit: Int) -> (topics: [Topic], added: [Topic], generation: UInt64)? {
         self.state.withLock { state in
             let existing = state.userID == userID ? state.topicSet : []
-            return existing.union(topics).count
+            guard existing.union(topics).count <= limit else { return nil }
+            if state.userID != userID { Self.clear(&state) }
+            state.userID = userID
+            var added: [Topic] = []
+            for topic in topics where state.topicSet.insert(topic).inserted {
+                state.topics.append(topic)
+                added.append(topic)
+            }
+            return (state.topics, added, state.generation)
         }
     }
 

@@ -96,7 +96,7 @@ func loggedEvent(
         let (idle, idleSink) = recordingClient(4, user: 2)
         for (client, user, topic) in [(owner, Int64(1), Topic.tasks), (viewer, 2, .task(7)), (stranger, 3, .tasks)] {
             hub.track(client, userID: user)
-            _ = client.events.add([topic], userID: user)
+            _ = client.events.add([topic], userID: user, limit: 1000)
         }
         _ = idle
         #expect(hub.dispatch(loggedEvent(seq: 5)) == 2)
@@ -120,7 +120,7 @@ func loggedEvent(
         for user in [1, 2, 3] as [Int64] {
             let (client, sink) = recordingClient(UInt64(user), user: user)
             hub.track(client, userID: user)
-            _ = client.events.add([.tasks], userID: user)
+            _ = client.events.add([.tasks], userID: user, limit: 1000)
             sinks.append(sink)
             clients.append(client)
         }
@@ -135,7 +135,7 @@ func loggedEvent(
         let hub = EventHub()
         let (client, sink) = recordingClient(1, user: 2)
         hub.track(client, userID: 2)
-        _ = client.events.add([.tasks, .task(7)], userID: 2)
+        _ = client.events.add([.tasks, .task(7)], userID: 2, limit: 1000)
         for seq in [3, 3, 1, 4, 2, 6] as [Int64] { hub.dispatch(loggedEvent(seq: seq)) }
         #expect(sink.seqs == [3, 4, 6])
         #expect(sink.events.allSatisfy { $0["topic"] == "task:7" })
@@ -147,7 +147,7 @@ func loggedEvent(
         let (other, otherSink) = recordingClient(2, user: 3)
         for (client, user) in [(viewer, Int64(2)), (other, 3)] {
             hub.track(client, userID: user)
-            _ = client.events.add([.task(7), .task(8)], userID: user)
+            _ = client.events.add([.task(7), .task(8)], userID: user, limit: 1000)
         }
         hub.dispatch(loggedEvent(seq: 1, type: "share.revoked", taskID: 7, data: ["taskId": 7, "userId": 2, "username": "b"],
                                  audience: [(1, .owner), (2, .view), (3, .view)]))
@@ -169,7 +169,7 @@ func loggedEvent(
         let principal = Principal(userID: 2, username: "b", sessionID: "s", expiresAt: Timestamp.now().adding(milliseconds: 60_000))
         directory.signIn(client, as: principal)
         hub.track(client, userID: 2)
-        _ = client.events.add([.tasks], userID: 2)
+        _ = client.events.add([.tasks], userID: 2, limit: 1000)
         var swapped = principal
         swapped.expiresAt = swapped.expiresAt.adding(milliseconds: 1000)
         directory.signIn(client, as: swapped)  // a fresh token for the same user keeps them
@@ -184,7 +184,7 @@ func loggedEvent(
         let hub = EventHub()
         let (client, sink) = recordingClient(1, user: 2)
         hub.track(client, userID: 2)
-        let (_, generation) = client.events.add([.tasks], userID: 2)
+        let generation = try #require(client.events.add([.tasks], userID: 2, limit: 1000)).generation
         #expect(client.events.beginReplay(generation: generation))
         hub.dispatch(loggedEvent(seq: 9))
         hub.dispatch(loggedEvent(seq: 10))
@@ -204,7 +204,7 @@ func loggedEvent(
         for user in 2...200 as ClosedRange<Int64> {
             let (client, sink) = recordingClient(UInt64(user), user: user)
             hub.track(client, userID: user)
-            _ = client.events.add([.task(7)], userID: user)
+            _ = client.events.add([.task(7)], userID: user, limit: 1000)
             clients.append(client)
             sinks.append(sink)
             audience.append((user, .view))

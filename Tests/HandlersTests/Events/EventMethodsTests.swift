@@ -76,6 +76,26 @@ func expectRPCError(_ code: RPCError.Code, field: String? = nil, _ body: () asyn
         }
     }
 
+    @Test func concurrentSubscribesCannotPassTheTopicLimitTogether() async throws {
+        try await withStore(.sqlite) { store in
+            let test = TestDomain(store: store) { $0.events.maxTopics = 5 }
+            let (_, client) = try await test.signedInUser("ana")
+            var ids: [Int64] = []
+            for index in 0..<10 { ids.append(try await client.createTask(title: "t\(index)")) }
+            let outcomes = await withTaskGroup(of: Int?.self) { group in
+                for id in ids {
+                    group.addTask {
+                        do { try await client.subscribe(["task:\(id)"]); return nil } catch let error as RPCError { return error.code.rawValue } catch { return 0 }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == nil }.count == 5)
+            #expect(outcomes.compactMap { $0 }.allSatisfy { $0 == -32013 })
+            #expect(client.session.events.topics.count == 5)
+        }
+    }
+
     @Test(arguments: TestBackend.allCases)
     func subscribeAnswersTheWholeListAndTheHeadAndUnsubscribeRemoves(_ backend: TestBackend) async throws {
         try await withStore(backend) { store in
