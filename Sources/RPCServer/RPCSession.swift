@@ -2,6 +2,7 @@ import Handlers
 import JSONRPC
 import Logging
 import NIOCore
+import Synchronization
 
 /// The JSON-RPC side of one `/rpc` connection.
 ///
@@ -15,6 +16,8 @@ final class RPCSession {
     let client: ClientSession
     private let eventLoop: any EventLoop
     private let limiter: CallRateLimiter
+    /// Calls run on the connection's loop (see ``EventLoopTaskExecutor``).
+    private let executor: EventLoopTaskExecutor
     /// The connection this session answers on; weak because the handler owns the session.
     weak var handler: WebSocketHandler?
     private(set) var inflight = 0
@@ -34,7 +37,9 @@ final class RPCSession {
         )
         // The client outlives nothing: it reaches the session through a weak, loop-bound box, so a
         // notification for a closed connection is dropped.
-        let outlet = NotificationOutlet(eventLoop: eventLoop)
+        let local = server.loopLocals.local(for: eventLoop)
+        self.executor = local.executor
+        let outlet = NotificationOutlet(queue: local.deliveries)
         self.client = ClientSession(
             connectionID: connectionID,
             clientAddress: clientAddress,
@@ -59,10 +64,14 @@ final class RPCSession {
         let limiter = self.limiter
         let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
         let eventLoop = self.eventLoop
-        Task {
+        Task(executorPreference: self.executor) {
             let response = await engine.execute(incoming, context: client) { _ in limiter.admit() }
-            eventLoop.execute {
+            if eventLoop.inEventLoop {
                 loopBound.value.completed(response, cost: cost)
+            } else {
+                eventLoop.execute {
+                    loopBound.value.completed(response, cost: cost)
+                }
             }
         }
     }
@@ -80,9 +89,9 @@ final class RPCSession {
         handler.callsCompleted()
     }
 
-    /// A notification from the domain, already serialized, on the loop.
-    fileprivate func deliver(_ bytes: [UInt8]) {
-        self.handler?.sendText(bytes)
+    /// Notifications from the domain, already serialized, in order, on the loop.
+    fileprivate func deliver(_ messages: [[UInt8]]) {
+        self.handler?.sendTexts(messages)
     }
 
     /// The socket is gone: answers still being computed are dropped when they arrive, and the
@@ -99,16 +108,24 @@ private struct WeakSession {
     init(_ value: RPCSession) { self.value = value }
 }
 
-/// Carries notifications from any thread to the session's event loop.
-private final class NotificationOutlet: @unchecked Sendable {
+/// Carries notifications from any thread to the session's event loop, in the order they were
+/// sent: they queue here, and the loop's ``LoopDeliveryQueue`` writes them in batches.
+final class NotificationOutlet: @unchecked Sendable {
     // `session` is written once, on the loop, before the client can send anything (the client is
     // created in the session's initializer and handed to no one before it returns); afterwards it
-    // is only read, and the box itself checks it is used on its loop.
-    var session: NIOLoopBound<WeakSession>?
-    let eventLoop: any EventLoop
+    // is only read, and the box itself checks it is used on its loop. `pending` is locked.
+    fileprivate var session: NIOLoopBound<WeakSession>?
+    private let queue: LoopDeliveryQueue
+    private let pending = Mutex(Pending())
 
-    init(eventLoop: any EventLoop) {
-        self.eventLoop = eventLoop
+    private struct Pending {
+        var messages: [[UInt8]] = []
+        /// Registered with the loop's queue and not drained yet.
+        var registered = false
+    }
+
+    init(queue: LoopDeliveryQueue) {
+        self.queue = queue
     }
 
     func send(method: String, params: JSONValue) {
@@ -118,9 +135,25 @@ private final class NotificationOutlet: @unchecked Sendable {
 
     /// Queues a notification serialized already (events: one serialization serves many sessions).
     func send(serialized bytes: [UInt8]) {
-        guard let session = self.session else { return }
-        self.eventLoop.execute {
-            session.value.value?.deliver(bytes)
+        guard self.session != nil else { return }
+        let register = self.pending.withLock { pending in
+            pending.messages.append(bytes)
+            guard !pending.registered else { return false }
+            pending.registered = true
+            return true
         }
+        if register { self.queue.markReady(self) }
+    }
+
+    /// On the loop: writes everything queued so far (dropped when the connection is gone).
+    func writePending() {
+        let messages = self.pending.withLock { pending in
+            pending.registered = false
+            let messages = pending.messages
+            pending.messages = []
+            return messages
+        }
+        guard !messages.isEmpty, let session = self.session?.value.value else { return }
+        session.deliver(messages)
     }
 }

@@ -10,6 +10,8 @@ final class ServerContext: Sendable {
     let sessions: SessionHooks
     let logger: Logger
     let connections = ConnectionRegistry()
+    /// Per event loop: the notification batcher and the calls' executor.
+    let loopLocals = EventLoopLocals()
     /// `protocol/openrpc.json`, served by `rpc.discover` and `GET /openrpc.json`.
     let openRPCDocument: [UInt8]
     private let rpcHandshake: WebSocketHandshakeConfiguration

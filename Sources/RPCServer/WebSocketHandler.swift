@@ -262,6 +262,26 @@ final class WebSocketHandler: ChannelDuplexHandler {
         self.scheduleFlush(context: context)
     }
 
+    /// Sends a batch of notifications and flushes at once: the batch is one loop task's work
+    /// (``LoopDeliveryQueue``), so there is nothing to coalesce with.
+    func sendTexts(_ messages: [[UInt8]]) {
+        guard let context = self.context, self.canSendData else { return }
+        for bytes in messages {
+            guard self.canSendData else { break }  // a write can fail the connection
+            if self.deflate?.shouldCompress(messageSize: bytes.count) ?? false {
+                let payload = context.channel.allocator.buffer(bytes: bytes)
+                self.writeFrame(opcode: .text, payload: payload, compress: true, context: context)
+            } else {
+                // Uncompressed: header and payload straight into one buffer, one copy.
+                var frame = context.channel.allocator.buffer(capacity: bytes.count + 10)
+                WebSocketFrameEncoder.writeHeader(fin: true, rsv1: false, opcode: .text, payloadLength: bytes.count, into: &frame)
+                frame.writeBytes(bytes)
+                context.write(self.wrapOutboundOut(frame), promise: nil)
+            }
+        }
+        context.flush()
+    }
+
     /// Called by the session when a call finished, so held reads and shutdown can proceed.
     func callsCompleted() {
         guard let context = self.context else { return }

@@ -49,24 +49,29 @@ public final class EventHub: Sendable {
         var serializer = EventSerializer(event: event)
         let endsForEveryone = event.type == LoggedEvent.taskDeleted ? event.taskID : nil
         let revokedUser = event.type == LoggedEvent.shareRevoked ? event.data["userId"]?.numberValue?.int64 : nil
+        // One pass under the index lock finds every local session of the audience.
+        let targets: [(client: ClientSession, recipient: LoggedEvent.Recipient)] = self.index.withLock { index in
+            var targets: [(client: ClientSession, recipient: LoggedEvent.Recipient)] = []
+            targets.reserveCapacity(min(event.audience.count, index.count))
+            for recipient in event.audience {
+                guard let entries = index[recipient.userID] else { continue }
+                for entry in entries.values {
+                    if let client = entry.client { targets.append((client, recipient)) }
+                }
+            }
+            return targets
+        }
         var delivered = 0
         var idle: [(Int64, ClientSession)] = []
-        for recipient in event.audience {
-            let clients: [ClientSession] = self.index.withLock { index in
-                guard let entries = index[recipient.userID] else { return [] }
-                return entries.values.compactMap(\.client)
-            }
+        for (client, recipient) in targets {
             let ends = endsForEveryone ?? (recipient.userID == revokedUser ? event.taskID : nil)
-            for client in clients {
-                guard let topic = client.events.route(taskID: event.taskID, userID: recipient.userID) else {
-                    if ends != nil, let taskID = event.taskID { client.events.endTaskTopic(taskID) }
-                    continue
-                }
-                let bytes = serializer.bytes(topic: topic, permission: recipient.permission)
-                client.events.deliver(seq: event.seq, bytes: bytes, topic: topic, userID: recipient.userID, endsTaskTopic: ends)
-                delivered += 1
-                if ends != nil, client.events.isEmpty { idle.append((recipient.userID, client)) }
+            let outcome = client.events.deliver(
+                seq: event.seq, taskID: event.taskID, userID: recipient.userID, endsTaskTopic: ends
+            ) { topic in
+                serializer.bytes(topic: topic, permission: recipient.permission)
             }
+            if outcome.routed { delivered += 1 }
+            if ends != nil, outcome.isEmpty { idle.append((recipient.userID, client)) }
         }
         for (userID, client) in idle { self.untrackIfIdle(client, userID: userID) }
         return delivered

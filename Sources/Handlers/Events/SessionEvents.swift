@@ -109,31 +109,37 @@ public final class SessionEvents: Sendable {
         }
     }
 
-    /// Which topic `event` reaches this session on, for `userID`, or nil when it holds neither
-    /// the task's topic nor `tasks` (or is someone else's now).
-    func route(taskID: Int64?, userID: Int64) -> Topic? {
+    /// Routes one live event and sends it (or holds it, during a replay), in one step under the
+    /// lock: the topic is `task:<id>` when the session holds it, else `tasks`; nothing when it
+    /// holds neither or belongs to someone else now. `bytes` serializes the notification for
+    /// the chosen topic. Then applies the event's effect on the subscriptions: a `task:<id>`
+    /// topic ends after `task.deleted`, or after the session's own `share.revoked`.
+    ///
+    /// Returns whether it was routed, and whether the session holds no topic any more.
+    func deliver(
+        seq: Int64, taskID: Int64?, userID: Int64, endsTaskTopic: Int64?, bytes: (Topic) -> [UInt8]
+    ) -> (routed: Bool, isEmpty: Bool) {
         self.state.withLock { state in
-            guard state.userID == userID else { return nil }
-            if let taskID, state.topicSet.contains(.task(taskID)) { return .task(taskID) }
-            return state.topicSet.contains(.tasks) ? .tasks : nil
-        }
-    }
-
-    /// Sends (or holds, during a replay) one live event on `topic`, then applies its effect on
-    /// the subscriptions: a `task:<id>` topic ends after `task.deleted`, or after the session's
-    /// own `share.revoked`.
-    func deliver(seq: Int64, bytes: [UInt8], topic: Topic, userID: Int64, endsTaskTopic: Int64?) {
-        self.state.withLock { state in
-            guard state.userID == userID else { return }
+            guard state.userID == userID else { return (false, state.topics.isEmpty) }
+            let topic: Topic
+            if let taskID, state.topicSet.contains(.task(taskID)) {
+                topic = .task(taskID)
+            } else if state.topicSet.contains(.tasks) {
+                topic = .tasks
+            } else {
+                return (false, state.topics.isEmpty)
+            }
+            let message = bytes(topic)
             if state.replays > 0 {
-                state.held.append((seq, bytes))
+                state.held.append((seq, message))
             } else if seq > state.lastSeq {
-                self.send(bytes)
+                self.send(message)
                 state.lastSeq = seq
             }
             if let taskID = endsTaskTopic, state.topicSet.remove(.task(taskID)) != nil {
                 state.topics.removeAll { $0 == .task(taskID) }
             }
+            return (true, state.topics.isEmpty)
         }
     }
 
