@@ -52,8 +52,8 @@ final class WebSocketHandler: ChannelDuplexHandler {
     private var readHeld = false
     private var flushScheduled = false
     private var lastInbound = NIODeadline.now()
-    /// A keepalive ping went out and nothing has arrived since.
-    private var pingOutstanding = false
+    /// When a keepalive ping went out with nothing arrived since; nil when none is outstanding.
+    private var pingSentAt: NIODeadline?
     private var keepalive: Scheduled<Void>?
     private var closeTimer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
@@ -142,7 +142,7 @@ final class WebSocketHandler: ChannelDuplexHandler {
             buffer = pending
         }
         self.lastInbound = .now()
-        self.pingOutstanding = false
+        self.pingSentAt = nil
         self.process(&buffer, context: context)
     }
 
@@ -435,22 +435,26 @@ final class WebSocketHandler: ChannelDuplexHandler {
 
     /// Pings a peer quiet for half the idle timeout and closes it with 1008 once quiet for all of it.
     ///
-    /// The timer ticks at a quarter of the timeout, so a ping always goes out between one half and
-    /// three quarters of the way, leaving the peer at least a quarter of the timeout to answer.
+    /// The timer ticks at a quarter of the timeout, so a ping normally goes out between one half and
+    /// three quarters of the way. A peer is never closed without having been asked: when a loaded
+    /// loop runs a tick late, past the whole timeout, that tick pings, and the close waits until the
+    /// ping has gone unanswered for a quarter of the timeout.
     private func armKeepalive(context: ChannelHandlerContext) {
         let idle = TimeAmount(self.server.configuration.timeouts.idle)
         let half = TimeAmount.nanoseconds(idle.nanoseconds / 2)
+        let grace = TimeAmount.nanoseconds(max(idle.nanoseconds / 4, 1))
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        self.keepalive = context.eventLoop.scheduleTask(in: .nanoseconds(max(idle.nanoseconds / 4, 1))) {
+        self.keepalive = context.eventLoop.scheduleTask(in: grace) {
             let handler = loopBound.value
             guard case .open = handler.state, let context = handler.context else { return }
-            let quiet = NIODeadline.now() - handler.lastInbound
-            if quiet >= idle {
+            let now = NIODeadline.now()
+            let quiet = now - handler.lastInbound
+            if quiet >= idle, let sent = handler.pingSentAt, now - sent >= grace {
                 handler.sendClose(.policyViolation, reason: "idle timeout", context: context)
                 return
             }
-            if quiet >= half, !handler.pingOutstanding {
-                handler.pingOutstanding = true
+            if quiet >= half, handler.pingSentAt == nil {
+                handler.pingSentAt = now
                 // A quiet session keeps no zlib windows (tens of KiB each); they come back on the next message.
                 handler.deflate?.releaseIdleMemory()
                 handler.writeFrame(opcode: .ping, payload: context.channel.allocator.buffer(capacity: 0), compress: false, context: context)

@@ -47,6 +47,12 @@ extension SQLStore {
         })
     }
 
+    public func audience(setID: Int64) async throws -> [LoggedEvent.Recipient] {
+        try await self.read(connection: { connection in
+            try EventLogSQL.audience(connection, setID: setID)
+        })
+    }
+
     public func eventTime(seq: Int64) async throws -> Timestamp? {
         try await self.read(connection: { connection in
             try connection.query(EventLogSQL.time, [.int64(seq)]).first.map { row throws(StoreError) in
@@ -74,21 +80,14 @@ enum EventLogSQL {
         WHERE activity.id = numbered.id
         """
     )
-    static let columns = "a.seq, a.action, a.task_id, a.actor_id, a.actor_username, a.created_at, a.data"
+    static let columns = "a.seq, a.action, a.task_id, a.actor_id, a.actor_username, a.created_at, a.data, a.audience_set_id"
     static let range = SQLStatement(
         "SELECT \(columns) FROM activity a WHERE a.seq > $1 AND a.seq <= $2 ORDER BY a.seq LIMIT $3"
-    )
-    static let rangeAudience = SQLStatement(
-        """
-        SELECT a.seq, au.user_id, au.permission
-        FROM activity a JOIN activity_audience au ON au.activity_id = a.id
-        WHERE a.seq > $1 AND a.seq <= $2 ORDER BY a.seq, au.user_id
-        """
     )
     static let replayAll = SQLStatement(
         """
         SELECT \(columns), au.permission
-        FROM activity_audience au JOIN activity a ON a.id = au.activity_id
+        FROM activity a JOIN audience_members au ON au.set_id = a.audience_set_id
         WHERE au.user_id = $1 AND a.seq > $2 AND a.seq <= $3 AND a.resource_type <> 'session'
         ORDER BY a.seq LIMIT $4
         """
@@ -96,14 +95,14 @@ enum EventLogSQL {
     static let replayTasks = SQLStatement(
         postgres: """
             SELECT \(columns), au.permission
-            FROM activity_audience au JOIN activity a ON a.id = au.activity_id
+            FROM activity a JOIN audience_members au ON au.set_id = a.audience_set_id
             WHERE au.user_id = $1 AND a.seq > $2 AND a.seq <= $3 AND a.resource_type <> 'session'
               AND a.task_id IN (SELECT CAST(jsonb_array_elements_text(CAST($5 AS jsonb)) AS BIGINT))
             ORDER BY a.seq LIMIT $4
             """,
         sqlite: """
             SELECT \(columns), au.permission
-            FROM activity_audience au JOIN activity a ON a.id = au.activity_id
+            FROM activity a JOIN audience_members au ON au.set_id = a.audience_set_id
             WHERE au.user_id = $1 AND a.seq > $2 AND a.seq <= $3 AND a.resource_type <> 'session'
               AND a.task_id IN (SELECT value FROM json_each($5))
             ORDER BY a.seq LIMIT $4
@@ -121,19 +120,19 @@ enum EventLogSQL {
         return try row.int64("last_seq")
     }
 
-    /// The entries in `(after, through]` with their whole audience, in `seq` order.
+    /// The entries in `(after, through]`, in `seq` order, each naming its audience set (the
+    /// dispatcher reads a set's members once, see ``audience(_:setID:)``).
     static func events(_ connection: any SQLConnection, after: Int64, through: Int64, limit: Int) throws(StoreError) -> [LoggedEvent] {
-        let rows = try connection.query(range, [.int64(after), .int64(through), .int64(Int64(limit))])
-        guard let lastRow = rows.last else { return [] }
-        let last = try lastRow.int64("seq")
-        var audiences: [Int64: [LoggedEvent.Recipient]] = [:]
-        for row in try connection.query(rangeAudience, [.int64(after), .int64(last)]) {
-            guard let permission = Permission(rawValue: try row.string("permission")) else { throw StoreError(.failure) }
-            audiences[try row.int64("seq"), default: []].append(
-                LoggedEvent.Recipient(userID: try row.int64("user_id"), permission: permission))
+        try connection.query(range, [.int64(after), .int64(through), .int64(Int64(limit))]).map { row throws(StoreError) in
+            try event(row, audience: [])
         }
-        return try rows.map { row throws(StoreError) in
-            try event(row, audience: audiences[try row.int64("seq")] ?? [])
+    }
+
+    /// The members of one audience set, by user id.
+    static func audience(_ connection: any SQLConnection, setID: Int64) throws(StoreError) -> [LoggedEvent.Recipient] {
+        try connection.query(AudienceSQL.members, [.int64(setID)]).map { row throws(StoreError) in
+            guard let permission = Permission(rawValue: try row.string("permission")) else { throw StoreError(.failure) }
+            return LoggedEvent.Recipient(userID: try row.int64("user_id"), permission: permission)
         }
     }
 
@@ -147,7 +146,8 @@ enum EventLogSQL {
         return LoggedEvent(
             seq: try row.int64("seq"), type: try row.string("action"), taskID: try row.optionalInt64("task_id"),
             actorID: try row.optionalInt64("actor_id"), actorUsername: try row.string("actor_username"),
-            at: Timestamp(milliseconds: try row.int64("created_at")), data: data, audience: audience
+            at: Timestamp(milliseconds: try row.int64("created_at")), data: data, audience: audience,
+            audienceSetID: try row.optionalInt64("audience_set_id")
         )
     }
 }

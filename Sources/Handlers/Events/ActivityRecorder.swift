@@ -21,7 +21,7 @@ struct ActivityRecorder {
     func taskCreated(_ task: TaskRecord) throws {
         let value = try Self.ownerView(task)
         try insert(.taskCreated, resourceID: task.id, taskID: task.id, details: value.objectValue ?? [:], data: value,
-                   audience: [AudienceMember(userID: task.ownerID, permission: .owner)])
+                   audience: .currentMembers(taskID: task.id))
     }
 
     /// `task.updated` with `changes: {field: {old, new}}` for every field that differs (tags and
@@ -32,7 +32,7 @@ struct ActivityRecorder {
         guard case .object(var data) = try Self.ownerView(after) else { throw RPCError.internalError() }
         data.append(key: "changes", value: .object(changes))
         try insert(.taskUpdated, resourceID: after.id, taskID: after.id, details: changes, data: .object(data),
-                   audience: try tx.taskAudience(taskID: after.id))
+                   audience: .currentMembers(taskID: after.id))
     }
 
     /// `task.deleted`, before the task goes: details are its last state, data `{id}`, the
@@ -40,7 +40,7 @@ struct ActivityRecorder {
     func taskDeleted(_ task: TaskRecord) throws {
         let snapshot = try Self.ownerView(task)
         try insert(.taskDeleted, resourceID: task.id, taskID: task.id, details: snapshot.objectValue ?? [:],
-                   data: ["id": .number(JSONNumber(task.id))], audience: try tx.taskAudience(taskID: task.id))
+                   data: ["id": .number(JSONNumber(task.id))], audience: .currentMembers(taskID: task.id))
     }
 
     // MARK: Shares
@@ -48,14 +48,14 @@ struct ActivityRecorder {
     /// `share.created`, after the insert (the new sharee is in the audience).
     func shareCreated(_ share: ShareRecord) throws {
         try insert(.shareCreated, resourceID: share.userID, taskID: share.taskID, details: Self.shareSnapshot(share),
-                   data: try Self.encode(share), audience: try tx.taskAudience(taskID: share.taskID))
+                   data: try Self.encode(share), audience: .currentMembers(taskID: share.taskID))
     }
 
     /// `share.updated`, after the update; details `{permission: {old, new}}`.
     func shareUpdated(from before: ShareRecord, to after: ShareRecord) throws {
         let details: JSONObject = ["permission": ["old": .string(before.permission.rawValue), "new": .string(after.permission.rawValue)]]
         try insert(.shareUpdated, resourceID: after.userID, taskID: after.taskID, details: details,
-                   data: try Self.encode(after), audience: try tx.taskAudience(taskID: after.taskID))
+                   data: try Self.encode(after), audience: .currentMembers(taskID: after.taskID))
     }
 
     /// `share.revoked`, after the delete: the audience is everyone left plus the revoked user
@@ -64,27 +64,27 @@ struct ActivityRecorder {
         var audience = try tx.taskAudience(taskID: share.taskID)
         audience.append(AudienceMember(userID: share.userID, permission: share.permission.permission))
         try insert(.shareRevoked, resourceID: share.userID, taskID: share.taskID, details: Self.shareSnapshot(share),
-                   data: try Self.encode(share), audience: audience)
+                   data: try Self.encode(share), audience: .members(audience))
     }
 
     // MARK: Comments
 
     func commentCreated(_ comment: CommentRecord) throws {
         try insert(.commentCreated, resourceID: comment.id, taskID: comment.taskID, details: ["content": .string(comment.content)],
-                   data: try Self.encode(comment), audience: try tx.taskAudience(taskID: comment.taskID))
+                   data: try Self.encode(comment), audience: .currentMembers(taskID: comment.taskID))
     }
 
     /// Details `{content: {old, new}}`.
     func commentUpdated(from before: CommentRecord, to after: CommentRecord) throws {
         let details: JSONObject = ["content": ["old": .string(before.content), "new": .string(after.content)]]
         try insert(.commentUpdated, resourceID: after.id, taskID: after.taskID, details: details,
-                   data: try Self.encode(after), audience: try tx.taskAudience(taskID: after.taskID))
+                   data: try Self.encode(after), audience: .currentMembers(taskID: after.taskID))
     }
 
     /// Details are the deleted content; data `{id, taskId}`.
     func commentDeleted(_ comment: CommentRecord) throws {
         try insert(.commentDeleted, resourceID: comment.id, taskID: comment.taskID, details: ["content": .string(comment.content)],
-                   data: Self.childReference(id: comment.id, taskID: comment.taskID), audience: try tx.taskAudience(taskID: comment.taskID))
+                   data: Self.childReference(id: comment.id, taskID: comment.taskID), audience: .currentMembers(taskID: comment.taskID))
     }
 
     // MARK: Files
@@ -92,20 +92,20 @@ struct ActivityRecorder {
     /// `file.uploaded` (the REST bridge's upload path): data is the File.
     func fileUploaded(_ file: FileRecord) throws {
         try insert(.fileUploaded, resourceID: file.id, taskID: file.taskID, details: Self.fileSnapshot(file),
-                   data: try Self.encode(file), audience: try tx.taskAudience(taskID: file.taskID))
+                   data: try Self.encode(file), audience: .currentMembers(taskID: file.taskID))
     }
 
     /// Details are what the file was; data `{id, taskId}`.
     func fileDeleted(_ file: FileRecord) throws {
         try insert(.fileDeleted, resourceID: file.id, taskID: file.taskID, details: Self.fileSnapshot(file),
-                   data: Self.childReference(id: file.id, taskID: file.taskID), audience: try tx.taskAudience(taskID: file.taskID))
+                   data: Self.childReference(id: file.id, taskID: file.taskID), audience: .currentMembers(taskID: file.taskID))
     }
 
     // MARK: Building
 
     private func insert(
         _ action: ActivityAction, resourceID: Int64, taskID: Int64, details: JSONObject, data: JSONValue,
-        audience: [AudienceMember]
+        audience: ActivityAudience
     ) throws {
         try tx.insertActivity(NewActivity(
             actorID: actor, action: action, resourceID: resourceID, taskID: taskID,

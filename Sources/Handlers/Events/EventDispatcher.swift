@@ -63,6 +63,7 @@ public final class EventDispatcher: Sendable {
         defer { ticker.cancel() }
 
         var last = await self.startingPoint()
+        var audiences = AudienceCache()
         await withTaskCancellationHandler {
             for await input in self.inputs {
                 switch input {
@@ -73,14 +74,15 @@ public final class EventDispatcher: Sendable {
                     }
                     guard event.seq > last else { continue }
                     if event.seq > last + 1 {
-                        last = await self.catchUp(from: last, through: event.seq - 1)
+                        last = await self.catchUp(from: last, through: event.seq - 1, audiences: &audiences)
                         guard event.seq == last + 1 else { continue }  // the log could not fill it: try again on the next check
                     }
-                    self.apply(event)
+                    // When its audience cannot be read now, the next check reads it from the log.
+                    guard await self.apply(event, audiences: &audiences) else { continue }
                     last = event.seq
                 case .check:
                     guard let head = try? await self.log.headSeq(), head > last else { continue }
-                    last = await self.catchUp(from: last, through: head)
+                    last = await self.catchUp(from: last, through: head, audiences: &audiences)
                 }
             }
         } onCancel: {
@@ -106,7 +108,7 @@ public final class EventDispatcher: Sendable {
 
     /// Dispatches the log's entries after `last` up to `through`; returns the last one
     /// dispatched (unchanged when the log cannot be read now).
-    private func catchUp(from last: Int64, through: Int64) async -> Int64 {
+    private func catchUp(from last: Int64, through: Int64, audiences: inout AudienceCache) async -> Int64 {
         var last = last
         while last < through, !Task.isCancelled {
             let events: [LoggedEvent]
@@ -118,18 +120,35 @@ public final class EventDispatcher: Sendable {
             }
             guard !events.isEmpty else { return last }
             for event in events where event.seq > last {
-                self.apply(event)
+                guard await self.apply(event, audiences: &audiences) else { return last }
                 last = event.seq
             }
         }
         return last
     }
 
-    private func apply(_ event: LoggedEvent) {
+    /// Acts on one event, reading its audience set first unless it is cached; false (and
+    /// nothing done) when the set cannot be read now.
+    private func apply(_ event: LoggedEvent, audiences: inout AudienceCache) async -> Bool {
         if event.type == LoggedEvent.sessionRevoked {
             SessionRevocation(event.data)?.apply(to: self.sessions)
-        } else {
-            self.hub.dispatch(event)
+            return true
         }
+        var event = event
+        if event.audience.isEmpty, let setID = event.audienceSetID {
+            if let cached = audiences[setID] {
+                event.audience = cached
+            } else {
+                do {
+                    event.audience = try await self.log.audience(setID: setID)
+                } catch {
+                    self.logger.warning("Event audience unreadable", metadata: ["event.seq": "\(event.seq)", "error": "\(error)"])
+                    return false
+                }
+                audiences.insert(event.audience, setID: setID)
+            }
+        }
+        self.hub.dispatch(event)
+        return true
     }
 }

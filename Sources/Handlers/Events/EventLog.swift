@@ -22,6 +22,10 @@ public protocol EventLog: Sendable {
     /// its only recipient. Internal entries are left out.
     func replay(userID: Int64, taskIDs: [Int64]?, after: Int64, through: Int64, limit: Int) async throws -> [LoggedEvent]
 
+    /// The members of an audience set (``LoggedEvent/audienceSetID``), by user id. Sets never
+    /// change once written (members leave only with their account), so callers may cache them.
+    func audience(setID: Int64) async throws -> [LoggedEvent.Recipient]
+
     /// When the entry numbered `seq` was written; nil when there is none.
     func eventTime(seq: Int64) async throws -> Timestamp?
 }

@@ -26,12 +26,18 @@ public struct LoggedEvent: Sendable, Hashable {
     public var at: Timestamp
     /// The event's `data` as stored (task events: the Task with the owner's `permission`).
     public var data: JSONValue
+    /// Who may receive it. Read from the log or the bus it is empty while ``audienceSetID``
+    /// names the set it must be resolved from (``EventLog/audience(setID:)``).
     public var audience: [Recipient]
+    /// The recorded audience set; nil when the event is for nobody (internal entries) or its
+    /// audience is given in full.
+    public var audienceSetID: Int64?
 
     public init(
         seq: Int64, type: String, taskID: Int64?, actorID: Int64?, actorUsername: String,
-        at: Timestamp, data: JSONValue, audience: [Recipient]
+        at: Timestamp, data: JSONValue, audience: [Recipient], audienceSetID: Int64? = nil
     ) {
+        self.audienceSetID = audienceSetID
         self.seq = seq
         self.type = type
         self.taskID = taskID
@@ -53,10 +59,11 @@ public struct LoggedEvent: Sendable, Hashable {
 
 extension LoggedEvent {
     /// The bus message for this event: compact JSON,
-    /// `{"seq":…,"type":…,"taskId":…,"actor":{"id":…,"username":…},"at":…,"data":…,"audience":[[id,"perm"],…]}`.
+    /// `{"seq":…,"type":…,"taskId":…,"actor":{"id":…,"username":…},"at":…,"data":…,"audience":[[id,"perm"],…],"audienceSet":…}`:
+    /// events from the log carry only their set's id (a few bytes, however many recipients).
     public var busPayload: [UInt8] {
         var object = JSONObject()
-        object.reserveCapacity(7)
+        object.reserveCapacity(8)
         object.append(key: "seq", value: .number(JSONNumber(self.seq)))
         object.append(key: "type", value: .string(self.type))
         object.append(key: "taskId", value: self.taskID.map { .number(JSONNumber($0)) } ?? .null)
@@ -67,6 +74,7 @@ extension LoggedEvent {
             key: "audience",
             value: .array(self.audience.map { .array([.number(JSONNumber($0.userID)), .string($0.permission.rawValue)]) })
         )
+        object.append(key: "audienceSet", value: self.audienceSetID.map { .number(JSONNumber($0)) } ?? .null)
         return JSONWriter.serialize(.object(object))
     }
 
@@ -98,9 +106,18 @@ extension LoggedEvent {
         case .null?, nil: taskID = nil
         default: return nil
         }
+        let audienceSetID: Int64?
+        switch value["audienceSet"] {
+        case .number(let n)?:
+            guard let id = n.int64 else { return nil }
+            audienceSetID = id
+        case .null?, nil: audienceSetID = nil
+        default: return nil
+        }
         self.init(
             seq: seq, type: type, taskID: taskID, actorID: actor["id"]?.numberValue?.int64,
-            actorUsername: actorUsername, at: Timestamp(milliseconds: at), data: data, audience: audience
+            actorUsername: actorUsername, at: Timestamp(milliseconds: at), data: data, audience: audience,
+            audienceSetID: audienceSetID
         )
     }
 

@@ -52,11 +52,21 @@ public struct NewActivity: Sendable, Hashable {
     public var createdAt: Timestamp
     /// Everyone who could view the task just before or just after the change, each with their
     /// access after it (or before it, for those who lost it).
-    public var audience: [AudienceMember]
+    public var audience: ActivityAudience
 
     public init(
         actorID: Int64, action: ActivityAction, resourceID: Int64, taskID: Int64, details: JSONObject,
         data: JSONValue, createdAt: Timestamp, audience: [AudienceMember]
+    ) {
+        self.init(
+            actorID: actorID, action: action, resourceID: resourceID, taskID: taskID, details: details,
+            data: data, createdAt: createdAt, audience: .members(audience)
+        )
+    }
+
+    public init(
+        actorID: Int64, action: ActivityAction, resourceID: Int64, taskID: Int64, details: JSONObject,
+        data: JSONValue, createdAt: Timestamp, audience: ActivityAudience
     ) {
         self.actorID = actorID
         self.action = action
@@ -69,6 +79,18 @@ public struct NewActivity: Sendable, Hashable {
     }
 
     public var resourceType: ResourceType { action.resourceType }
+}
+
+/// Who an activity row's event is for, as the store records it: a set of members shared by
+/// every event that has the same one (docs/events.md, "Audience sets").
+public enum ActivityAudience: Sendable, Hashable {
+    /// Everyone who may view the task now (its owner and sharees), read inside the change's
+    /// transaction: the store reuses the task's current set, and writes a new one only after
+    /// its membership changed.
+    case currentMembers(taskID: Int64)
+    /// Exactly these members (an audience that is not a task's membership at one moment, e.g.
+    /// the remaining members plus the one who just lost access).
+    case members([AudienceMember])
 }
 
 /// One logged change as `activity.*` shows it (`Activity` in API.md).

@@ -229,8 +229,9 @@ public protocol StoreWriter: StoreReader {
     /// to clients. `actorID` must still exist when it is written.
     func insertSessionRevocation(actorID: Int64, data: JSONValue, at: Timestamp) throws
 
-    /// Logs one change: its `activity` row with `seq` NULL and one `activity_audience` row per
-    /// audience member (duplicates by user keep the first). On PostgreSQL it also notifies
+    /// Logs one change: its `activity` row with `seq` NULL, naming its audience set (the task's
+    /// current one, reused until its membership changes, or a new set of exactly the members
+    /// given, duplicates by user keeping the first; docs/events.md "Audience sets"). On PostgreSQL it also notifies
     /// channel `faros_activity` in the same transaction, so a listening sequencer wakes when the
     /// change commits (and never for one that rolls back). Returns the row's id.
     @discardableResult

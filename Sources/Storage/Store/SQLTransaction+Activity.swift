@@ -3,47 +3,55 @@ import JSONRPC
 
 extension SQLTransaction {
     func insertActivity(_ activity: NewActivity) throws -> Int64 {
+        let setID: Int64?
+        switch activity.audience {
+        case .currentMembers(let taskID): setID = try currentAudienceSet(taskID: taskID)
+        case .members(let members): setID = try audienceSet(members)
+        }
         let rows = try query(ActivitySQL.insert, [
             .int64(activity.actorID), .text(activity.action.rawValue), .text(activity.resourceType.rawValue),
             .int64(activity.resourceID), .int64(activity.taskID),
             .text(ActivitySQL.serialize(.object(activity.details))), .text(ActivitySQL.serialize(activity.data)),
-            .int64(activity.createdAt.milliseconds),
+            .int64(activity.createdAt.milliseconds), setID.map(SQLValue.int64) ?? .null,
         ])
         guard let id = try rows.first?.int64("id") else { throw StoreError(.failure) }
-        var seen = Set<Int64>()
-        let audience = activity.audience.filter { seen.insert($0.userID).inserted }
-        if audience.count > ActivitySQL.audiencePerStatement {
-            // A large audience (a task shared with hundreds or thousands) goes in one statement
-            // as a JSON array, not in one round trip per hundred.
-            var array: [UInt8] = [UInt8(ascii: "[")]
-            array.reserveCapacity(audience.count * 16)
-            for (index, member) in audience.enumerated() {
-                if index > 0 { array.append(UInt8(ascii: ",")) }
-                array.append(contentsOf: "[\(member.userID),\"\(member.permission.rawValue)\"]".utf8)
-            }
-            array.append(UInt8(ascii: "]"))
-            try execute(ActivitySQL.insertAudienceArray, [.int64(id), .text(String(decoding: array, as: UTF8.self))])
-            if dialect == .postgresql { _ = try query(ActivitySQL.notify, []) }
-            return id
-        }
-        var start = 0
-        while start < audience.count {
-            let chunk = audience[start..<min(start + ActivitySQL.audiencePerStatement, audience.count)]
-            var bindings: [SQLValue] = [.int64(id)]
-            bindings.reserveCapacity(1 + chunk.count * 2)
-            for member in chunk {
-                bindings.append(.int64(member.userID))
-                bindings.append(.text(member.permission.rawValue))
-            }
-            try execute(ActivitySQL.insertAudience[chunk.count], bindings)
-            start += chunk.count
-        }
         if dialect == .postgresql {
             // Delivered at commit, dropped on rollback; identical notifications of one
             // transaction are folded into one by PostgreSQL.
             _ = try query(ActivitySQL.notify, [])
         }
         return id
+    }
+
+    /// The set for the task's membership now: the one its row points to, or a new one written
+    /// from its owner and shares (and pointed to) when the membership changed since. Nil when
+    /// the task does not exist. The caller holds the task's row lock, so two transactions never
+    /// build it at once.
+    private func currentAudienceSet(taskID: Int64) throws -> Int64? {
+        guard let row = try query(AudienceSQL.current, [.int64(taskID)]).first else { return nil }
+        if let setID = try row.optionalInt64("audience_set_id") { return setID }
+        guard let setID = try query(AudienceSQL.newSet, [.int64(taskID)]).first?.int64("id") else { throw StoreError(.failure) }
+        try execute(AudienceSQL.insertTaskMembers, [.int64(setID), .int64(taskID)])
+        try execute(AudienceSQL.pointTask, [.int64(setID), .int64(taskID)])
+        return setID
+    }
+
+    /// A new set of exactly `members` (duplicates folded, the first one kept); nil when empty.
+    private func audienceSet(_ members: [AudienceMember]) throws -> Int64? {
+        var seen = Set<Int64>()
+        let members = members.filter { seen.insert($0.userID).inserted }
+        guard !members.isEmpty else { return nil }
+        guard let setID = try query(AudienceSQL.newSet, [.null]).first?.int64("id") else { throw StoreError(.failure) }
+        // One statement however many: the members go as a JSON array `[[id,"perm"],…]`.
+        var array: [UInt8] = [UInt8(ascii: "[")]
+        array.reserveCapacity(members.count * 16)
+        for (index, member) in members.enumerated() {
+            if index > 0 { array.append(UInt8(ascii: ",")) }
+            array.append(contentsOf: "[\(member.userID),\"\(member.permission.rawValue)\"]".utf8)
+        }
+        array.append(UInt8(ascii: "]"))
+        try execute(AudienceSQL.insertMembers, [.int64(setID), .text(String(decoding: array, as: UTF8.self))])
+        return setID
     }
 
     func activity(matching query: ActivityQuery) throws -> (items: [ActivityRecord], total: Int) {
@@ -94,33 +102,10 @@ enum ActivitySQL {
     /// `seq` stays NULL: the sequencer numbers the row after commit. The actor's name is read in
     /// the same statement, so it is the one they have at the time of the change.
     static let insert = SQLStatement("""
-        INSERT INTO activity (seq, actor_id, actor_username, action, resource_type, resource_id, task_id, details, data, created_at)
-        VALUES (NULL, $1, (SELECT username FROM users WHERE id = $1), $2, $3, $4, $5, $6, $7, $8)
+        INSERT INTO activity (seq, actor_id, actor_username, action, resource_type, resource_id, task_id, details, data, created_at, audience_set_id)
+        VALUES (NULL, $1, (SELECT username FROM users WHERE id = $1), $2, $3, $4, $5, $6, $7, $8, $9)
         RETURNING id
         """)
-
-    /// 100 recipients per statement keeps 201 bindings under SQLite's oldest parameter limit
-    /// (999); a task with more sharees takes several statements.
-    static let audiencePerStatement = 100
-
-    /// `insertAudience[n]` inserts `n` rows: `$1` the activity, then user and permission per row.
-    static let insertAudience: [SQLStatement] = (0...audiencePerStatement).map { count in
-        // Index 0 is never run; it keeps `insertAudience[n]` inserting n.
-        let rows = (0..<count).map { index in "($1, $\(2 + index * 2), $\(3 + index * 2))" }
-        return SQLStatement("INSERT INTO activity_audience (activity_id, user_id, permission) VALUES " + rows.joined(separator: ", "))
-    }
-
-    /// The whole audience in one statement: `$2` is a JSON array of `[userID, "permission"]`.
-    static let insertAudienceArray = SQLStatement(
-        postgres: """
-            INSERT INTO activity_audience (activity_id, user_id, permission)
-            SELECT $1, CAST(e ->> 0 AS BIGINT), e ->> 1 FROM jsonb_array_elements(CAST($2 AS jsonb)) AS e
-            """,
-        sqlite: """
-            INSERT INTO activity_audience (activity_id, user_id, permission)
-            SELECT $1, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each($2)
-            """
-    )
 
     static let notify = SQLStatement("SELECT pg_notify('faros_activity', '') AS notified")
 
@@ -137,7 +122,10 @@ enum ActivitySQL {
         WHERE a.actor_id = $1 AND \(listable) GROUP BY a.action, a.resource_type
         """)
 
-    static let audience = SQLStatement("SELECT user_id, permission FROM activity_audience WHERE activity_id = $1 ORDER BY user_id")
+    static let audience = SQLStatement("""
+        SELECT m.user_id, m.permission FROM activity a JOIN audience_members m ON m.set_id = a.audience_set_id
+        WHERE a.id = $1 ORDER BY m.user_id
+        """)
 
     static func serialize(_ value: JSONValue) -> String {
         String(decoding: JSONWriter.serialize(value), as: UTF8.self)
@@ -210,4 +198,31 @@ struct ActivityListSQL {
             """)
         self.pageBindings = bindings
     }
+}
+
+/// Audience sets (docs/events.md, "Audience sets").
+enum AudienceSQL {
+    static let current = SQLStatement("SELECT audience_set_id FROM tasks WHERE id = $1")
+    static let newSet = SQLStatement("INSERT INTO audience_sets (task_id) VALUES ($1) RETURNING id")
+    /// The task's owner and sharees, as ``ShareSQL/audience`` reads them.
+    static let insertTaskMembers = SQLStatement("""
+        INSERT INTO audience_members (set_id, user_id, permission)
+        SELECT $1, owner_id, 'owner' FROM tasks WHERE id = $2
+        UNION ALL
+        SELECT $1, user_id, permission FROM task_shares WHERE task_id = $2
+        """)
+    static let pointTask = SQLStatement("UPDATE tasks SET audience_set_id = $1 WHERE id = $2")
+    /// `$2` is a JSON array of `[userID, "permission"]`.
+    static let insertMembers = SQLStatement(
+        postgres: """
+            INSERT INTO audience_members (set_id, user_id, permission)
+            SELECT $1, CAST(e ->> 0 AS BIGINT), e ->> 1 FROM jsonb_array_elements(CAST($2 AS jsonb)) AS e
+            """,
+        sqlite: """
+            INSERT INTO audience_members (set_id, user_id, permission)
+            SELECT $1, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each($2)
+            """
+    )
+    /// A set's members, by user id (the dispatcher resolves an event's audience with it).
+    static let members = SQLStatement("SELECT user_id, permission FROM audience_members WHERE set_id = $1 ORDER BY user_id")
 }

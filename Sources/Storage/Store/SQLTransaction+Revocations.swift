@@ -7,7 +7,7 @@ extension SQLTransaction {
     func insertSessionRevocation(actorID: Int64, data: JSONValue, at: Timestamp) throws {
         _ = try query(ActivitySQL.insert, [
             .int64(actorID), .text(LoggedEvent.sessionRevoked), .text("session"), .null, .null,
-            .text("{}"), .text(ActivitySQL.serialize(data)), .int64(at.milliseconds),
+            .text("{}"), .text(ActivitySQL.serialize(data)), .int64(at.milliseconds), .null,
         ])
         if dialect == .postgresql { _ = try query(ActivitySQL.notify, []) }
     }

@@ -21,11 +21,16 @@ func insertActivityRow(
             [actorID.map { .int64($0) } ?? .null, .text(action), .text(resourceType), taskID.map { .int64($0) } ?? .null,
              .text(data), .int64(at.milliseconds)]
         )[0].int64("id")
+        guard !audience.isEmpty else { return id }
+        let setID = try connection.query(
+            SQLStatement("INSERT INTO audience_sets (task_id) VALUES ($1) RETURNING id"), [taskID.map { .int64($0) } ?? .null]
+        )[0].int64("id")
         for (user, permission) in audience {
             try connection.execute(
-                SQLStatement("INSERT INTO activity_audience (activity_id, user_id, permission) VALUES ($1, $2, $3)"),
-                [.int64(id), .int64(user), .text(permission.rawValue)])
+                SQLStatement("INSERT INTO audience_members (set_id, user_id, permission) VALUES ($1, $2, $3)"),
+                [.int64(setID), .int64(user), .text(permission.rawValue)])
         }
+        try connection.execute(SQLStatement("UPDATE activity SET audience_set_id = $1 WHERE id = $2"), [.int64(setID), .int64(id)])
         return id
     })
 }
@@ -53,7 +58,12 @@ func insertUsers(_ store: any Store, count: Int) async throws -> [Int64] {
             let first = try await store.sequencePending(limit: 3)
             #expect(first.map(\.seq) == [1, 2, 3])
             #expect(first.map { $0.data["n"] } == [1, 2, 3])
-            #expect(first[0].audience == [.init(userID: users[0], permission: .owner), .init(userID: users[1], permission: .view)])
+            // Entries name their audience set; its members are read once per set.
+            #expect(first[0].audience.isEmpty)
+            let setID = try #require(first[0].audienceSetID)
+            #expect(Set(first.compactMap(\.audienceSetID)).count == 3)
+            #expect(try await store.audience(setID: setID) == [.init(userID: users[0], permission: .owner), .init(userID: users[1], permission: .view)])
+            #expect(try await store.audience(setID: setID + 1000).isEmpty)
             #expect(first[0].type == "comment.created" && first[0].taskID == 7 && first[0].actorUsername == "ana")
             let rest = try await store.sequencePending(limit: 10)
             #expect(rest.map(\.seq) == [4, 5])

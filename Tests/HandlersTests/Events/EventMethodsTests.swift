@@ -143,9 +143,16 @@ func expectRPCError(_ code: RPCError.Code, field: String? = nil, _ body: () asyn
             #expect(benClient.events.map { $0["topic"] } == ["tasks", "tasks", "tasks"])
             #expect(benClient.events.last?["data"]?["permission"] == "edit")
             // Live events after the head arrive once; anything at or below what was sent is dropped.
-            for event in events { test.domain.hub.dispatch(event) }
+            // As the dispatcher does: each event with its audience set's members.
+            func dispatch(_ events: [LoggedEvent]) async throws {
+                for var event in events {
+                    event.audience = try await store.audience(setID: try #require(event.audienceSetID))
+                    test.domain.hub.dispatch(event)
+                }
+            }
+            try await dispatch(events)
             try await insertActivityRow(store, taskID: seven, data: "{\"n\":5}", audience: [(ana.id, .owner), (ben.id, .view)])
-            for event in try await store.sequencePending(limit: 10) { test.domain.hub.dispatch(event) }
+            try await dispatch(try await store.sequencePending(limit: 10))
             #expect(benClient.eventSeqs == [3, 5, 6, 7])
 
             // The owner resumes from 3 on one task only: just that task's later events.

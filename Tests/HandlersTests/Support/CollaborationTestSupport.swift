@@ -28,7 +28,10 @@ func loggedActivity(_ store: any Store, after: Int64 = 0) async throws -> [Logge
         FROM activity WHERE id > $1 ORDER BY id
         """, [.int64(after)])
     let audienceRows = try await sql.query(
-        "SELECT activity_id, user_id, permission FROM activity_audience WHERE activity_id > $1", [.int64(after)]
+        """
+        SELECT a.id AS activity_id, m.user_id, m.permission FROM activity a JOIN audience_members m ON m.set_id = a.audience_set_id
+        WHERE a.id > $1
+        """, [.int64(after)]
     )
     var audiences: [Int64: [Int64: String]] = [:]
     for row in audienceRows {
@@ -82,7 +85,8 @@ func collaborationDump(_ store: any Store) async throws -> [String] {
     for row in try await sql.query("SELECT id, action FROM activity ORDER BY id") {
         lines.append("activity \(try row.int64("id")) \(try row.string("action"))")
     }
-    lines.append("audience \(try await sql.query("SELECT COUNT(*) AS n FROM activity_audience")[0].int64("n"))")
+    lines.append("audience \(try await sql.query("SELECT COUNT(*) AS n FROM audience_members")[0].int64("n"))")
+    lines.append("audience sets \(try await sql.query("SELECT COUNT(*) AS n FROM audience_sets")[0].int64("n"))")
     return lines
 }
 

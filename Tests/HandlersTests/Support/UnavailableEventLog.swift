@@ -15,5 +15,6 @@ extension UnavailableEventLog {
         refused()
         throw StoreError(.unavailable)
     }
+    func audience(setID: Int64) async throws -> [LoggedEvent.Recipient] { refused(); throw StoreError(.unavailable) }
     func eventTime(seq: Int64) async throws -> Timestamp? { refused(); throw StoreError(.unavailable) }
 }
