@@ -3,5 +3,6 @@ package enum Migrations {
     package static let all: [Migration] = [
         .accountsAndTasks,
         .collaboration,
+        .avatars,
     ]
 }
