@@ -5,8 +5,8 @@ public import Logging
 /// file rows and replace avatars): deletes each blob, then its queue entry. A key leaves the
 /// queue only once its blob is gone, so a crash or a failing backend just means a later retry.
 ///
-/// Runs once at start-up (what an earlier process left), after each commit that may have
-/// enqueued something (``wake()``), and every `interval` as a backstop for failed deletes.
+/// Runs once at start-up (what an earlier process left), after commits (``wake()``, at most
+/// once a second), and every `interval` as a backstop for failed deletes.
 public final class BlobJanitor: Sendable {
     private let store: any Store
     private let blobs: any BlobStore
@@ -44,6 +44,9 @@ public final class BlobJanitor: Sendable {
         for await _ in self.wakeups {
             if Task.isCancelled { break }
             await self.drain()
+            // Wake-ups come with every commit: at most one drain (one small query when the
+            // queue is empty) per second, however busy the server is.
+            try? await Task.sleep(for: .seconds(1))
         }
     }
 

@@ -3,6 +3,7 @@ import Handlers
 import Logging
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// The blob-cleanup janitor as a service: drains at start-up, on wake-ups and periodically.
 struct BlobJanitorService: Service {
@@ -36,4 +37,11 @@ enum BlobStoreFactory {
         }
         return store
     }
+}
+
+/// The janitor, once it exists, for the domain's commit hook (built before it).
+final class JanitorBox: Sendable {
+    private let value = Mutex<BlobJanitor?>(nil)
+    var janitor: BlobJanitor? { value.withLock { $0 } }
+    func set(_ janitor: BlobJanitor) { value.withLock { $0 = janitor } }
 }

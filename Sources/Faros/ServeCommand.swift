@@ -195,6 +195,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let sessions = SessionDirectory()
         let hub = EventHub()
+        // The janitor needs the store and the blob store, made after the domain; commits wake it
+        // (tasks.delete and users.deleteMe enqueue blobs too).
+        let janitorBox = JanitorBox()
         let sequencer = EventSequencer(log: store, bus: bus, logger: logger)
         let dispatcher = EventDispatcher(log: store, bus: bus, hub: hub, sessions: sessions, logger: logger)
 
@@ -217,7 +220,7 @@ struct ServeCommand: AsyncParsableCommand {
             hub: hub,
             configuration: domainConfiguration,
             logger: logger,
-            activityCommitted: { sequencer.wake() }
+            activityCommitted: { sequencer.wake(); janitorBox.janitor?.wake() }
         )
         logger.info("Storage ready", metadata: ["db.system": "\(store.backendName)"])
 
@@ -233,6 +236,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let janitor = BlobJanitor(store: store, blobs: blobs, logger: logger, interval: .seconds(30))
+        janitorBox.set(janitor)
         let readinessBus = bus
         let bridge = RESTBridge(
             domain: domain, blobs: blobs, janitor: janitor, configuration: settings.rest,
