@@ -3,11 +3,12 @@
 metrics, CORS, timeouts) against a running Faros server, with HTTP clients we did not write
 (`requests`, raw sockets) and `websockets` for the JSON-RPC side.
 
-usage: test_rest.py http://127.0.0.1:PORT --data-dir DIR [--label disk|s3] [--s3]
+usage: test_rest.py http://127.0.0.1:PORT --data-dir DIR [--label disk|s3] [--s3-bucket-url URL]
 
 The server must run with `--max-upload-bytes 1MiB --handshake-timeout 2s --no-rate-limits
 --allowed-origins http://app.example` and its data directory at DIR. With --s3 the blobs live
-in a bucket, so the on-disk checks look at the spool directory instead of DIR/files.
+in that bucket (listed without credentials, as moto allows), and DIR/spool must hold no
+leftover upload.
 Prints one line per test; exits 1 if any failed.
 """
 import argparse
@@ -67,8 +68,9 @@ class RPC:
 
 
 class Env:
-    def __init__(self, base, data_dir, s3):
-        self.base, self.data_dir, self.s3 = base, data_dir, s3
+    def __init__(self, base, data_dir, bucket_url):
+        self.base, self.data_dir, self.bucket_url = base, data_dir, bucket_url
+        self.s3 = bucket_url is not None
         self.ws_base = base.replace("http://", "ws://") + "/rpc"
 
     async def user(self, name):
@@ -80,12 +82,14 @@ class Env:
         rpc.email = f"{username}@example.com"
         return rpc
 
-    def blob_dir(self):
-        return os.path.join(self.data_dir, "spool" if self.s3 else "files")
-
     def blobs(self):
-        d = self.blob_dir()
-        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+        """Every stored blob's key (and any partial file, which must not outlive its upload)."""
+        d = os.path.join(self.data_dir, "spool" if self.s3 else "files")
+        names = sorted(os.listdir(d)) if os.path.isdir(d) else []
+        if self.s3:
+            listing = requests.get(self.bucket_url, params={"list-type": "2"}, timeout=10).text
+            names = sorted(names + re.findall(r"<Key>([^<]+)</Key>", listing))
+        return names
 
 
 def auth(rpc):
@@ -183,8 +187,7 @@ async def run(env):
         check(r.headers["Content-Disposition"].startswith("attachment;") and "filename*=UTF-8''pixel.png" in r.headers["Content-Disposition"], r.headers)
         check(r.headers.get("ETag", "").startswith('"'), r.headers)
         state["etag"] = r.headers["ETag"]
-        if not env.s3:
-            check(len(env.blobs()) == before + 1 and all(re.fullmatch(r"[0-9a-f]{32}", b) for b in env.blobs()), env.blobs())
+        check(len(env.blobs()) == before + 1 and all(re.fullmatch(r"[0-9a-f]{32}", b) for b in env.blobs()), env.blobs())
 
     async def t_ranges_and_conditional():
         f = state["file"]
@@ -376,13 +379,12 @@ async def run(env):
         check(r.status_code == 204, r.status_code)
         await owner.event("file.deleted")
         key = state["etag"].strip('"')
-        check(env.s3 or key in env.blobs(), "blob present before delete")
+        check(key in env.blobs(), "blob present before delete")
         r = requests.delete(f"{env.base}/files/{f['id']}", headers=auth(owner))
         check(r.status_code == 204, r.status_code)
         event = await owner.event("file.deleted")
         check(event["data"] == {"id": f["id"], "taskId": task_id}, event)
-        if not env.s3:
-            wait_until(lambda: key not in env.blobs(), message="blob removed after delete")
+        wait_until(lambda: key not in env.blobs(), message="blob removed after delete")
         r = requests.get(f"{env.base}/files/{f['id']}", headers=auth(owner))
         check(r.status_code == 404, r.status_code)
 
@@ -399,8 +401,7 @@ async def run(env):
         gif = b"GIF89a" + b"\x01\x00\x01\x00" + b"\x00" * 40
         r = requests.post(f"{env.base}/users/me/avatar", files={"file": ("me.gif", gif)}, headers=auth(owner))
         check(r.status_code == 200 and r.json()["avatarUrl"] != url, r.text)
-        if not env.s3:
-            wait_until(lambda: old not in env.blobs(), message="old avatar removed")
+        wait_until(lambda: old not in env.blobs(), message="old avatar removed")
         r = requests.get(f"{env.base}/users/{owner.id}/avatar")
         check(r.headers["Content-Type"] == "image/gif", r.headers)
         r = requests.post(f"{env.base}/users/me/avatar", files={"file": ("me.png", b"just some text")}, headers=auth(owner))
@@ -471,8 +472,7 @@ async def run(env):
         check(r.status_code == 404, r.status_code)
         r = requests.get(link["url"])
         check(r.status_code == 404, f"signed link after delete: {r.status_code}")
-        if not env.s3:
-            wait_until(lambda: not set(keys) & set(env.blobs()), timeout=10, message=f"task's blobs removed ({env.blobs()})")
+        wait_until(lambda: not set(keys) & set(env.blobs()), timeout=10, message=f"task's blobs removed ({env.blobs()})")
         r = requests.get(f"{env.base}/tasks/{task_id}/files", headers=auth(owner))
         check(r.status_code == 404, r.status_code)
 
@@ -493,9 +493,9 @@ def main():
     parser.add_argument("base")
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--label", default="disk")
-    parser.add_argument("--s3", action="store_true")
+    parser.add_argument("--s3-bucket-url")
     args = parser.parse_args()
-    asyncio.run(run(Env(args.base.rstrip("/"), args.data_dir, args.s3)))
+    asyncio.run(run(Env(args.base.rstrip("/"), args.data_dir, args.s3_bucket_url)))
     failed = 0
     for name, error in RESULTS:
         print(f"{'ok  ' if error is None else 'FAIL'} [{args.label}] {name}{'' if error is None else ': ' + error}")
