@@ -215,6 +215,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FarosTests", dependencies: ["Faros", "RPCServer"]),
+        // The REST bridge's parsers: content sniffing, Range, Content-Disposition, multipart, routes.
+        .testTarget(
+            name: "RESTBridgeTests",
+            dependencies: ["RESTBridge", "JSONRPC", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         // The blob stores on local disk and against a real S3-compatible server (moto) on loopback.
         .testTarget(
             name: "BlobStoreTests",

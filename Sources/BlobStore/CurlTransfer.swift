@@ -64,11 +64,11 @@ enum CurlTransfer {
         ok = ok && faros_curl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, { buffer, size, count, user in
             let context = Unmanaged<Context>.fromOpaque(user!).takeUnretainedValue()
             let n = size * count
-            guard context.body.readableBytes + n <= context.limit else {
-                context.overflow = true
-                return 0
-            }
-            context.body.writeBytes(UnsafeRawBufferPointer(start: buffer, count: n))
+            // Past the limit bytes are dropped, not refused: an error status's XML body may be
+            // longer than the range asked for, and the status decides what the answer means.
+            let room = max(0, context.limit - context.body.readableBytes)
+            if n > room { context.overflow = true }
+            context.body.writeBytes(UnsafeRawBufferPointer(start: buffer, count: min(n, room)))
             return n
         }) == CURLE_OK
         if request.method == "HEAD" {
@@ -92,12 +92,14 @@ enum CurlTransfer {
 
         let code = curl_easy_perform(handle)
         guard code == CURLE_OK else {
-            if context.overflow { throw BlobStoreError.failed("response larger than \(request.maxBodyBytes) bytes") }
             throw BlobStoreError.failed("curl: \(String(cString: curl_easy_strerror(code)))")
         }
         var status = 0
         guard faros_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK else {
             throw BlobStoreError.failed("curl getinfo")
+        }
+        if context.overflow, (200..<300).contains(status) {
+            throw BlobStoreError.failed("response larger than \(request.maxBodyBytes) bytes")
         }
         return Response(status: status, body: context.body)
     }
