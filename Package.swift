@@ -126,6 +126,7 @@ let package = Package(
             name: "Handlers",
             dependencies: [
                 "JSONRPC", "Credentials",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -261,6 +261,12 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger,
             restBridge: bridge
         )
+        let liveSessions = Gauge(label: "faros_live_sessions")
+        let signedIn = Gauge(label: "faros_signed_in_sessions")
+        bridge.onScrape { [sessions = domain.sessions] in
+            liveSessions.record(server.connectionCount)
+            signedIn.record(sessions.signedInCount)
+        }
         let services = ServiceGroup(
             configuration: .init(
                 // Started in this order and stopped in reverse: the server drains its calls

@@ -52,6 +52,7 @@ extension RESTBridge {
             case (.ready, _):
                 return .response(await ready())
             case (.metrics, _):
+                runScrapeHooks()
                 var response = RESTResponse(status: .ok, body: metricsRegistry?.emitToBuffer() ?? [])
                 response.headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
                 response.headers.add(name: "Cache-Control", value: "no-store")

@@ -3,6 +3,7 @@ public import Handlers
 public import Logging
 import Metrics
 public import Prometheus
+import Synchronization
 
 /// The HTTP side beside `/rpc`: what every connection's ``RESTConnection`` shares.
 ///
@@ -19,6 +20,17 @@ public final class RESTBridge: Sendable {
     let logger: Logger
     let uploadBytes = Counter(label: "faros_upload_bytes_total")
     let downloadBytes = Counter(label: "faros_download_bytes_total")
+    private let scrapeHooks = Mutex<[@Sendable () -> Void]>([])
+
+    /// Runs `hook` before each `/metrics` answer: gauges read at scrape time (open
+    /// connections, signed-in sessions) set themselves there.
+    public func onScrape(_ hook: @escaping @Sendable () -> Void) {
+        scrapeHooks.withLock { $0.append(hook) }
+    }
+
+    func runScrapeHooks() {
+        for hook in scrapeHooks.withLock({ $0 }) { hook() }
+    }
 
     public init(
         domain: Domain, blobs: any BlobStore, janitor: BlobJanitor, configuration: RESTConfiguration,

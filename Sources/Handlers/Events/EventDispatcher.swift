@@ -129,7 +129,7 @@ public final class EventDispatcher: Sendable {
         if event.type == LoggedEvent.sessionRevoked {
             SessionRevocation(event.data)?.apply(to: self.sessions)
         } else {
-            self.hub.dispatch(event)
+            EventMetrics.delivered.increment(by: self.hub.dispatch(event))
         }
     }
 }
