@@ -54,7 +54,8 @@ final class MultipartUpload {
         self.allowedTypes = allowedTypes
         self.parser = MultipartParser(boundary: boundary)
         self.closing = MarkerScanner([Array("\r\n--\(boundary)--".utf8)])
-        self.staged = ByteBufferAllocator().buffer(capacity: chunkCapacity)
+        // Grown as bytes arrive: a small upload (or many at once) never pays for a whole chunk.
+        self.staged = ByteBufferAllocator().buffer(capacity: 0)
         self.parser.onHeader = { [unowned self] name, value in self.header(name, value) }
         self.parser.onBody = { [unowned self] body in self.body(&body) }
         self.parser.onPartComplete = { [unowned self] in self.partComplete() }
@@ -79,7 +80,7 @@ final class MultipartUpload {
     func takeChunk(minimum: Int) -> ByteBuffer? {
         guard staged.readableBytes > 0, staged.readableBytes >= minimum else { return nil }
         let chunk = staged
-        staged = ByteBufferAllocator().buffer(capacity: staged.capacity)
+        staged = ByteBufferAllocator().buffer(capacity: 0)
         return chunk
     }
 

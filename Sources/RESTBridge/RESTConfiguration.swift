@@ -14,7 +14,7 @@ public struct RESTConfiguration: Sendable {
     public var maxFormBytes = 16 << 10
     /// Bytes written to the blob store per write: large enough for throughput, small enough
     /// that many concurrent uploads stay within a few MiB (reading pauses while one is pending).
-    public var uploadChunkBytes = 256 << 10
+    public var uploadChunkBytes = 128 << 10
     /// Bytes read from the blob store per read of a download (two are in flight at most).
     public var downloadChunkBytes = 256 << 10
 
