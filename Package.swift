@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // C libraries, each behind one system-library target; their pointers stay in one Swift file.
@@ -46,12 +49,41 @@ let package = Package(
         .target(
             name: "RPCServer",
             dependencies: [
-                "WebSocketCore", "JSONRPC", "Handlers",
+                "WebSocketCore", "JSONRPC", "Handlers", "RESTBridge",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // Where file bytes live: local disk (temp file, fsync, rename) or S3 over libcurl with SigV4.
+        // Every blocking call runs on a bounded NIOThreadPool.
+        .target(
+            name: "BlobStore",
+            dependencies: [
+                "CCurl", "COpenSSL", "Handlers",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The HTTP routes beside /rpc: files, avatars, the mail-link pages, /health, /ready,
+        // /metrics. It only translates HTTP to the domain's calls (same guards as JSON-RPC).
+        .target(
+            name: "RESTBridge",
+            dependencies: [
+                "Handlers", "JSONRPC", "BlobStore", "Credentials", "WebSocketCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),
@@ -94,6 +126,7 @@ let package = Package(
             name: "Handlers",
             dependencies: [
                 "JSONRPC", "Credentials",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -124,10 +157,12 @@ let package = Package(
         .executableTarget(
             name: "Faros",
             dependencies: [
-                "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub",
+                "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub", "RESTBridge", "BlobStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -181,6 +216,21 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FarosTests", dependencies: ["Faros", "RPCServer"]),
+        // The REST bridge's parsers: content sniffing, Range, Content-Disposition, multipart, routes.
+        .testTarget(
+            name: "RESTBridgeTests",
+            dependencies: ["RESTBridge", "JSONRPC", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // The blob stores on local disk and against a real S3-compatible server (moto) on loopback.
+        .testTarget(
+            name: "BlobStoreTests",
+            dependencies: [
+                "BlobStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "RPCServerTests",
             dependencies: [

@@ -18,7 +18,7 @@ public struct TokenSigner: Sendable {
     /// `{"alg":"HS256","typ":"JWT"}`, base64url: every token this signer issues starts with it.
     private static let encodedHeader = Base64URL.encode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
 
-    private let secret: [UInt8]
+    let secret: [UInt8]
 
     /// A signer for `secret`, which must be at least ``minimumSecretBytes`` long (a programming
     /// or deployment error otherwise; ``SecretStore`` always yields 64 bytes).

@@ -4,7 +4,11 @@ import Credentials
 import Handlers
 import JSONRPC
 import Logging
+import Metrics
 import NIOCore
+import Prometheus
+import BlobStore
+import RESTBridge
 import NIOPosix
 import PubSub
 import RPCServer
@@ -103,10 +107,34 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Topics one session may subscribe to; more is -32013. (env: FAROS_MAX_TOPICS; default: 1000)")
     var maxTopics: Int?
 
+    @Option(help: "Largest file attachment (POST /tasks/{id}/files); larger is 413. (env: FAROS_MAX_UPLOAD_BYTES; default: 26214400, 25 MiB)")
+    var maxUploadBytes: String?
+
+    @Option(help: "S3-compatible endpoint for files, e.g. https://s3.eu-central-1.amazonaws.com; unset keeps files in DATA_DIR/files. (env: FAROS_S3_ENDPOINT; default: none)")
+    var s3Endpoint: String?
+
+    @Option(help: "S3 region used in request signatures. (env: FAROS_S3_REGION; default: us-east-1)")
+    var s3Region: String?
+
+    @Option(help: "S3 bucket for files (required with --s3-endpoint). (env: FAROS_S3_BUCKET)")
+    var s3Bucket: String?
+
+    @Option(help: "S3 access key id (required with --s3-endpoint). (env: FAROS_S3_ACCESS_KEY_ID)")
+    var s3AccessKeyID: String?
+
+    @Option(help: "S3 secret access key (required with --s3-endpoint). (env: FAROS_S3_SECRET_ACCESS_KEY)")
+    var s3SecretAccessKey: String?
+
+    @Flag(inversion: .prefixedNo, help: "Path-style S3 URLs (endpoint/bucket/key), as MinIO and most self-hosted servers need. (env: FAROS_S3_PATH_STYLE; default: off)")
+    var s3PathStyle: Bool?
+
     func run() async throws {
         let settings = try Settings(command: self, environment: Environment.current)
         settings.storage.bootstrapLogging()
         let logger = Logger(label: "faros")
+        // Before any metric object exists: objects made earlier would report nowhere.
+        let metricsRegistry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metricsRegistry))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.eventLoopThreads)
         // Database work (libpq, SQLite) and password hashing each get their own bounded pool: a
         // login storm fills the hashing pool and never delays a query, and neither runs on an event loop.
@@ -167,6 +195,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let sessions = SessionDirectory()
         let hub = EventHub()
+        // The janitor needs the store and the blob store, made after the domain; commits wake it
+        // (tasks.delete and users.deleteMe enqueue blobs too).
+        let janitorBox = JanitorBox()
         let sequencer = EventSequencer(log: store, bus: bus, logger: logger)
         let dispatcher = EventDispatcher(log: store, bus: bus, hub: hub, sessions: sessions, logger: logger)
 
@@ -189,19 +220,53 @@ struct ServeCommand: AsyncParsableCommand {
             hub: hub,
             configuration: domainConfiguration,
             logger: logger,
-            activityCommitted: { sequencer.wake() }
+            activityCommitted: { sequencer.wake(); janitorBox.janitor?.wake() }
         )
         logger.info("Storage ready", metadata: ["db.system": "\(store.backendName)"])
 
+        // File bytes: their own small pool (disk and curl calls block), never an event loop.
+        let blobPool = NIOThreadPool(numberOfThreads: 4)
+        blobPool.start()
+        let blobs: any BlobStore
+        do {
+            blobs = try await BlobStoreFactory.open(settings, threadPool: blobPool, logger: logger)
+        } catch {
+            logger.critical("Cannot open the file store", metadata: ["error": "\(error)"])
+            await store.close()
+            throw ExitCode.failure
+        }
+        let janitor = BlobJanitor(store: store, blobs: blobs, logger: logger, interval: .seconds(30))
+        janitorBox.set(janitor)
+        let readinessBus = bus
+        let bridge = RESTBridge(
+            domain: domain, blobs: blobs, janitor: janitor, configuration: settings.rest,
+            readiness: Readiness {
+                async let database = Self.probe { try await store.read { _ in true } }
+                async let eventBus = readinessBus.isHealthy()
+                return [
+                    Readiness.Component(name: "database", problem: await database ? nil : "unreachable"),
+                    Readiness.Component(name: "eventBus", problem: await eventBus ? nil : "unreachable"),
+                ]
+            },
+            metricsRegistry: metricsRegistry, openRPCDocument: FarosServer.openRPCDocument, logger: logger
+        )
+
         let server = FarosServer(
             configuration: settings.server,
-            methods: domain.registry(),
+            methods: MethodMetrics.instrument(domain.registry()),
             sessions: SessionHooks(sessions: domain.sessions) { token in
                 try await domain.principal(forBearer: token)
             },
             eventLoopGroup: group,
-            logger: logger
+            logger: logger,
+            restBridge: bridge
         )
+        let liveSessions = Gauge(label: "faros_live_sessions")
+        let signedIn = Gauge(label: "faros_signed_in_sessions")
+        bridge.onScrape { [sessions = domain.sessions] in
+            liveSessions.record(server.connectionCount)
+            signedIn.record(sessions.signedInCount)
+        }
         let services = ServiceGroup(
             configuration: .init(
                 // Started in this order and stopped in reverse: the server drains its calls
@@ -209,6 +274,7 @@ struct ServeCommand: AsyncParsableCommand {
                 services: [
                     .init(service: DispatcherService(dispatcher: dispatcher)),
                     .init(service: SequencerService(sequencer: sequencer)),
+                    .init(service: BlobJanitorService(janitor: janitor)),
                     .init(service: server),
                     .init(service: Housekeeping(domain: domain, logger: logger), successTerminationBehavior: .ignore),
                 ],
@@ -227,10 +293,27 @@ struct ServeCommand: AsyncParsableCommand {
         await redisClient?.shutdown()
         await store.close()
         try? await redisPool?.shutdownGracefully()
+        try? await blobPool.shutdownGracefully()
         try? await databasePool.shutdownGracefully()
         try? await hashingPool.shutdownGracefully()
         try await group.shutdownGracefully()
         if failed { throw ExitCode.failure }
+    }
+}
+
+extension ServeCommand {
+    /// Whether `check` succeeds within 2 s (a hung backend must not hang `/ready`).
+    static func probe(_ check: @escaping @Sendable () async throws -> Bool) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await check()) ?? false }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(2))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
     }
 }
 

@@ -5,6 +5,7 @@ import Logging
 import RPCServer
 import WebSocketCore
 import NIOCore
+import RESTBridge
 
 /// The resolved settings of `faros serve`: each flag, else its `FAROS_*` variable, else the default.
 struct Settings {
@@ -22,6 +23,18 @@ struct Settings {
     /// `redis://…`; nil: the in-process event bus and rate limits.
     var redisURL: String?
     var events = DomainConfiguration.Events()
+    var rest = RESTConfiguration()
+    /// The S3 bucket for files; nil keeps them on local disk (`DATA_DIR/files`).
+    var s3: S3Settings?
+
+    struct S3Settings {
+        var endpoint: String
+        var region: String
+        var bucket: String
+        var accessKeyID: String
+        var secretAccessKey: String
+        var pathStyle: Bool
+    }
 
     /// Base of mail links, without a trailing slash.
     var publicURL: String {
@@ -138,6 +151,35 @@ struct Settings {
         self.events.maxTopics = try reader.value(command.maxTopics.map(String.init), "FAROS_MAX_TOPICS", "an integer 1-100000") {
             Int($0).flatMap { (1...100_000).contains($0) ? $0 : nil }
         } ?? self.events.maxTopics
+
+        if let bytes = try reader.bytes(command.maxUploadBytes, "FAROS_MAX_UPLOAD_BYTES", range: 1...(1 << 40)) {
+            self.rest.maxUploadBytes = Int64(bytes)
+        }
+        self.rest.allowedOrigins = self.server.allowedOrigins
+        if let publicURL = self.server.publicURL, let origin = WebSocketHandshake.normalizedOrigin(publicURL) {
+            self.rest.allowedOrigins.insert(origin)
+        }
+        self.rest.bodyIdleTimeout = self.server.timeouts.handshake
+        if let endpoint = reader.string(command.s3Endpoint, "FAROS_S3_ENDPOINT") {
+            let lower = endpoint.lowercased()
+            guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
+                throw ValidationError("--s3-endpoint / FAROS_S3_ENDPOINT: expected an http:// or https:// URL, got '\(endpoint)'")
+            }
+            func required(_ flag: String?, _ variable: String) throws -> String {
+                guard let value = reader.string(flag, variable) else {
+                    throw ValidationError("\(SettingReader.names(variable)) is required with --s3-endpoint")
+                }
+                return value
+            }
+            self.s3 = S3Settings(
+                endpoint: endpoint,
+                region: reader.string(command.s3Region, "FAROS_S3_REGION") ?? "us-east-1",
+                bucket: try required(command.s3Bucket, "FAROS_S3_BUCKET"),
+                accessKeyID: try required(command.s3AccessKeyID, "FAROS_S3_ACCESS_KEY_ID"),
+                secretAccessKey: try required(command.s3SecretAccessKey, "FAROS_S3_SECRET_ACCESS_KEY"),
+                pathStyle: try reader.bool(command.s3PathStyle, "FAROS_S3_PATH_STYLE") ?? false
+            )
+        }
     }
 
     /// `50` (burst twice the rate), `50/100`, or `0`/`off` (no limit).

@@ -8,6 +8,7 @@ public import NIOCore
 import NIOHTTP1
 import NIOPosix
 public import ServiceLifecycle
+public import RESTBridge
 
 /// The network server: binds, upgrades `/rpc` and `/echo` to WebSockets, and shuts down gracefully.
 ///
@@ -24,7 +25,8 @@ public final class FarosServer: Service, Sendable {
         methods: MethodRegistry<ClientSession>,
         sessions: SessionHooks = SessionHooks(),
         eventLoopGroup: any EventLoopGroup,
-        logger: Logger
+        logger: Logger,
+        restBridge: RESTBridge? = nil
     ) {
         let methods = Self.registry(adding: methods)
         var engineConfiguration = RPCEngine<ClientSession>.Configuration()
@@ -36,7 +38,7 @@ public final class FarosServer: Service, Sendable {
             )
         }
         let engine = RPCEngine(registry: methods, configuration: engineConfiguration)
-        self.context = ServerContext(configuration: configuration, engine: engine, sessions: sessions, logger: logger)
+        self.context = ServerContext(configuration: configuration, engine: engine, sessions: sessions, logger: logger, rest: restBridge)
         self.group = eventLoopGroup
         self.bound = eventLoopGroup.next().makePromise(of: SocketAddress.self)
     }
@@ -47,6 +49,9 @@ public final class FarosServer: Service, Sendable {
         ServerMethods.register(in: &methods)
         return methods
     }
+
+    /// `protocol/openrpc.json` as served by `rpc.discover` (and the REST bridge's `GET /openrpc.json`).
+    public static var openRPCDocument: [UInt8] { Array(OpenRPCDocument.json.utf8) }
 
     /// The address the server listens on, once it does (port 0 resolved to the real port).
     public var localAddress: SocketAddress {

@@ -3,6 +3,7 @@ import JSONRPC
 import Logging
 import NIOCore
 import NIOHTTP1
+import RESTBridge
 import WebSocketCore
 
 /// Serves the HTTP/1.1 side of a connection until it upgrades to a WebSocket.
@@ -26,6 +27,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case authenticating
         /// The pipeline now belongs to the WebSocket handler.
         case upgraded
+        /// The REST bridge has the request (every non-WebSocket path when it is configured).
+        case bridged
     }
 
     private enum Route {
@@ -49,6 +52,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var headerTimeout: Scheduled<Void>?
     /// The server is shutting down: no keep-alive, no new upgrades.
     private var shuttingDown = false
+    /// This connection's REST bridge state, made at its first REST request.
+    private var rest: RESTConnection?
 
     init(
         server: ServerContext,
@@ -74,13 +79,19 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch self.unwrapInboundIn(data) {
         case .head(let head):
+            if case .bridged = self.state {
+                self.rest?.head(head, clientAddress: "", context: context)  // pipelined: the bridge closes
+                return
+            }
             // The timeout keeps running until the answer: it bounds a slow body as well as a slow head.
             guard case .idle = self.state else { return }
             self.route(head, context: context)
-        case .body:
-            break
+        case .body(let buffer):
+            if case .bridged = self.state { self.rest?.body(buffer) }
         case .end:
             switch self.state {
+            case .bridged:
+                self.rest?.end()
             case .pendingResponse(let head, let route):
                 self.state = .idle
                 self.respond(to: head, route: route, context: context)
@@ -96,6 +107,11 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 break
             }
         }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.rest?.channelInactive()
+        context.fireChannelInactive()
     }
 
     /// Shutdown: an idle connection closes now; one with a request in progress gets its answer, then closes.
@@ -143,6 +159,19 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
 
+        if let bridge = self.server.rest {
+            // The bridge keeps its own body timeouts (uploads may take long but must not stall).
+            self.headerTimeout?.cancel()
+            self.headerTimeout = nil
+            self.state = .bridged
+            let connection = self.rest ?? bridge.makeConnection(connectionID: self.connectionID) { [unowned self] keepAlive in
+                self.bridgedRequestDone(keepAlive: keepAlive, context: context)
+            }
+            self.rest = connection
+            connection.head(head, clientAddress: self.clientAddress(head: head, context: context), context: context)
+            return
+        }
+
         let route: Route
         switch (head.method, path) {
         case (.GET, "/health"), (.HEAD, "/health"):
@@ -157,6 +186,18 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             route = .reject(.notFound, HTTPHeaders(), code: -32004, message: "Not found")
         }
         self.state = .pendingResponse(head, route)
+    }
+
+    /// The bridge answered and keeps the connection: wait for the next request (or close, when
+    /// shutting down).
+    private func bridgedRequestDone(keepAlive: Bool, context: ChannelHandlerContext) {
+        guard case .bridged = self.state else { return }
+        self.state = .idle
+        if self.shuttingDown || !keepAlive {
+            context.close(promise: nil)
+        } else {
+            self.armHeaderTimeout(context: context)
+        }
     }
 
     private func respond(to head: HTTPRequestHead, route: Route, context: ChannelHandlerContext) {

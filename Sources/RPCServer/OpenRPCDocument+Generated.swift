@@ -2165,6 +2165,57 @@ enum OpenRPCDocument {
       "x-access": "signedIn"
     },
     {
+      "name": "files.downloadUrl",
+      "summary": "A short-lived signed download link for a file the caller may view.",
+      "description": "The link is GET /files/{id}?exp=…&sig=… on the REST bridge, valid 5 minutes and usable without an Authorization header (for <a> and <img>). It stands for the caller's view access when it was made; a file deleted since (or whose task was deleted) answers 404.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "id",
+          "description": "The file. A file that does not exist or sits on a task the caller cannot see is -32004.",
+          "schema": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "required": true
+        }
+      ],
+      "result": {
+        "name": "result",
+        "description": "The link and when it stops working.",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "url",
+            "expiresAt"
+          ],
+          "properties": {
+            "url": {
+              "type": "string",
+              "description": "PUBLIC_URL/files/{id}?exp=<unix seconds>&sig=<base64url HMAC>"
+            },
+            "expiresAt": {
+              "$ref": "#/components/schemas/Timestamp"
+            }
+          }
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/NotFound"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ]
+    },
+    {
       "name": "activity.list",
       "summary": "The caller's own actions, newest first, filtered and paged.",
       "description": "From the activity log every change writes in its own transaction. from > to is an empty page.",

@@ -1,6 +1,7 @@
 import Handlers
 import JSONRPC
 import Logging
+import RESTBridge
 import WebSocketCore
 
 /// What every connection of one server shares: settings, the JSON-RPC engine, the connection registry.
@@ -14,11 +15,15 @@ final class ServerContext: Sendable {
     let loopLocals = EventLoopLocals()
     /// `protocol/openrpc.json`, served by `rpc.discover` and `GET /openrpc.json`.
     let openRPCDocument: [UInt8]
+    /// The HTTP routes beside the WebSocket endpoints; nil serves only `/health` and `/openrpc.json`.
+    let rest: RESTBridge?
     private let rpcHandshake: WebSocketHandshakeConfiguration
     private let echoHandshake: WebSocketHandshakeConfiguration
 
-    init(configuration: ServerConfiguration, engine: RPCEngine<ClientSession>, sessions: SessionHooks, logger: Logger) {
+    init(configuration: ServerConfiguration, engine: RPCEngine<ClientSession>, sessions: SessionHooks, logger: Logger,
+         rest: RESTBridge? = nil) {
         self.configuration = configuration
+        self.rest = rest
         self.engine = engine
         self.sessions = sessions
         self.logger = logger

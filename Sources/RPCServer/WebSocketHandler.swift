@@ -179,6 +179,7 @@ final class WebSocketHandler: ChannelDuplexHandler {
             if case .open = self.state {
                 self.logger.info("Slow consumer cut off", metadata: ["ws.outbound_buffer_bytes": "\(self.server.configuration.rpc.outboundBufferBytes)"])
                 self.sendClose(.tryAgainLater, reason: "slow consumer: outbound buffer overflow", context: context)
+                EventMetrics.slowConsumers.increment()
                 // Nothing more is queued for it: it resumes with `since` after reconnecting.
                 self.session?.client.events.reset()
             }

@@ -148,7 +148,7 @@ public final class EventDispatcher: Sendable {
                 audiences.insert(event.audience, setID: setID)
             }
         }
-        self.hub.dispatch(event)
+        EventMetrics.delivered.increment(by: self.hub.dispatch(event))
         return true
     }
 }

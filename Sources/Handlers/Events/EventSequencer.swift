@@ -69,6 +69,7 @@ public final class EventSequencer: Sendable {
             for event in events {
                 do {
                     try await self.bus.publish(channel: Self.channel, payload: event.busPayload)
+                    EventMetrics.published.increment()
                 } catch {
                     // The log has it; subscribers catch up from there once the bus is back.
                     self.logger.debug("Event publish failed", metadata: ["event.seq": "\(event.seq)", "error": "\(error)"])

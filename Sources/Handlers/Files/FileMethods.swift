@@ -1,7 +1,7 @@
 public import JSONRPC
 
-/// The `files.*` methods of the RPC side (API.md "File"): list and delete. Upload and download
-/// are the REST bridge's; `files.downloadUrl` arrives with it.
+/// The `files.*` methods of the RPC side (API.md "File"): list, delete and the signed download
+/// link. Upload and download themselves are the REST bridge's (``Domain`` + FileTransfers).
 ///
 /// Decisions where the API leaves room (lessons #24):
 /// - `files.delete` is the owner's for any file, and an editor's for the files they uploaded
@@ -20,6 +20,15 @@ public enum FileMethods {
         registry.registerSignedIn("files.delete", params: FileParams.Delete.self) { params, call in
             try await delete(params, call, domain)
         }
+        registry.registerSignedIn("files.downloadUrl", params: FileParams.DownloadURL.self) { params, call in
+            try await downloadURL(params, call, domain)
+        }
+    }
+
+    /// `files.downloadUrl`: needs view; a `GET /files/{id}?exp=…&sig=…` link valid 5 minutes.
+    static func downloadURL(_ params: FileParams.DownloadURL, _ call: SignedInCall, _ domain: Domain) async throws -> DownloadLink {
+        let id = try TaskValidation.id(params.id, field: "id")
+        return try await domain.downloadLink(fileID: id, userID: call.userID)
     }
 
     /// `files.list`: needs view; oldest first. A task's files are few (each is an upload), so
@@ -41,18 +50,23 @@ public enum FileMethods {
         try errors.throwIfAny()
         let caller = call.userID
         return try await domain.recordedWrite(call, method: "files.delete", requestKey: params.requestKey) { [id = id!] tx, activity in
-            guard let found = try tx.file(id: id),
-                  let task = try tx.lockTask(id: found.taskID, viewer: caller),
-                  let file = try tx.file(id: id)
-            else { throw RPCError.fileNotFound }
-            let allowed = task.permission == .owner || (task.permission == .edit && file.uploadedBy == caller)
-            guard allowed else {
-                throw RPCError(.forbidden, message: "Only the owner, or the editor who uploaded it, may delete a file")
-            }
-            guard let deleted = try tx.deleteFile(id: file.id) else { throw RPCError.fileNotFound }
-            try activity.fileDeleted(deleted)
+            try deleteGuarded(tx, id: id, caller: caller, activity: activity)
             return JSONObject()
         }
+    }
+
+    /// The delete with its guard, shared with `DELETE /files/{id}`; logs `file.deleted`.
+    static func deleteGuarded(_ tx: any StoreWriter, id: Int64, caller: Int64, activity: ActivityRecorder) throws {
+        guard let found = try tx.file(id: id),
+              let task = try tx.lockTask(id: found.taskID, viewer: caller),
+              let file = try tx.file(id: id)
+        else { throw RPCError.fileNotFound }
+        let allowed = task.permission == .owner || (task.permission == .edit && file.uploadedBy == caller)
+        guard allowed else {
+            throw RPCError(.forbidden, message: "Only the owner, or the editor who uploaded it, may delete a file")
+        }
+        guard let deleted = try tx.deleteFile(id: file.id) else { throw RPCError.fileNotFound }
+        try activity.fileDeleted(deleted)
     }
 }
 

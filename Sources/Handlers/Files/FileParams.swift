@@ -6,6 +6,10 @@ enum FileParams {
         var taskId: Int64
     }
 
+    struct DownloadURL: Decodable, Sendable {
+        var id: Int64
+    }
+
     struct Delete: Decodable, Sendable {
         var id: Int64
         var requestKey: String?

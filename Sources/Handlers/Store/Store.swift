@@ -41,6 +41,9 @@ public protocol StoreReader {
     /// by folded username (code point order) then id; at most `limit`.
     func searchUsers(queryFolded: String, excluding: Int64, limit: Int) throws -> [PublicUser]
 
+    /// The user's avatar, nil when they have none or do not exist.
+    func avatar(userID: Int64) throws -> AvatarRecord?
+
     // MARK: Sessions and results
 
     func session(id: String) throws -> SessionRow?
@@ -129,6 +132,10 @@ public protocol StoreWriter: StoreReader {
     func updateUser(id: Int64, username: String, email: String, emailVerified: Bool) throws -> UserRow?
 
     func setPasswordHash(userID: Int64, hash: String) throws
+
+    /// Replaces (or with nil removes) the user's avatar; the old blob, if any, is enqueued in the
+    /// blob-cleanup queue in this transaction. False when the user is gone.
+    func setAvatar(userID: Int64, _ avatar: AvatarRecord?) throws -> Bool
 
     /// Deletes the user with their sessions, tokens, stored results and owned tasks (with
     /// everything hanging off those tasks); rows they authored elsewhere stay with no author.

@@ -4,5 +4,6 @@ package enum Migrations {
         .accountsAndTasks,
         .collaboration,
         .audienceSets,
+        .avatars,
     ]
 }

@@ -47,6 +47,22 @@ extension SQLTransaction {
             .first.map(UserSQL.decode)
     }
 
+    func avatar(userID: Int64) throws -> AvatarRecord? {
+        guard let row = try query(UserSQL.avatar, [.int64(userID)]).first,
+              let key = try row.optionalString("avatar_key"),
+              let type = try row.optionalString("avatar_content_type"),
+              let etag = try row.optionalString("avatar_etag")
+        else { return nil }
+        return AvatarRecord(storageKey: key, contentType: type, size: try row.int64("avatar_size"), etag: etag)
+    }
+
+    func setAvatar(userID: Int64, _ avatar: AvatarRecord?) throws -> Bool {
+        let values: [SQLValue] = avatar.map {
+            [.int64(userID), .text($0.storageKey), .text($0.contentType), .int64($0.size), .text($0.etag)]
+        } ?? [.int64(userID), .null, .null, .null, .null]
+        return try execute(UserSQL.setAvatar, values) > 0
+    }
+
     func setPasswordHash(userID: Int64, hash: String) throws {
         try execute(UserSQL.setPasswordHash, [.int64(userID), .text(hash)])
     }
@@ -117,6 +133,13 @@ enum UserSQL {
         UPDATE users SET username = $2, username_folded = $3, email = $4, email_verified = $5
         WHERE id = $1
         RETURNING \(columns)
+        """)
+
+    static let avatar = SQLStatement("SELECT avatar_key, avatar_content_type, avatar_size, avatar_etag FROM users WHERE id = $1")
+
+    static let setAvatar = SQLStatement("""
+        UPDATE users SET avatar_key = $2, avatar_content_type = $3, avatar_size = $4, avatar_etag = $5
+        WHERE id = $1
         """)
 
     static let setPasswordHash = SQLStatement("UPDATE users SET password_hash = $2 WHERE id = $1")

@@ -1,0 +1,201 @@
+import JSONRPC
+import MultipartKit
+import NIOCore
+
+/// One `multipart/form-data` upload being parsed as it streams: finds the single `file` part,
+/// checks its size against the limit and its type from its bytes, and hands its content out in
+/// chunks (``takeChunk(minimum:)``) for the blob store. Other fields are read and dropped.
+///
+/// Bad input is an ``RPCError``: -32602 for malformed multipart, a part without a filename,
+/// several file parts, an unterminated body or an empty file; -32013 over the limit; -32015 for
+/// a type outside the allow-list.
+final class MultipartUpload {
+    let maxFileBytes: Int64
+    /// Bytes of everything else (headers, other fields, boundaries) allowed beside the file.
+    static let overheadBytes: Int64 = 64 << 10
+    private let allowedTypes: Set<String>
+    private let parser: MultipartParser
+    private var closing: MarkerScanner
+
+    private var partHeaders: [(String, String)] = []
+    private var partEvaluated = false
+    private var inFilePart = false
+    private var fileSeen = false
+    private var fileComplete = false
+    private(set) var filename = "file"
+    private var sniffer = ContentSniffer()
+    private var sniffed = false
+    private var prefix: [UInt8] = []
+    private(set) var fileBytes: Int64 = 0
+    private var otherBytes: Int64 = 0
+    private var staged: ByteBuffer
+    private var failure: RPCError?
+
+    /// The boundary of a `multipart/form-data` Content-Type, or an error for any other type or
+    /// a missing or malformed boundary (RFC 2046 §5.1.1: 1–70 characters of a restricted set).
+    static func boundary(contentType: String?) throws(RPCError) -> String {
+        guard let contentType else { throw .invalidParams(field: "file", message: "must be sent as multipart/form-data") }
+        let parameters = ContentDisposition.parameters(contentType)
+        guard parameters.first?.0.lowercased() == "multipart/form-data" else {
+            throw .invalidParams(field: "file", message: "must be sent as multipart/form-data")
+        }
+        guard let boundary = parameters.dropFirst().first(where: { $0.0.lowercased() == "boundary" })?.1,
+              (1...70).contains(boundary.utf8.count),
+              boundary.utf8.allSatisfy({ Self.boundaryCharacters.contains($0) }),
+              boundary.utf8.last != 0x20
+        else { throw .invalidParams(field: "file", message: "multipart boundary is missing or malformed") }
+        return boundary
+    }
+
+    private static let boundaryCharacters = Set(Array("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=? ".utf8))
+
+    init(boundary: String, maxFileBytes: Int64, allowedTypes: Set<String>, chunkCapacity: Int) {
+        self.maxFileBytes = maxFileBytes
+        self.allowedTypes = allowedTypes
+        self.parser = MultipartParser(boundary: boundary)
+        self.closing = MarkerScanner([Array("\r\n--\(boundary)--".utf8)])
+        // Grown as bytes arrive: a small upload (or many at once) never pays for a whole chunk.
+        self.staged = ByteBufferAllocator().buffer(capacity: 0)
+        self.parser.onHeader = { [unowned self] name, value in self.header(name, value) }
+        self.parser.onBody = { [unowned self] body in self.body(&body) }
+        self.parser.onPartComplete = { [unowned self] in self.partComplete() }
+    }
+
+    /// File bytes waiting for the blob store.
+    var stagedBytes: Int { staged.readableBytes }
+
+    /// Parses more of the request body.
+    func feed(_ buffer: ByteBuffer) throws(RPCError) {
+        if let failure { throw failure }
+        closing.feed(buffer)
+        do {
+            try parser.execute(buffer)
+        } catch {
+            throw .invalidParams(field: "file", message: "malformed multipart body")
+        }
+        if let failure { throw failure }
+    }
+
+    /// Up to all staged file bytes once at least `minimum` are staged (or any, with 0).
+    func takeChunk(minimum: Int) -> ByteBuffer? {
+        guard staged.readableBytes > 0, staged.readableBytes >= minimum else { return nil }
+        let chunk = staged
+        staged = ByteBufferAllocator().buffer(capacity: 0)
+        return chunk
+    }
+
+    /// At the end of the body: the file's name and type, or why the upload is refused.
+    func finish() throws(RPCError) -> (filename: String, contentType: String, size: Int64) {
+        if let failure { throw failure }
+        guard closing.allFound else { throw .invalidParams(field: "file", message: "multipart body is incomplete (no closing boundary)") }
+        guard fileSeen, fileComplete else { throw .invalidParams(field: "file", message: "is required (a part named file with a filename)") }
+        guard let type = sniffer.finish(), allowedTypes.contains(type) else { throw unsupported }
+        return (filename, type, fileBytes)
+    }
+
+    private var unsupported: RPCError {
+        RPCError(.unsupportedFileType, message: "Unsupported file type",
+                 data: ["allowed": .array(allowedTypes.sorted().map(JSONValue.string))])
+    }
+
+    private func header(_ name: String, _ value: String) {
+        if partEvaluated {
+            // A header after body bytes cannot happen (the parser reads headers first); a new
+            // part starts with partComplete.
+            return
+        }
+        otherBytes += Int64(name.utf8.count + value.utf8.count + 4)
+        partHeaders.append((name, value))
+        checkOverhead()
+    }
+
+    private func evaluatePart() {
+        guard !partEvaluated else { return }
+        partEvaluated = true
+        let disposition = partHeaders.first { $0.0.lowercased() == "content-disposition" }.flatMap { ContentDisposition.parse($0.1) }
+        guard let disposition else {
+            fail(.invalidParams(field: "file", message: "a part has no form-data Content-Disposition"))
+            return
+        }
+        let isFile = disposition.name == "file" || disposition.filename != nil
+        guard isFile else { return }
+        guard disposition.name == "file" else {
+            fail(.invalidParams(field: "file", message: "the file must be sent in the field named file"))
+            return
+        }
+        guard let raw = disposition.filename else {
+            fail(.invalidParams(field: "file", message: "the file part has no filename"))
+            return
+        }
+        guard !fileSeen else {
+            fail(.invalidParams(field: "file", message: "only one file part is allowed"))
+            return
+        }
+        fileSeen = true
+        inFilePart = true
+        filename = ContentDisposition.sanitizedFilename(raw)
+    }
+
+    private func body(_ body: inout ByteBuffer) {
+        guard failure == nil else { return }
+        evaluatePart()
+        guard failure == nil else { return }
+        guard inFilePart else {
+            otherBytes += Int64(body.readableBytes)
+            checkOverhead()
+            return
+        }
+        fileBytes += Int64(body.readableBytes)
+        guard fileBytes <= maxFileBytes else {
+            fail(RPCError(.tooLarge, message: "File too large", data: ["limit": .number(JSONNumber(maxFileBytes))]))
+            return
+        }
+        if !sniffed {
+            prefix.append(contentsOf: body.readableBytesView)
+            staged.writeBuffer(&body)
+            if prefix.count >= ContentSniffer.prefixBytes { sniff() }
+            return
+        }
+        guard sniffer.feed(body) else {
+            fail(unsupported)
+            return
+        }
+        staged.writeBuffer(&body)
+    }
+
+    /// Decides the format from the first bytes, then checks them as the rest is checked.
+    private func sniff() {
+        sniffed = true
+        guard sniffer.begin(prefix: prefix), sniffer.feed(ByteBuffer(bytes: prefix)) else {
+            fail(unsupported)
+            return
+        }
+        prefix = []
+    }
+
+    private func partComplete() {
+        guard failure == nil else { return }
+        evaluatePart()
+        if inFilePart, failure == nil {
+            if fileBytes == 0 {
+                fail(.invalidParams(field: "file", message: "is empty"))
+            } else if !sniffed {
+                sniff()
+            }
+            fileComplete = failure == nil
+        }
+        inFilePart = false
+        partEvaluated = false
+        partHeaders = []
+    }
+
+    private func checkOverhead() {
+        if otherBytes > Self.overheadBytes {
+            fail(RPCError(.tooLarge, message: "Request too large", data: ["limit": .number(JSONNumber(maxFileBytes))]))
+        }
+    }
+
+    private func fail(_ error: RPCError) {
+        if failure == nil { failure = error }
+    }
+}

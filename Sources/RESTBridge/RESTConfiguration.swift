@@ -1,0 +1,22 @@
+/// The bridge's limits and settings (the executable reads them from flags and `FAROS_*`).
+public struct RESTConfiguration: Sendable {
+    /// Largest attachment (`FAROS_MAX_UPLOAD_BYTES`, default 25 MiB, API.md): ample for
+    /// documents and photos, small enough that a few concurrent uploads cannot fill the disk.
+    public var maxUploadBytes: Int64 = 25 << 20
+    /// Browser origins allowed to call the bridge cross-origin (CORS), normalized
+    /// `scheme://host[:port]`; the server's own origin is always among them.
+    public var allowedOrigins: Set<String> = []
+    /// A request body that stops arriving for this long is abandoned and the connection closed
+    /// (and a partial upload removed): 10 s, like the handshake timeout, so a stalled client
+    /// holds nothing for long.
+    public var bodyIdleTimeout: Duration = .seconds(10)
+    /// Most bytes of a form (`POST /reset-password`) or any other small body: 16 KiB.
+    public var maxFormBytes = 16 << 10
+    /// Bytes written to the blob store per write: large enough for throughput, small enough
+    /// that many concurrent uploads stay within a few MiB (reading pauses while one is pending).
+    public var uploadChunkBytes = 128 << 10
+    /// Bytes read from the blob store per read of a download (two are in flight at most).
+    public var downloadChunkBytes = 256 << 10
+
+    public init() {}
+}
