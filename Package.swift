@@ -71,6 +71,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Outbound mail: one rendered RFC 5322 message per SMTP exchange (STARTTLS, AUTH),
+        // over libcurl, on a thread pool.
+        .target(
+            name: "SMTPMail",
+            dependencies: [
+                "CCurl",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // The HTTP routes beside /rpc: files, avatars, the mail-link pages, /health, /ready,
         // /metrics. It only translates HTTP to the domain's calls (same guards as JSON-RPC).
         .target(
@@ -157,7 +168,7 @@ let package = Package(
         .executableTarget(
             name: "Faros",
             dependencies: [
-                "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub", "RESTBridge", "BlobStore",
+                "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub", "RESTBridge", "BlobStore", "SMTPMail",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

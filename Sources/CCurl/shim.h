@@ -8,6 +8,7 @@
 typedef size_t (*faros_curl_data_callback)(char *buffer, size_t size, size_t count, void *user);
 typedef int (*faros_curl_xferinfo_callback)(void *user, curl_off_t dltotal, curl_off_t dlnow,
                                             curl_off_t ultotal, curl_off_t ulnow);
+typedef int (*faros_curl_debug_callback)(CURL *handle, curl_infotype type, char *data, size_t size, void *user);
 
 static inline CURLcode faros_curl_setopt_long(CURL *handle, CURLoption option, long value) {
     return curl_easy_setopt(handle, option, value);
@@ -30,6 +31,9 @@ static inline CURLcode faros_curl_setopt_data_callback(CURL *handle, CURLoption 
 }
 static inline CURLcode faros_curl_setopt_xferinfo_callback(CURL *handle, faros_curl_xferinfo_callback value) {
     return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, value);
+}
+static inline CURLcode faros_curl_setopt_debug_callback(CURL *handle, faros_curl_debug_callback value) {
+    return curl_easy_setopt(handle, CURLOPT_DEBUGFUNCTION, value);
 }
 static inline CURLcode faros_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);

@@ -65,6 +65,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Sender address of outgoing mail. (env: FAROS_MAIL_FROM; default: faros@HOST)")
     var mailFrom: String?
 
+    @Option(help: "SMTP server for outgoing mail: smtp://[user:password@]host[:port][?starttls=try|required|off] or smtps://… (env: FAROS_SMTP_URL; default: none, mail goes to DATA_DIR/outbox as .eml files)")
+    var smtpURL: String?
+
+    @Option(help: "PEM file of the certificate authorities that sign the SMTP server's certificate, for a private CA. (env: FAROS_SMTP_CA_FILE; default: the system's)")
+    var smtpCAFile: String?
+
     @Option(help: "yescrypt cost of new password hashes, 1-11 (each step doubles time and memory; 7 = 64 MiB). Existing hashes are upgraded at login. (env: FAROS_PASSWORD_COST; default: 7)")
     var passwordCost: Int?
 
@@ -201,6 +207,7 @@ struct ServeCommand: AsyncParsableCommand {
         let sequencer = EventSequencer(log: store, bus: bus, logger: logger)
         let dispatcher = EventDispatcher(log: store, bus: bus, hub: hub, sessions: sessions, logger: logger)
 
+        let mailSignal = MailWakeSignal()
         var domainConfiguration = DomainConfiguration(publicURL: settings.publicURL)
         domainConfiguration.events = settings.events
         domainConfiguration.tokenTTLMilliseconds = Int64(settings.tokenTTL.components.seconds * 1000)
@@ -211,16 +218,12 @@ struct ServeCommand: AsyncParsableCommand {
             hasher: PasswordHasher(cost: settings.passwordCost, threadPool: hashingPool, maxConcurrent: System.coreCount),
             signer: TokenSigner(secret: secret),
             rateLimiter: rateLimiter,
-            mailer: OutboxMailer(
-                directory: settings.storage.store.dataDirectory + "/outbox",
-                from: settings.mailFrom,
-                logger: logger
-            ),
             sessions: sessions,
             hub: hub,
             configuration: domainConfiguration,
             logger: logger,
-            activityCommitted: { sequencer.wake(); janitorBox.janitor?.wake() }
+            activityCommitted: { sequencer.wake(); janitorBox.janitor?.wake() },
+            mailCommitted: { mailSignal.signal() }
         )
         logger.info("Storage ready", metadata: ["db.system": "\(store.backendName)"])
 
@@ -235,6 +238,15 @@ struct ServeCommand: AsyncParsableCommand {
             await store.close()
             throw ExitCode.failure
         }
+        // Mail: over SMTP when configured, else into DATA_DIR/outbox; either way from the durable
+        // outbox, on a small pool of its own (curl and fsync block).
+        let mailPool = NIOThreadPool(numberOfThreads: 4)
+        mailPool.start()
+        let mailSender = MailOutboxSender(
+            domain: domain,
+            transport: MailTransports.make(settings, threadPool: mailPool, logger: logger),
+            from: settings.mailFrom, signal: mailSignal, logger: logger
+        )
         let janitor = BlobJanitor(store: store, blobs: blobs, logger: logger, interval: .seconds(30))
         janitorBox.set(janitor)
         let readinessBus = bus
@@ -275,6 +287,7 @@ struct ServeCommand: AsyncParsableCommand {
                     .init(service: DispatcherService(dispatcher: dispatcher)),
                     .init(service: SequencerService(sequencer: sequencer)),
                     .init(service: BlobJanitorService(janitor: janitor)),
+                    .init(service: MailSenderService(sender: mailSender)),
                     .init(service: server),
                     .init(service: Housekeeping(domain: domain, logger: logger), successTerminationBehavior: .ignore),
                 ],
@@ -294,6 +307,7 @@ struct ServeCommand: AsyncParsableCommand {
         await store.close()
         try? await redisPool?.shutdownGracefully()
         try? await blobPool.shutdownGracefully()
+        try? await mailPool.shutdownGracefully()
         try? await databasePool.shutdownGracefully()
         try? await hashingPool.shutdownGracefully()
         try await group.shutdownGracefully()

@@ -6,6 +6,7 @@ import RPCServer
 import WebSocketCore
 import NIOCore
 import RESTBridge
+import SMTPMail
 
 /// The resolved settings of `faros serve`: each flag, else its `FAROS_*` variable, else the default.
 struct Settings {
@@ -19,6 +20,8 @@ struct Settings {
     var tokenTTL: Duration = .seconds(3600)
     var rateLimits = true
     var mailFrom: String
+    /// `smtp://` or `smtps://`; nil: mail goes to `DATA_DIR/outbox`.
+    var smtp: SMTPConfiguration?
     var passwordCost = PasswordCost.default
     /// `redis://…`; nil: the in-process event bus and rate limits.
     var redisURL: String?
@@ -103,6 +106,18 @@ struct Settings {
         }
         let mailHost = ["0.0.0.0", "::", "", "127.0.0.1", "::1"].contains(self.server.host) ? "localhost" : self.server.host
         self.mailFrom = reader.string(command.mailFrom, "FAROS_MAIL_FROM") ?? "faros@\(mailHost)"
+        guard Self.isMailbox(self.mailFrom) else {
+            throw ValidationError("--mail-from / FAROS_MAIL_FROM: expected an address like faros@example.com or 'Faros <faros@example.com>', got '\(self.mailFrom)'")
+        }
+        if let url = reader.string(command.smtpURL, "FAROS_SMTP_URL") {
+            do {
+                var smtp = try SMTPConfiguration(url: url)
+                if let caFile = reader.string(command.smtpCAFile, "FAROS_SMTP_CA_FILE") { smtp.caFile = caFile }
+                self.smtp = smtp
+            } catch {
+                throw ValidationError("--smtp-url / FAROS_SMTP_URL: \(error)")
+            }
+        }
         self.passwordCost = try reader.value(command.passwordCost.map(String.init), "FAROS_PASSWORD_COST", "an integer 1-11") {
             Int($0).flatMap(PasswordCost.init(rawValue:))
         } ?? .default
@@ -183,6 +198,21 @@ struct Settings {
     }
 
     /// `50` (burst twice the rate), `50/100`, or `0`/`off` (no limit).
+    /// `local@domain` or `Display Name <local@domain>`: one address, no white space or control
+    /// characters in it, nothing that could end a header line.
+    static func isMailbox(_ text: String) -> Bool {
+        var address = Substring(text)
+        if text.hasSuffix(">"), let open = text.lastIndex(of: "<") {
+            address = text[text.index(after: open)..<text.index(before: text.endIndex)]
+            if text[..<open].unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0 == "<" || $0 == ">" }) {
+                return false
+            }
+        }
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, address.utf8.count <= 254 else { return false }
+        return address.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && !"<>()[],;:\\\"".unicodeScalars.contains($0) }
+    }
+
     static func parseRate(_ text: String) -> (Double, Double)? {
         if SettingValue.bool(text) == false { return (0, 0) }
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)

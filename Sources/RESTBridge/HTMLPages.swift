@@ -35,6 +35,20 @@ enum HTMLPages {
         return response
     }
 
+    /// The unsubscribe question: one button that posts the link's parameters back.
+    static func unsubscribeForm(query: [String: String]) -> RESTResponse {
+        let fields = ["u", "k", "s"].map { name in
+            "<input type=\"hidden\" name=\"\(name)\" value=\"\(escape(query[name] ?? ""))\">"
+        }.joined(separator: "\n")
+        let body = """
+            <p>Stop getting this kind of mail from Faros?</p>
+            <form method="post" action="/unsubscribe">
+            \(fields)
+            <button type="submit">Unsubscribe</button></form>
+            """
+        return .html(.ok, page(title: "Unsubscribe", body: body))
+    }
+
     /// The new-password form; it posts back to `/reset-password` with the token.
     static func resetForm(token: String, problem: String? = nil, status: HTTPResponseStatus = .ok) -> RESTResponse {
         let note = problem.map { "<p class=\"problem\">\(escape($0))</p>" } ?? ""

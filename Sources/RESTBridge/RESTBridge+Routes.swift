@@ -86,6 +86,15 @@ extension RESTBridge {
                 return .response(await submitReset(request, body: body))
             case (.resetPassword, _):
                 return .response(HTMLPages.resetForm(token: request.query["token"] ?? ""))
+            case (.unsubscribe, .POST):
+                return .response(await unsubscribe(request, body: body))
+            case (.unsubscribe, _):
+                // Opening the link only asks: mail scanners and link previews fetch links, and
+                // must not unsubscribe anyone. The button (or a mail client's RFC 8058 POST) does.
+                guard UnsubscribeLink.verified(request.query.values, signer: domain.signer) != nil else {
+                    return .response(HTMLPages.message(status: .badRequest, title: "Link not valid", text: "This unsubscribe link is not valid."))
+                }
+                return .response(HTMLPages.unsubscribeForm(query: request.query.values))
             }
         } catch {
             return .response(.error(rpcError(error, request)))
@@ -174,6 +183,27 @@ extension RESTBridge {
                 return HTMLPages.message(status: .badRequest, title: "Link not valid",
                                          text: "This verification link is wrong, expired or already used. Ask for a new verification mail in the app.")
             }
+            return HTMLPages.message(status: RESTResponse.status(for: rpc.code), title: "Something went wrong", text: rpc.message)
+        }
+    }
+
+    /// `POST /unsubscribe?u=…&k=…&s=…` (RFC 8058 one-click; the body `List-Unsubscribe=One-Click`
+    /// is not needed, and the parameters may come in a form body too, from the page's button).
+    func unsubscribe(_ request: RESTRequest, body: ByteBuffer) async -> RESTResponse {
+        var parameters = request.query.values
+        for (name, value) in QueryString(Substring(String(buffer: body))).values where parameters[name] == nil {
+            parameters[name] = value
+        }
+        guard let link = UnsubscribeLink.verified(parameters, signer: domain.signer) else {
+            return HTMLPages.message(status: .badRequest, title: "Link not valid", text: "This unsubscribe link is not valid.")
+        }
+        do {
+            guard try await domain.unsubscribe(link) else {
+                return HTMLPages.message(status: .notFound, title: "Account not found", text: "The account this link was for no longer exists.")
+            }
+            return HTMLPages.message(title: "Unsubscribed", text: "You will no longer get this kind of mail from Faros. You can turn it back on in the app's notification settings.")
+        } catch {
+            let rpc = rpcError(error, request)
             return HTMLPages.message(status: RESTResponse.status(for: rpc.code), title: "Something went wrong", text: rpc.message)
         }
     }

@@ -10,6 +10,7 @@ enum RESTRoute: Equatable, Sendable {
     case avatar(userID: Int64)
     case verifyEmail
     case resetPassword
+    case unsubscribe
 
     /// The route and its query, or nil for a path the bridge does not serve (404).
     static func match(path: String) -> RESTRoute? {
@@ -25,6 +26,7 @@ enum RESTRoute: Equatable, Sendable {
         case ["openrpc.json"]: return .openRPC
         case ["verify-email"]: return .verifyEmail
         case ["reset-password"]: return .resetPassword
+        case ["unsubscribe"]: return .unsubscribe
         case ["users", "me", "avatar"]: return .myAvatar
         case let p where p.count == 3 && p[0] == "tasks" && p[2] == "files":
             return id(p[1]).map { .taskFiles(taskID: $0) } ?? nil
@@ -43,7 +45,7 @@ enum RESTRoute: Equatable, Sendable {
         case .taskFiles: return [.GET, .HEAD, .POST]
         case .file: return [.GET, .HEAD, .DELETE]
         case .myAvatar: return [.POST, .DELETE]
-        case .resetPassword: return [.GET, .HEAD, .POST]
+        case .resetPassword, .unsubscribe: return [.GET, .HEAD, .POST]
         }
     }
 
@@ -60,6 +62,7 @@ enum RESTRoute: Equatable, Sendable {
         case .avatar: return "/users/{id}/avatar"
         case .verifyEmail: return "/verify-email"
         case .resetPassword: return "/reset-password"
+        case .unsubscribe: return "/unsubscribe"
         }
     }
 }

@@ -2446,6 +2446,172 @@ enum OpenRPCDocument {
       "x-access": "signedIn"
     },
     {
+      "name": "notifications.getPreferences",
+      "summary": "Returns the caller's notification preferences.",
+      "description": "A user who never changed them has the defaults: every flag true, quietHours null. emailVerified is the account's own flag.",
+      "paramStructure": "by-name",
+      "params": [],
+      "result": {
+        "name": "preferences",
+        "description": "The caller's preferences.",
+        "schema": {
+          "$ref": "#/components/schemas/Preferences"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "notifications.updatePreferences",
+      "summary": "Changes some of the caller's notification preferences.",
+      "description": "Any of the writable fields; the others keep their values, and a call with none changes nothing. null is -32602 for every flag and clears quietHours. emailVerified is read-only (-32602 naming it). Invalid times are -32602 naming quietHours.start or quietHours.end, equal start and end name quietHours.end, an unknown zone names quietHours.timeZone; every field at fault is named at once and nothing is written. Mail already held by quiet hours follows the new rules: it goes out when the new quiet period ends, or at once when the caller is no longer in quiet hours; held mail the new flags no longer want is dropped when it would have gone out.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "emailEnabled",
+          "description": "Optional. Master switch of notification mail (account mail always goes).",
+          "schema": {
+            "type": "boolean",
+            "description": "null is -32602."
+          }
+        },
+        {
+          "name": "taskShared",
+          "description": "Optional. Mail when someone shares a task with the caller.",
+          "schema": {
+            "type": "boolean",
+            "description": "null is -32602."
+          }
+        },
+        {
+          "name": "taskCompleted",
+          "description": "Optional. Mail when someone else completes a task the caller owns.",
+          "schema": {
+            "type": "boolean",
+            "description": "null is -32602."
+          }
+        },
+        {
+          "name": "commentAdded",
+          "description": "Optional. Mail when someone else comments on a task the caller owns or collaborates on.",
+          "schema": {
+            "type": "boolean",
+            "description": "null is -32602."
+          }
+        },
+        {
+          "name": "quietHours",
+          "description": "Optional. Mail that falls inside is held and sent as one digest when the quiet hours end (one held mail goes alone).",
+          "schema": {
+            "oneOf": [
+              {
+                "$ref": "#/components/schemas/QuietHours"
+              },
+              {
+                "type": "null"
+              }
+            ],
+            "description": "null removes the quiet hours."
+          }
+        }
+      ],
+      "result": {
+        "name": "preferences",
+        "description": "The preferences after the change.",
+        "schema": {
+          "$ref": "#/components/schemas/Preferences"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "notifications.sendVerification",
+      "summary": "Mails a new verification link to the caller's address.",
+      "description": "The new token (24 h, single use) replaces any older one. For an address already verified it answers {} and sends nothing. Rate limited: 3 per hour per account, 3 per hour per address and 10 per hour per client IP (-32029 with retryAfterMs). The mail goes through the durable outbox and ignores preferences and quiet hours.",
+      "paramStructure": "by-name",
+      "params": [],
+      "result": {
+        "name": "empty",
+        "description": "{}",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {}
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unauthenticated"
+        },
+        {
+          "$ref": "#/components/errors/RateLimited"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "signedIn"
+    },
+    {
+      "name": "notifications.verifyEmail",
+      "summary": "Marks the address a verification mail went to as verified.",
+      "description": "The same as GET /verify-email. A wrong, expired, replaced or used token, or one mailed to an address the account no longer has, is -32602 naming token.",
+      "paramStructure": "by-name",
+      "params": [
+        {
+          "name": "token",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The token from the mailed link, as is."
+          }
+        }
+      ],
+      "result": {
+        "name": "empty",
+        "description": "{}",
+        "schema": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {}
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/Unavailable"
+        }
+      ],
+      "x-access": "anyone"
+    },
+    {
       "name": "events.subscribe",
       "summary": "Adds topics to the session's subscriptions; with since, first replays what the caller missed on them.",
       "description": "Live events for the added topics start at once. With since (the highest seq the client received), every event after it on the topics this call adds that the caller may see is sent first, in seq order, before this call's answer; live events follow with none twice (a session receives strictly increasing seq across all its topics). When the first missed event is older than FAROS_REPLAY_WINDOW (24 h) or more than FAROS_REPLAY_MAX_EVENTS (10,000) would be replayed, nothing is replayed and resync is true: reload state, then continue live from seq. A task:<id> topic the caller cannot view is -32004 with data.topic, and nothing is added. A task:<id> subscription ends after it delivers task.deleted or the recipient's own share.revoked; signing out (or in as another user) drops every subscription.",

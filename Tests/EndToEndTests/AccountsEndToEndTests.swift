@@ -20,12 +20,6 @@ import Testing
         return pool
     }()
 
-    /// Mail the domain sent, kept for assertions.
-    final class Mailbox: MailSender {
-        let sent = Mutex<[MailMessage]>([])
-        func send(_ message: MailMessage) async { sent.withLock { $0.append(message) } }
-    }
-
     static func withDomainServer(_ body: (TestServer) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("faros-e2e-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -39,7 +33,6 @@ import Testing
             hasher: PasswordHasher(cost: .minimum, threadPool: threadPool, maxConcurrent: 2),
             signer: TokenSigner(secret: SecureRandom.bytes(32)),
             rateLimiter: InProcessRateLimiter(),
-            mailer: Mailbox(),
             configuration: DomainConfiguration(publicURL: "http://127.0.0.1"),
             logger: logger
         )

@@ -36,7 +36,6 @@ import Testing
             hasher: PasswordHasher(cost: .minimum, threadPool: AccountsEndToEndTests.threadPool, maxConcurrent: 2),
             signer: TokenSigner(secret: SecureRandom.bytes(32)),
             rateLimiter: InProcessRateLimiter(),
-            mailer: AccountsEndToEndTests.Mailbox(),
             sessions: sessions,
             hub: hub,
             configuration: configuration,

@@ -70,26 +70,21 @@ enum AccountMail {
 }
 
 extension Domain {
-    /// A new `Message-ID` (`<random@mailDomain>`), made once per message so retries keep it.
-    func newMessageID() -> String {
-        "<\(Base64URLText.encode(SecureRandom.bytes(18)))@\(configuration.mailDomain)>"
-    }
-
     /// The verification mail for `address` carrying `token`.
-    func verificationMail(to address: String, token: String) -> MailMessage {
+    func verificationMail(to address: String, token: String, messageID: String) -> MailMessage {
         AccountMail.verification(
             to: address,
             link: "\(configuration.publicURL)/verify-email?token=\(token)",
-            messageID: newMessageID()
+            messageID: messageID
         )
     }
 
     /// The password-reset mail for `address` carrying `token`.
-    func passwordResetMail(to address: String, token: String) -> MailMessage {
+    func passwordResetMail(to address: String, token: String, messageID: String) -> MailMessage {
         AccountMail.passwordReset(
             to: address,
             link: "\(configuration.publicURL)/reset-password?token=\(token)",
-            messageID: newMessageID()
+            messageID: messageID
         )
     }
 }

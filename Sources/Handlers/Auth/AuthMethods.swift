@@ -105,6 +105,7 @@ enum AuthMethods {
         let hash = try await domain.hasher.hash(params.password)
         let now = domain.clock()
         let verification = OneTimeToken.generate()
+        let queue = domain.mailQueue(at: now)
         let (user, session): (UserRow, SessionRow) = try await domain.store.write { tx in
             let user = try tx.insertUser(NewUser(username: username, email: email, passwordHash: hash, createdAt: now))
             let session = domain.newSessionRow(userID: user.id, now: now)
@@ -116,8 +117,14 @@ enum AuthMethods {
                 email: user.email,
                 expiresAt: now.adding(milliseconds: AccountMail.verificationLifetimeMilliseconds)
             ))
+            // The first verification mail commits with the account: neither exists without the other.
+            try tx.enqueueMail(queue.account(
+                domain.verificationMail(to: user.email, token: verification.token, messageID: queue.newMessageID()),
+                kind: .verification, userID: user.id
+            ))
             return (user, session)
         }
+        domain.mailCommitted()
         let token = domain.accessToken(for: session, issuedAt: now)
         domain.sessions.signIn(client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt))
         // Registration's own limit bounds these mails; they count toward the address's
@@ -125,7 +132,6 @@ enum AuthMethods {
         await domain.rateLimitNote([
             RateLimitKey(rule: RateLimitPolicy.verificationMailsPerEmail, key: RateLimitPolicy.emailKey(user.email))
         ])
-        domain.sendDetached(domain.verificationMail(to: user.email, token: verification.token))
         client.logger.info("account registered", metadata: ["enduser.id": "\(user.id)"])
         return SignedIn(user: domain.userObject(user), token: token)
     }
@@ -349,6 +355,7 @@ extension Domain {
         }
         let now = clock()
         let generated = OneTimeToken.generate()
+        let queue = mailQueue(at: now)
         do {
             let userID: Int64? = try await store.write { tx in
                 guard let user = try tx.user(email: email) else { return nil }
@@ -359,14 +366,18 @@ extension Domain {
                     email: user.email,
                     expiresAt: now.adding(milliseconds: AccountMail.passwordResetLifetimeMilliseconds)
                 ))
+                try tx.enqueueMail(queue.account(
+                    self.passwordResetMail(to: user.email, token: generated.token, messageID: queue.newMessageID()),
+                    kind: .passwordReset, userID: user.id
+                ))
                 return user.id
             }
             guard let userID else {
                 logger.debug("password reset requested for an address with no account")
                 return
             }
-            await mailer.send(passwordResetMail(to: email, token: generated.token))
-            logger.info("password reset mail sent", metadata: ["enduser.id": "\(userID)"])
+            mailCommitted()
+            logger.info("password reset mail queued", metadata: ["enduser.id": "\(userID)"])
         } catch {
             logger.error("password reset request failed", metadata: ["error": "\(Self.loggable(error))"])
         }

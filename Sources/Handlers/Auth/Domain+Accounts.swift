@@ -81,16 +81,6 @@ extension Domain {
         return (user, Self.principal(user, sessionID: claims.sessionID, expiresAt: expiresAt))
     }
 
-    /// Hands `message` to the mailer in a detached task: the calling request never waits for
-    /// delivery (the outbox writes and syncs a file, SMTP talks to a server), and a failure
-    /// there cannot change the call's answer.
-    func sendDetached(_ message: MailMessage) {
-        let mailer = self.mailer
-        Task.detached(priority: .utility) {
-            await mailer.send(message)
-        }
-    }
-
     /// A description of `error` safe for logs that must not carry personal data: store errors
     /// by kind (their underlying driver text may quote parameters), others by type.
     static func loggable(_ error: any Error) -> String {

@@ -38,10 +38,15 @@ public enum RateLimitPolicy {
     /// Verification mails per client address: 10 per hour.
     public static let verificationMailsPerAddress = RateRule(name: "verify.ip", limit: 10, windowMilliseconds: hour)
 
+    /// Verification mails per account (`notifications.sendVerification`): 3 per hour, however
+    /// often the account changes its address.
+    public static let verificationMailsPerUser = RateRule(name: "verify.user", limit: 3, windowMilliseconds: hour)
+
     /// Every rule above, for documentation and tests.
     public static let all: [RateRule] = [
         failedLoginsPerAccount, failedLoginsPerAddress, registrationsPerAddress,
         passwordResetsPerEmail, passwordResetsPerAddress, verificationMailsPerEmail, verificationMailsPerAddress,
+        verificationMailsPerUser,
     ]
 
     /// The per-account login key of an existing user.

@@ -175,6 +175,7 @@ enum UserMethods {
 
         let now = domain.clock()
         let verification = OneTimeToken.generate()
+        let queue = domain.mailQueue(at: now)
         let outcome = UpdateOutcome()
         let passwordGiven = params.currentPassword != nil
         let result = try await domain.writeOnce(call, method: "users.updateMe", requestKey: params.requestKey) { tx in
@@ -203,6 +204,10 @@ enum UserMethods {
                     email: updated.email,
                     expiresAt: now.adding(milliseconds: AccountMail.verificationLifetimeMilliseconds)
                 ))
+                try tx.enqueueMail(queue.account(
+                    domain.verificationMail(to: updated.email, token: verification.token, messageID: queue.newMessageID()),
+                    kind: .verification, userID: userID
+                ))
             }
             outcome.record(updated, emailChanged: emailChanged)
             return domain.userObject(updated)
@@ -211,7 +216,7 @@ enum UserMethods {
         if let (updated, emailChanged) = outcome.value {
             if emailChanged {
                 await domain.rateLimitNote(mailKeys)
-                domain.sendDetached(domain.verificationMail(to: updated.email, token: verification.token))
+                domain.mailCommitted()
             }
             if updated.username != call.principal.username, call.client.principal == call.principal {
                 var principal = call.principal

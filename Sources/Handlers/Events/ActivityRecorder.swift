@@ -14,6 +14,9 @@ struct ActivityRecorder {
     let tx: any StoreWriter
     let actor: Int64
     let at: Timestamp
+    /// Where the notification mail of a change goes (docs/mail.md), written in the same
+    /// transaction; nil where a change sends none.
+    var mail: NotificationOutbox? = nil
 
     // MARK: Tasks
 
@@ -33,6 +36,9 @@ struct ActivityRecorder {
         data.append(key: "changes", value: .object(changes))
         try insert(.taskUpdated, resourceID: after.id, taskID: after.id, details: changes, data: .object(data),
                    audience: .currentMembers(taskID: after.id))
+        if !before.fields.completed, after.fields.completed, actor != after.ownerID {
+            try mail?.taskCompleted(after, by: actor, tx: tx)
+        }
     }
 
     /// `task.deleted`, before the task goes: details are its last state, data `{id}`, the
@@ -49,6 +55,7 @@ struct ActivityRecorder {
     func shareCreated(_ share: ShareRecord) throws {
         try insert(.shareCreated, resourceID: share.userID, taskID: share.taskID, details: Self.shareSnapshot(share),
                    data: try Self.encode(share), audience: .currentMembers(taskID: share.taskID))
+        try mail?.taskShared(share, by: actor, tx: tx)
     }
 
     /// `share.updated`, after the update; details `{permission: {old, new}}`.
@@ -72,6 +79,7 @@ struct ActivityRecorder {
     func commentCreated(_ comment: CommentRecord) throws {
         try insert(.commentCreated, resourceID: comment.id, taskID: comment.taskID, details: ["content": .string(comment.content)],
                    data: try Self.encode(comment), audience: .currentMembers(taskID: comment.taskID))
+        try mail?.commentAdded(comment, by: actor, tx: tx)
     }
 
     /// Details `{content: {old, new}}`.

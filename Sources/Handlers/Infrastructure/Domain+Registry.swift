@@ -12,6 +12,7 @@ extension Domain {
         FileMethods.register(in: &registry, domain: self)
         ActivityMethods.register(in: &registry, domain: self)
         EventMethods.register(in: &registry, domain: self)
+        NotificationMethods.register(in: &registry, domain: self)
         return registry
     }
 }

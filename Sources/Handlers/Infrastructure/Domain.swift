@@ -43,7 +43,8 @@ public struct Domain: Sendable {
     public var hasher: PasswordHasher
     public var signer: TokenSigner
     public var rateLimiter: any RateLimiter
-    public var mailer: any MailSender
+    /// Time zones of quiet hours, read once each from the system's zone database.
+    public var zones: ZoneCache
     public var sessions: SessionDirectory
     /// This instance's event subscriptions.
     public var hub: EventHub
@@ -57,30 +58,36 @@ public struct Domain: Sendable {
     /// Must return quickly. Called after a `requestKey` replay too, which is harmless (the
     /// sequencer finds nothing new).
     public var activityCommitted: @Sendable () -> Void
+    /// Called after every successful write that put mail in the outbox, once it has committed:
+    /// the executable wires it to the mail sender, which then sends at once instead of on its
+    /// next poll. Must return quickly.
+    public var mailCommitted: @Sendable () -> Void
 
     public init(
         store: any Store,
         hasher: PasswordHasher,
         signer: TokenSigner,
         rateLimiter: any RateLimiter,
-        mailer: any MailSender,
+        zones: ZoneCache = ZoneCache(),
         sessions: SessionDirectory = SessionDirectory(),
         hub: EventHub = EventHub(),
         configuration: DomainConfiguration,
         clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
         logger: Logger,
-        activityCommitted: @escaping @Sendable () -> Void = {}
+        activityCommitted: @escaping @Sendable () -> Void = {},
+        mailCommitted: @escaping @Sendable () -> Void = {}
     ) {
         self.store = store
         self.hasher = hasher
         self.signer = signer
         self.rateLimiter = rateLimiter
-        self.mailer = mailer
+        self.zones = zones
         self.sessions = sessions
         self.hub = hub
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
         self.activityCommitted = activityCommitted
+        self.mailCommitted = mailCommitted
     }
 }

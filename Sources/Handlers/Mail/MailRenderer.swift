@@ -25,6 +25,15 @@ enum MailRenderer {
         lines.append(addressHeader("To", message.to))
         lines.append(unstructuredHeader("Subject", message.subject))
         lines.append("Message-ID: " + headerText(message.messageID))
+        // RFC 3834: machine-sent, so vacation responders stay quiet.
+        lines.append("Auto-Submitted: auto-generated")
+        if let unsubscribe = message.unsubscribeURL {
+            // RFC 2369 and RFC 8058 one-click: mailbox providers POST to the link themselves.
+            // The URL goes on a line of its own (it cannot be folded), under the hard 998.
+            lines.append("List-Unsubscribe:")
+            lines.append(" <" + headerText(unsubscribe).filter { $0 != ">" && $0 != " " } + ">")
+            lines.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+        }
         lines.append("MIME-Version: 1.0")
         var body: [String] = []
         if let html = message.html {

@@ -117,6 +117,30 @@ public protocol StoreReader {
 
     /// The audience recorded with an activity row, by user id (tests and replay checks).
     func activityAudience(activityID: Int64) throws -> [AudienceMember]
+
+    // MARK: Notifications and mail
+
+    /// The user's preferences; ``NotificationPreferences/defaults`` when they never changed them.
+    func notificationPreferences(userID: Int64) throws -> NotificationPreferences
+
+    func outboxMail(id: Int64) throws -> OutboxMail?
+
+    /// Every message in the outbox for `userID`, oldest first (tests and support).
+    func outboxMails(userID: Int64) throws -> [OutboxMail]
+
+    /// Users with held mail whose quiet hours ended by `now`, at most `limit`.
+    func usersWithReleasableMail(now: Timestamp, limit: Int) throws -> [Int64]
+
+    /// When the next message falls due: the earliest retry of a queued one, lapse of a claim, or
+    /// end of a hold; nil when nothing waits.
+    func nextMailDue() throws -> Timestamp?
+
+    /// The user as a mail recipient; nil when they are gone or their address is not verified.
+    func mailRecipient(userID: Int64) throws -> MailRecipient?
+
+    /// Everyone who may view the task whose address is verified (owner and sharees), by user id,
+    /// in one query.
+    func taskMailRecipients(taskID: Int64) throws -> [MailRecipient]
 }
 
 /// What can be changed, inside one transaction (it can read too).
@@ -243,4 +267,39 @@ public protocol StoreWriter: StoreReader {
     /// change commits (and never for one that rolls back). Returns the row's id.
     @discardableResult
     func insertActivity(_ activity: NewActivity) throws -> Int64
+    // MARK: Notifications and mail
+
+    /// Writes the user's preferences whole (insert or replace: never check-then-insert).
+    func putNotificationPreferences(userID: Int64, _ preferences: NotificationPreferences, at: Timestamp) throws
+
+    /// Writes a message to the outbox: `queued` (due now), or `held` until `holdUntil`.
+    @discardableResult
+    func enqueueMail(_ mail: NewOutboxMail) throws -> Int64
+
+    /// Claims up to `limit` due messages for `instance` until `leaseUntil` (state `sending`,
+    /// one more attempt counted), oldest first: queued ones past their next attempt, and ones
+    /// whose earlier claim lapsed. No two claimers get the same message (PostgreSQL skips rows
+    /// another claimer holds; SQLite writes one transaction at a time).
+    func claimDueMail(instance: String, now: Timestamp, leaseUntil: Timestamp, limit: Int) throws -> [OutboxMail]
+
+    /// Settles a claimed message; false when `instance` no longer holds the claim (it lapsed and
+    /// another instance took the message over).
+    func completeMail(id: Int64, instance: String, outcome: MailOutcome, at: Timestamp) throws -> Bool
+
+    /// The user's held messages due by `now`, oldest first, locked (PostgreSQL: rows another
+    /// releaser holds are skipped) until the transaction ends.
+    func takeReleasableMail(userID: Int64, now: Timestamp) throws -> [OutboxMail]
+
+    /// Ends the hold of messages: `queued` (due at `at`), `digested` into `digestID`, or
+    /// `dropped`.
+    func settleHeldMail(ids: [Int64], state: MailState, digestID: Int64?, at: Timestamp) throws
+
+    /// Moves the end of every held message of the user (their quiet hours changed); returns how
+    /// many.
+    @discardableResult
+    func rescheduleHeldMail(userID: Int64, holdUntil: Timestamp) throws -> Int
+
+    /// Housekeeping: deletes settled messages (sent, failed, digested, dropped) written before
+    /// `before`; returns how many.
+    func deleteSettledMail(before: Timestamp) throws -> Int
 }

@@ -5,5 +5,6 @@ package enum Migrations {
         .collaboration,
         .audienceSets,
         .avatars,
+        .notifications,
     ]
 }

@@ -197,13 +197,11 @@ import Testing
         try await withStore(backend) { store in
             var configuration = DomainConfiguration(publicURL: "http://faros.test")
             configuration.tokenTTLMilliseconds = 1_000
-            let mailer = RecordingMailer()
             let domain = Domain(
                 store: store,
                 hasher: PasswordHasher(cost: .minimum, threadPool: testThreadPool, maxConcurrent: 4),
                 signer: TokenSigner(secret: Array(repeating: 7, count: 32)),
                 rateLimiter: InProcessRateLimiter(),
-                mailer: mailer,
                 configuration: configuration,
                 logger: Logger(label: "faros.handlers.tests", factory: { _ in SwiftLogNoOpLogHandler() })
             )

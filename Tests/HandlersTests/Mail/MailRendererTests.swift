@@ -37,6 +37,7 @@ import Testing
             To: ana@example.com\r
             Subject: Hello\r
             Message-ID: <abc@faros.test>\r
+            Auto-Submitted: auto-generated\r
             MIME-Version: 1.0\r
             Content-Type: text/plain; charset=utf-8\r
             Content-Transfer-Encoding: quoted-printable\r
@@ -89,7 +90,7 @@ import Testing
         let message = MailMessage(to: to, subject: subject, text: "Body", messageID: "<m@x>\r\nBcc: evil@example.com")
         let rendered = render(message, from: "faros@example.com\r\nBcc: evil@example.com")
         let names = headers(rendered).map { $0.prefix { $0 != ":" } }
-        #expect(names == ["Date", "From", "To", "Subject", "Message-ID", "MIME-Version", "Content-Type", "Content-Transfer-Encoding"])
+        #expect(names == ["Date", "From", "To", "Subject", "Message-ID", "Auto-Submitted", "MIME-Version", "Content-Type", "Content-Transfer-Encoding"])
         for line in rendered.components(separatedBy: "\r\n") {
             #expect(!line.hasPrefix("Bcc"))
             #expect(!line.contains("\r") && !line.contains("\n"))
@@ -225,5 +226,18 @@ import Testing
             }
         }
         return out
+    }
+
+    /// Notification mail carries RFC 8058 one-click unsubscribe headers; the URL cannot bring
+    /// a header of its own either.
+    @Test func unsubscribeHeadersAreOneClick() {
+        let message = MailMessage(
+            to: "ana@example.com", subject: "Hi", text: "Body", messageID: "<m@x>",
+            unsubscribeURL: "https://faros.test/unsubscribe?u=1&k=task_shared&s=abc\r\nBcc: evil@example.com>"
+        )
+        let lines = headers(render(message))
+        #expect(lines.contains("List-Unsubscribe: <https://faros.test/unsubscribe?u=1&k=task_shared&s=abcBcc:evil@example.com>"))
+        #expect(lines.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"))
+        #expect(!lines.contains { $0.hasPrefix("Bcc") })
     }
 }

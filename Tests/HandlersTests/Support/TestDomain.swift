@@ -27,15 +27,25 @@ final class TestClock: Sendable {
     }
 }
 
-/// Mail the domain sent, kept for assertions.
-final class RecordingMailer: MailSender {
-    private let sent = Mutex<[MailMessage]>([])
+/// Mail the domain sent, kept for assertions: the transport of the test domain's outbox sender.
+/// `failNext` makes the next deliveries fail (transient or permanent) to test retries.
+final class RecordingMailer: MailTransport {
+    private let sent = Mutex<[OutgoingMail]>([])
+    private let failures = Mutex<[MailDeliveryError]>([])
 
-    func send(_ message: MailMessage) async {
-        sent.withLock { $0.append(message) }
+    var name: String { "recording" }
+
+    func deliver(_ mail: OutgoingMail) async throws {
+        if let failure = failures.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { throw failure }
+        sent.withLock { $0.append(mail) }
     }
 
-    var messages: [MailMessage] { sent.withLock { $0 } }
+    func failNext(_ errors: [MailDeliveryError]) {
+        failures.withLock { $0.append(contentsOf: errors) }
+    }
+
+    var messages: [MailMessage] { sent.withLock { $0.map(\.message) } }
+    var outgoing: [OutgoingMail] { sent.withLock { $0 } }
 }
 
 /// A domain over `store` with the cheapest password cost (tests hash a lot), a hand-moved clock,
@@ -48,6 +58,9 @@ struct TestDomain {
     let engine: RPCEngine<ClientSession>
     /// How many times the domain called `activityCommitted`.
     let commits: CommitCounter
+    /// Delivers the outbox to ``mailer``: one round after every commit that wrote mail (the
+    /// server's sender loop does the same on its wake signal).
+    let sender: MailOutboxSender
 
     init(store: any Store, rateLimits: Bool = true, configure: (inout DomainConfiguration) -> Void = { _ in }) {
         let clock = TestClock()
@@ -56,6 +69,7 @@ struct TestDomain {
         configuration.rateLimitsEnabled = rateLimits
         configure(&configuration)
         let commits = CommitCounter()
+        let senderBox = Mutex<MailOutboxSender?>(nil)
         self.clock = clock
         self.mailer = mailer
         self.commits = commits
@@ -64,12 +78,20 @@ struct TestDomain {
             hasher: PasswordHasher(cost: .minimum, threadPool: testThreadPool, maxConcurrent: 4),
             signer: TokenSigner(secret: Array(repeating: 7, count: 32)),
             rateLimiter: InProcessRateLimiter(),
-            mailer: mailer,
             configuration: configuration,
             clock: { clock.now },
             logger: Logger(label: "faros.handlers.tests", factory: { _ in SwiftLogNoOpLogHandler() }),
-            activityCommitted: { commits.increment() }
+            activityCommitted: { commits.increment() },
+            mailCommitted: { senderBox.withLock { $0 }.map { sender in Task { try? await sender.round() } } }
         )
+        var mailSettings = MailOutboxSender.Settings()
+        mailSettings.baseBackoffMilliseconds = 1000
+        let sender = MailOutboxSender(
+            domain: domain, transport: mailer, from: "Faros <faros@faros.test>", settings: mailSettings,
+            logger: Logger(label: "faros.mail.tests", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+        self.sender = sender
+        senderBox.withLock { $0 = sender }
         self.registry = domain.registry()
         self.engine = RPCEngine(registry: registry)
     }

@@ -39,30 +39,35 @@ final class RecordingLogHandler: LogHandler, @unchecked Sendable {
     }
 }
 
-/// The outbox: files appear whole, with the documented names, modes and log line.
-@Suite struct OutboxMailerTests {
+/// The outbox directory: files appear whole, with the documented names, modes and log line.
+@Suite struct OutboxDirectoryTransportTests {
     private func temporaryDirectory() throws -> String {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("faros-outbox-\(UUID().uuidString)")
         return base.path
     }
 
-    @Test func writesOneMessagePerFileAndLogsWithoutTheBody() async throws {
+    static func outgoing(_ message: MailMessage, createdAt: Timestamp = Timestamp(rfc3339: "2026-11-25T12:00:00.730Z")!) -> OutgoingMail {
+        let text = MailRenderer.render(message, from: "faros@faros.test", date: createdAt, boundary: "=_faros_test")
+        return OutgoingMail(envelopeFrom: "faros@faros.test", envelopeTo: message.to, bytes: Array(text.utf8), message: message, createdAt: createdAt)
+    }
+
+    @Test func writesOneFilePerMessageAndLogsWithoutTheBody() async throws {
         let root = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let directory = root + "/data/outbox"
         let logs = RecordingLogHandler.Store()
-        let mailer = OutboxMailer(
+        let transport = OutboxDirectoryTransport(
             directory: directory,
-            from: "faros@faros.test",
-            logger: Logger(label: "test", factory: { _ in RecordingLogHandler(store: logs) }),
-            clock: { Timestamp(rfc3339: "2026-11-25T12:00:00.730Z")! }
+            logger: Logger(label: "test", factory: { _ in RecordingLogHandler(store: logs) })
         )
         let token = "SECRET-token-value-0123456789abcdefghijklmnop"
-        let message = AccountMail.verification(
+        let first = AccountMail.verification(
             to: "ana@example.com", link: "http://faros.test/verify-email?token=\(token)", messageID: "<m1@faros.test>"
         )
-        await mailer.send(message)
-        await mailer.send(message)
+        var second = first
+        second.messageID = "<m2@faros.test>"
+        try await transport.deliver(Self.outgoing(first))
+        try await transport.deliver(Self.outgoing(second))
 
         let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         #expect(files.count == 2)
@@ -72,7 +77,6 @@ final class RecordingLogHandler: LogHandler, @unchecked Sendable {
             #expect((attributes[.posixPermissions] as? Int) == 0o600)
             let content = try String(contentsOfFile: directory + "/" + file, encoding: .utf8)
             #expect(content.hasPrefix("Date: Wed, 25 Nov 2026 12:00:00 +0000\r\nFrom: faros@faros.test\r\nTo: ana@example.com\r\n"))
-            #expect(content.contains("Message-ID: <m1@faros.test>\r\n"))
             #expect(content.contains("Content-Type: multipart/alternative;"))
             // The link survives quoted-printable (soft breaks and =3D) intact.
             let unfolded = content.replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=3D", with: "=")
@@ -86,45 +90,63 @@ final class RecordingLogHandler: LogHandler, @unchecked Sendable {
         for record in records {
             #expect(record.level == .info)
             #expect(record.metadata["mail.to"]?.description == "ana@example.com")
-            #expect(record.metadata["mail.subject"]?.description == message.subject)
+            #expect(record.metadata["mail.subject"]?.description == first.subject)
             #expect(files.contains(record.metadata["mail.file"]?.description ?? ""))
             let everything = record.message + record.metadata.map { "\($0.key)=\($0.value)" }.joined()
             #expect(!everything.contains(token))
         }
     }
 
+    /// At least once, without copies: delivering one message again (a crash between the write
+    /// and the outbox update) replaces its file.
+    @Test func aResentMessageReplacesItsFile() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let transport = OutboxDirectoryTransport(directory: directory, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let message = MailMessage(to: "ana@example.com", subject: "s", text: "t", messageID: "<same@x>")
+        try await transport.deliver(Self.outgoing(message))
+        try await transport.deliver(Self.outgoing(message))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).count == 1)
+    }
+
     @Test func leavesNoTemporaryFilesBehind() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let mailer = OutboxMailer(directory: directory, from: "faros@faros.test", logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let transport = OutboxDirectoryTransport(directory: directory, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         for index in 0..<5 {
-            await mailer.send(MailMessage(to: "ana@example.com", subject: "n\(index)", text: "t", messageID: "<\(index)@x>"))
+            try await transport.deliver(Self.outgoing(MailMessage(to: "ana@example.com", subject: "n\(index)", text: "t", messageID: "<\(index)@x>")))
         }
         let files = try FileManager.default.contentsOfDirectory(atPath: directory)
         #expect(files.count == 5)
         #expect(files.allSatisfy { $0.hasSuffix(".eml") && !$0.hasPrefix(".") })
     }
 
-    @Test func anUnwritableDirectoryIsLoggedNotThrown() async throws {
+    /// A directory that cannot be written is a passing failure (the sender retries), logged by
+    /// the sender, never with the recipient here.
+    @Test func anUnwritableDirectoryIsATransientFailure() async throws {
         let root = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         // A regular file where the directory should be.
         #expect(FileManager.default.createFile(atPath: root + "/outbox", contents: Data("x".utf8)))
         let logs = RecordingLogHandler.Store()
-        let mailer = OutboxMailer(
+        let transport = OutboxDirectoryTransport(
             directory: root + "/outbox",
-            from: "faros@faros.test",
             logger: Logger(label: "test", factory: { _ in RecordingLogHandler(store: logs) })
         )
-        await mailer.send(MailMessage(to: "ana@example.com", subject: "s", text: "t", messageID: "<1@x>"))
-        #expect(logs.all.map(\.level) == [.error])
-        #expect(logs.all.first?.metadata["mail.to"] == nil)
+        do {
+            try await transport.deliver(Self.outgoing(MailMessage(to: "ana@example.com", subject: "s", text: "t", messageID: "<1@x>")))
+            Issue.record("delivery into a file should fail")
+        } catch let error as MailDeliveryError {
+            #expect(error.kind == .transient)
+            #expect(!error.message.contains("ana@example.com"))
+        }
+        #expect(logs.all.isEmpty)
     }
 
     @Test func fileNamesSortByTime() {
-        let early = OutboxMailer.fileName(Timestamp(rfc3339: "2026-11-25T09:59:59.999Z")!, random: "ff")
-        let late = OutboxMailer.fileName(Timestamp(rfc3339: "2026-11-25T10:00:00.000Z")!, random: "00")
+        let early = OutboxDirectoryTransport.fileName(Timestamp(rfc3339: "2026-11-25T09:59:59.999Z")!, random: "ff")
+        let late = OutboxDirectoryTransport.fileName(Timestamp(rfc3339: "2026-11-25T10:00:00.000Z")!, random: "00")
         #expect(early == "20261125T095959.999Z-ff.eml")
         #expect(early < late)
     }

@@ -7,66 +7,60 @@ import Glibc
 import Darwin
 #endif
 
-/// Delivers mail into a directory, one RFC 5322 `.eml` file per message: the default when no
+/// Delivers mail into a directory, one RFC 5322 `.eml` file per message: the transport when no
 /// SMTP server is configured (`DATA_DIR/outbox/`), so a single machine works with zero setup and
 /// an operator (or a test) can read every mail the server sent.
 ///
 /// Each message is written to a hidden temporary file in the same directory, synced, and
-/// renamed to `<UTC timestamp>-<random>.eml` (then the directory is synced): a reader never
-/// sees a half-written message, and a crash leaves at most a stray `.*.tmp` file. Names sort by
-/// time. The directory is created with mode 0700 and files with 0600: reset and verification
-/// links are credentials.
+/// renamed to `<UTC creation time>-<digest of the Message-ID>.eml` (then the directory is
+/// synced): a reader never sees a half-written message, a crash leaves at most a stray `.*.tmp`
+/// file, and a message delivered twice (a crash between the write and the outbox update)
+/// replaces its own file instead of leaving a copy. Names sort by time. The directory is created
+/// with mode 0700 and files with 0600: reset and verification links are credentials.
 ///
 /// The log names recipient, subject and file at `info` (API.md's documented outbox behaviour,
 /// the outbox standing in for a mail log), never the body, which holds the link's token.
 ///
-/// Writing is blocking file I/O (a few kilobytes and one `fsync`), done on the calling task:
-/// callers send mail from a detached task, never on a request's path. `send` never throws;
-/// a failure is logged.
-public final class OutboxMailer: MailSender {
+/// Writing is blocking file I/O (a few kilobytes and two `fsync`s), run through `runBlocking`
+/// (the server passes its blocking-I/O thread pool; inline by default, for tests).
+public final class OutboxDirectoryTransport: MailTransport {
+    public typealias BlockingRunner = @Sendable (_ work: @escaping @Sendable () throws -> Void) async throws -> Void
+
     private let directory: String
-    private let from: String
     private let logger: Logger
-    private let clock: @Sendable () -> Timestamp
+    private let runBlocking: BlockingRunner
+
+    public var name: String { "outbox-directory" }
 
     /// - Parameters:
     ///   - directory: where the files go; created (with its parents, mode 0700) when missing.
-    ///   - from: the `From` header, an address or `Display Name <address>`.
-    ///   - clock: the `Date` header's and the file name's time; the system's by default.
-    public init(
-        directory: String,
-        from: String,
-        logger: Logger,
-        clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
-    ) {
+    ///   - runBlocking: runs the file I/O off the caller's thread.
+    public init(directory: String, logger: Logger, runBlocking: @escaping BlockingRunner = { try $0() }) {
         self.directory = directory
-        self.from = from
         self.logger = logger
-        self.clock = clock
+        self.runBlocking = runBlocking
     }
 
-    public func send(_ message: MailMessage) async {
-        let now = clock()
-        let boundary = "=_faros_" + Self.hex(SecureRandom.bytes(12))
-        let text = MailRenderer.render(message, from: from, date: now, boundary: boundary)
-        let name = Self.fileName(now, random: Self.hex(SecureRandom.bytes(6)))
+    public func deliver(_ mail: OutgoingMail) async throws {
+        let name = Self.fileName(mail.createdAt, random: String(OneTimeToken.hash(mail.messageID).prefix(16)))
+        let directory = self.directory
+        let bytes = mail.bytes
         do {
-            try Self.ensureDirectory(directory)
-            try Self.writeAtomically(Array(text.utf8), directory: directory, name: name)
-            logger.info(
-                "mail written to the outbox",
-                metadata: [
-                    "mail.to": "\(MailRenderer.headerText(message.to))",
-                    "mail.subject": "\(MailRenderer.headerText(message.subject))",
-                    "mail.file": "\(name)",
-                ]
-            )
+            try await runBlocking {
+                try Self.ensureDirectory(directory)
+                try Self.writeAtomically(bytes, directory: directory, name: name)
+            }
         } catch {
-            logger.error(
-                "mail could not be written to the outbox",
-                metadata: ["mail.file": "\(name)", "error": "\(error)"]
-            )
+            throw MailDeliveryError(.transient, "outbox directory: \(error)")
         }
+        logger.info(
+            "mail written to the outbox",
+            metadata: [
+                "mail.to": "\(MailRenderer.headerText(mail.envelopeTo))",
+                "mail.subject": "\(MailRenderer.headerText(mail.subject))",
+                "mail.file": "\(name)",
+            ]
+        )
     }
 
     /// `20261125T120000.730Z-<random>.eml`: UTC, sortable, no characters any file system minds.

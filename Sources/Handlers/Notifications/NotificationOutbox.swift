@@ -1,0 +1,67 @@
+import Synchronization
+
+/// The notification mail of one write (API.md: share granted to the sharee, task completed by
+/// someone else to the owner, comment by someone else to the owner and every other
+/// collaborator), decided and written inside the write's transaction by ``ActivityRecorder``.
+///
+/// Only users whose address is verified are considered (one query per change, however many
+/// collaborators a task has: ``StoreReader/taskMailRecipients(taskID:)``); their preferences and
+/// quiet hours then decide (``MailQueue/notification(_:to:taskID:compose:)``). ``wroteMail``
+/// tells the caller, after commit, whether to wake the sender.
+final class NotificationOutbox: Sendable {
+    let queue: MailQueue
+    private let wrote = Atomic<Bool>(false)
+
+    init(queue: MailQueue) {
+        self.queue = queue
+    }
+
+    /// Whether any message went into the outbox (read after the transaction committed).
+    var wroteMail: Bool { wrote.load(ordering: .acquiring) }
+
+    func taskShared(_ share: ShareRecord, by actor: Int64, tx: any StoreWriter) throws {
+        guard share.userID != actor, let recipient = try tx.mailRecipient(userID: share.userID),
+              recipient.preferences.allows(.taskShared),
+              let task = try tx.task(id: share.taskID, viewer: share.userID)
+        else { return }
+        let actorName = try username(actor, tx: tx)
+        try enqueue(.taskShared, to: recipient, taskID: task.id, tx: tx) { links in
+            NotificationMail.taskShared(actor: actorName, title: task.fields.title, permission: share.permission, links: links)
+        }
+    }
+
+    func taskCompleted(_ task: TaskRecord, by actor: Int64, tx: any StoreWriter) throws {
+        guard task.ownerID != actor, let owner = try tx.mailRecipient(userID: task.ownerID),
+              owner.preferences.allows(.taskCompleted)
+        else { return }
+        let actorName = try username(actor, tx: tx)
+        try enqueue(.taskCompleted, to: owner, taskID: task.id, tx: tx) { links in
+            NotificationMail.taskCompleted(actor: actorName, title: task.fields.title, links: links)
+        }
+    }
+
+    func commentAdded(_ comment: CommentRecord, by actor: Int64, tx: any StoreWriter) throws {
+        let recipients = try tx.taskMailRecipients(taskID: comment.taskID)
+            .filter { $0.userID != actor && $0.preferences.allows(.commentAdded) }
+        guard !recipients.isEmpty, let task = try tx.task(id: comment.taskID, viewer: recipients[0].userID) else { return }
+        let actorName = try username(actor, tx: tx)
+        for recipient in recipients {
+            try enqueue(.commentAdded, to: recipient, taskID: task.id, tx: tx) { links in
+                NotificationMail.commentAdded(actor: actorName, title: task.fields.title, comment: comment.content, links: links)
+            }
+        }
+    }
+
+    private func enqueue(
+        _ kind: MailKind, to recipient: MailRecipient, taskID: Int64, tx: any StoreWriter,
+        compose: (NotificationMail.Links) -> NotificationMail.Content
+    ) throws {
+        guard let mail = queue.notification(kind, to: recipient, taskID: taskID, compose: compose) else { return }
+        try tx.enqueueMail(mail)
+        wrote.store(true, ordering: .releasing)
+    }
+
+    private func username(_ userID: Int64, tx: any StoreWriter) throws -> String {
+        try tx.user(id: userID)?.username ?? "Someone"
+    }
+}
