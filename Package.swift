@@ -227,6 +227,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FarosTests", dependencies: ["Faros", "RPCServer"]),
+        // SMTP over libcurl against a real SMTP server we did not write (aiosmtpd) on loopback.
+        .testTarget(
+            name: "SMTPMailTests",
+            dependencies: ["SMTPMail", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         // The REST bridge's parsers: content sniffing, Range, Content-Disposition, multipart, routes.
         .testTarget(
             name: "RESTBridgeTests",

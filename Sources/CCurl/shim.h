@@ -35,6 +35,12 @@ static inline CURLcode faros_curl_setopt_xferinfo_callback(CURL *handle, faros_c
 static inline CURLcode faros_curl_setopt_debug_callback(CURL *handle, faros_curl_debug_callback value) {
     return curl_easy_setopt(handle, CURLOPT_DEBUGFUNCTION, value);
 }
+static inline CURLcode faros_curl_setopt_sockopt_callback(CURL *handle, curl_sockopt_callback value) {
+    return curl_easy_setopt(handle, CURLOPT_SOCKOPTFUNCTION, value);
+}
+static inline CURLcode faros_curl_setopt_closesocket_callback(CURL *handle, curl_closesocket_callback value) {
+    return curl_easy_setopt(handle, CURLOPT_CLOSESOCKETFUNCTION, value);
+}
 static inline CURLcode faros_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

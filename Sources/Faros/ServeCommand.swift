@@ -68,6 +68,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "SMTP server for outgoing mail: smtp://[user:password@]host[:port][?starttls=try|required|off] or smtps://… (env: FAROS_SMTP_URL; default: none, mail goes to DATA_DIR/outbox as .eml files)")
     var smtpURL: String?
 
+    @Option(help: "Longest one SMTP exchange may take, connection included; a slower server counts as down and the message is retried. (env: FAROS_SMTP_TIMEOUT; default: 60s)")
+    var smtpTimeout: String?
+
     @Option(help: "PEM file of the certificate authorities that sign the SMTP server's certificate, for a private CA. (env: FAROS_SMTP_CA_FILE; default: the system's)")
     var smtpCAFile: String?
 
@@ -242,10 +245,13 @@ struct ServeCommand: AsyncParsableCommand {
         // outbox, on a small pool of its own (curl and fsync block).
         let mailPool = NIOThreadPool(numberOfThreads: 4)
         mailPool.start()
+        var mailSettings = MailOutboxSender.Settings()
+        // A claim outlives the longest exchange, so only an instance that died loses its claim.
+        mailSettings.leaseMilliseconds = Int64((settings.smtp?.timeout ?? .seconds(30)).components.seconds) * 1000 + 30_000
         let mailSender = MailOutboxSender(
             domain: domain,
             transport: MailTransports.make(settings, threadPool: mailPool, logger: logger),
-            from: settings.mailFrom, signal: mailSignal, logger: logger
+            from: settings.mailFrom, settings: mailSettings, signal: mailSignal, logger: logger
         )
         let janitor = BlobJanitor(store: store, blobs: blobs, logger: logger, interval: .seconds(30))
         janitorBox.set(janitor)
@@ -271,7 +277,11 @@ struct ServeCommand: AsyncParsableCommand {
             },
             eventLoopGroup: group,
             logger: logger,
-            restBridge: bridge
+            restBridge: bridge,
+            onBound: { [publicURL = domain.configuration.publicURLSource, derived = settings.derivesPublicURL, host = settings.server.host] port in
+                // `--port 0` without `--public-url`: links name the port actually bound.
+                if derived { publicURL.set("http://\(FarosServer.urlHost(["0.0.0.0", "::", ""].contains(host) ? "localhost" : host)):\(port)") }
+            }
         )
         let liveSessions = Gauge(label: "faros_live_sessions")
         let signedIn = Gauge(label: "faros_signed_in_sessions")

@@ -20,6 +20,8 @@ struct Settings {
     var tokenTTL: Duration = .seconds(3600)
     var rateLimits = true
     var mailFrom: String
+    /// No `--public-url` and `--port 0`: links are fixed once the port is bound.
+    var derivesPublicURL = false
     /// `smtp://` or `smtps://`; nil: mail goes to `DATA_DIR/outbox`.
     var smtp: SMTPConfiguration?
     var passwordCost = PasswordCost.default
@@ -48,7 +50,7 @@ struct Settings {
 
     /// Host part of generated `Message-ID`s: the sender's domain.
     var mailDomain: String {
-        mailFrom.split(separator: "@").last.map(String.init) ?? "localhost"
+        MailOutboxSender.address(mailFrom).split(separator: "@").last.map(String.init) ?? "localhost"
     }
 
     var logFormat: LogFormat { storage.logFormat }
@@ -77,6 +79,7 @@ struct Settings {
         } else {
             let host = ["0.0.0.0", "::", ""].contains(self.server.host) ? "localhost" : self.server.host
             self.server.publicURL = "http://\(FarosServer.urlHost(host)):\(self.server.port)"
+            self.derivesPublicURL = self.server.port == 0
         }
         if let origins = reader.string(command.allowedOrigins, "FAROS_ALLOWED_ORIGINS") {
             for origin in SettingValue.list(origins) {
@@ -109,14 +112,22 @@ struct Settings {
         guard Self.isMailbox(self.mailFrom) else {
             throw ValidationError("--mail-from / FAROS_MAIL_FROM: expected an address like faros@example.com or 'Faros <faros@example.com>', got '\(self.mailFrom)'")
         }
+        let smtpTimeout = try reader.value(command.smtpTimeout, "FAROS_SMTP_TIMEOUT", "a duration from 1s to 10m, like 60s") {
+            SettingValue.duration($0).flatMap { $0 >= .seconds(1) && $0 <= .seconds(600) ? $0 : nil }
+        }
         if let url = reader.string(command.smtpURL, "FAROS_SMTP_URL") {
+            var smtp: SMTPConfiguration
             do {
-                var smtp = try SMTPConfiguration(url: url)
-                if let caFile = reader.string(command.smtpCAFile, "FAROS_SMTP_CA_FILE") { smtp.caFile = caFile }
-                self.smtp = smtp
+                smtp = try SMTPConfiguration(url: url)
             } catch {
                 throw ValidationError("--smtp-url / FAROS_SMTP_URL: \(error)")
             }
+            if let caFile = reader.string(command.smtpCAFile, "FAROS_SMTP_CA_FILE") { smtp.caFile = caFile }
+            if let smtpTimeout {
+                smtp.timeout = smtpTimeout
+                smtp.connectTimeout = min(smtp.connectTimeout, smtpTimeout)
+            }
+            self.smtp = smtp
         }
         self.passwordCost = try reader.value(command.passwordCost.map(String.init), "FAROS_PASSWORD_COST", "an integer 1-11") {
             Int($0).flatMap(PasswordCost.init(rawValue:))

@@ -19,6 +19,9 @@ public final class FarosServer: Service, Sendable {
     private let context: ServerContext
     private let group: any EventLoopGroup
     private let bound: EventLoopPromise<SocketAddress>
+    /// Called with the bound port before the listening line is printed (and so before any
+    /// client can know where to connect).
+    private let onBound: (@Sendable (_ port: Int) -> Void)?
 
     public init(
         configuration: ServerConfiguration,
@@ -26,8 +29,10 @@ public final class FarosServer: Service, Sendable {
         sessions: SessionHooks = SessionHooks(),
         eventLoopGroup: any EventLoopGroup,
         logger: Logger,
-        restBridge: RESTBridge? = nil
+        restBridge: RESTBridge? = nil,
+        onBound: (@Sendable (_ port: Int) -> Void)? = nil
     ) {
+        self.onBound = onBound
         let methods = Self.registry(adding: methods)
         var engineConfiguration = RPCEngine<ClientSession>.Configuration()
         engineConfiguration.maxBatch = configuration.rpc.maxBatch
@@ -75,6 +80,7 @@ public final class FarosServer: Service, Sendable {
             self.bound.fail(ChannelError.unknownLocalAddress)
             throw ChannelError.unknownLocalAddress
         }
+        self.onBound?(port)
         self.bound.succeed(address)
         logger.info("Listening", metadata: ["server.address": "\(configuration.host)", "server.port": "\(port)"])
         Self.printLine("faros listening on http://\(Self.urlHost(configuration.host)):\(port)")

@@ -47,11 +47,65 @@ enum CurlSMTP {
         }
     }
 
-    /// Set from the task's cancellation handler, read by the progress callback on the pool thread.
-    final class Cancellation: Sendable {
-        private let flag = Atomic<Bool>(false)
-        func cancel() { self.flag.store(true, ordering: .relaxed) }
-        var isCancelled: Bool { self.flag.load(ordering: .relaxed) }
+    /// Ends a running exchange from outside its thread: on task cancellation, or when the
+    /// exchange's deadline passes.
+    ///
+    /// libcurl 7.88 applies CURLOPT_TIMEOUT to the exchange but not to the QUIT it sends from
+    /// curl_easy_cleanup: there it waits for the server's answer with no overall limit (its
+    /// response timeout is 120 s), and a server stalled in DATA answers nothing. The progress
+    /// callback is not called then either, so it cannot notice cancellation. Instead the
+    /// exchange's sockets are registered here as libcurl opens them, and ``abort(_:)`` (or
+    /// ``hangUp()`` after a failed exchange) shuts them down: libcurl's poll wakes up to a dead
+    /// connection and gives up at once. libcurl closes its sockets through us too, under the
+    /// same lock, so a shutdown can never hit a descriptor that has been closed and reused.
+    final class Watchdog: Sendable {
+        enum Reason: Sendable { case cancelled, deadline }
+        private struct State {
+            var sockets: [Int32] = []
+            var reason: Reason? = nil
+            var started: ContinuousClock.Instant? = nil
+        }
+        private let state = Mutex(State())
+
+        /// Shuts the exchange's sockets down; the first reason given is the one reported.
+        func abort(_ reason: Reason) {
+            self.state.withLock { state in
+                if state.reason == nil { state.reason = reason }
+                for fd in state.sockets { _ = shutdown(fd, Int32(SHUT_RDWR)) }
+            }
+        }
+
+        var reason: Reason? { self.state.withLock { $0.reason } }
+
+        /// Shuts the sockets down without recording a reason: after a failed exchange, so that
+        /// libcurl's cleanup does not wait for the answer to a polite QUIT (which it does with
+        /// no overall timeout, and which a stalled server never sends).
+        fileprivate func hangUp() {
+            self.state.withLock { state in
+                for fd in state.sockets { _ = shutdown(fd, Int32(SHUT_RDWR)) }
+            }
+        }
+
+        /// When the exchange began on its pool thread (nil while still queued): the deadline
+        /// counts from here, so time spent waiting for a free thread is not held against it.
+        var started: ContinuousClock.Instant? { self.state.withLock { $0.started } }
+
+        fileprivate func start() { self.state.withLock { $0.started = .now } }
+
+        /// A socket libcurl just opened; false when the exchange was already aborted.
+        fileprivate func register(_ fd: Int32) -> Bool {
+            self.state.withLock { state in
+                state.sockets.append(fd)
+                return state.reason == nil
+            }
+        }
+
+        fileprivate func close(_ fd: Int32) -> Int32 {
+            self.state.withLock { state in
+                state.sockets.removeAll { $0 == fd }
+                return Glibc.close(fd)
+            }
+        }
     }
 
     /// curl_global_init is not thread-safe: first touched from ``SMTPTransport``'s initializer.
@@ -65,7 +119,10 @@ enum CurlSMTP {
     private final class Context {
         let message: [UInt8]
         var offset = 0
-        let cancellation: Cancellation
+        let watchdog: Watchdog
+        /// Set once we sent QUIT: libcurl's goodbye after a failure must not replace the reply
+        /// that caused it.
+        var quitting = false
         /// The lines of the relay's latest reply (what libcurl reports as CURLINFO_HEADER_IN).
         var reply: [UInt8] = []
         /// True once we sent something the relay has not answered yet: a reply code seen before
@@ -73,19 +130,22 @@ enum CurlSMTP {
         /// wait for the greeting.
         var awaitingReply = true
 
-        init(message: [UInt8], cancellation: Cancellation) {
+        init(message: [UInt8], watchdog: Watchdog) {
             self.message = message
-            self.cancellation = cancellation
+            self.watchdog = watchdog
         }
     }
 
     /// Runs the exchange; returns once the relay accepted the message (250 after DATA).
-    static func perform(_ request: Request, cancellation: Cancellation) throws {
+    static func perform(_ request: Request, watchdog: Watchdog) throws {
+        watchdog.start()
+        let context = Context(message: request.message, watchdog: watchdog)
         guard globalInit, let handle = curl_easy_init() else {
             throw SMTPError(kind: .transient, cause: .other, message: "curl init failed")
         }
-        defer { curl_easy_cleanup(handle) }
-        let context = Context(message: request.message, cancellation: cancellation)
+        // The cleanup still calls back (QUIT goes out and the socket is closed when the cached
+        // connection is dropped), so the context must outlive it.
+        defer { withExtendedLifetime(context) { curl_easy_cleanup(handle) } }
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
         defer { errorBuffer.deallocate() }
@@ -134,13 +194,18 @@ enum CurlSMTP {
             }
             return n
         }) == CURLE_OK
-        // Progress callback: the only place a running exchange notices task cancellation.
-        ok = ok && faros_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0) == CURLE_OK
-        ok = ok && faros_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, user) == CURLE_OK
-        ok = ok && faros_curl_setopt_xferinfo_callback(handle, { user, _, _, _, _ in
-            guard let user else { return 0 }
+        // Every socket goes through the watchdog, so that it can be shut down from outside.
+        ok = ok && faros_curl_setopt_pointer(handle, CURLOPT_SOCKOPTDATA, user) == CURLE_OK
+        ok = ok && faros_curl_setopt_sockopt_callback(handle, { user, fd, _ in
+            guard let user else { return CURL_SOCKOPT_OK }
             let context = Unmanaged<Context>.fromOpaque(user).takeUnretainedValue()
-            return context.cancellation.isCancelled ? 1 : 0
+            return context.watchdog.register(fd) ? CURL_SOCKOPT_OK : CURL_SOCKOPT_ERROR
+        }) == CURLE_OK
+        ok = ok && faros_curl_setopt_pointer(handle, CURLOPT_CLOSESOCKETDATA, user) == CURLE_OK
+        ok = ok && faros_curl_setopt_closesocket_callback(handle, { user, fd in
+            guard let user else { return Glibc.close(fd) }
+            let context = Unmanaged<Context>.fromOpaque(user).takeUnretainedValue()
+            return context.watchdog.close(fd)
         }) == CURLE_OK
         // The debug callback sees the protocol lines; only the relay's replies are kept (our
         // commands include AUTH's credentials, and DATA_OUT is the message body).
@@ -149,6 +214,7 @@ enum CurlSMTP {
         ok = ok && faros_curl_setopt_debug_callback(handle, { _, type, data, size, user in
             guard let user else { return 0 }
             let context = Unmanaged<Context>.fromOpaque(user).takeUnretainedValue()
+            if context.quitting { return 0 }
             if type == CURLINFO_HEADER_IN {
                 if context.awaitingReply {
                     context.reply.removeAll(keepingCapacity: true)
@@ -159,6 +225,12 @@ enum CurlSMTP {
                     context.reply += UnsafeRawBufferPointer(start: data, count: min(size, room))
                 }
             } else if type == CURLINFO_HEADER_OUT || type == CURLINFO_DATA_OUT {
+                // Only the command word is looked at; the line itself (AUTH data!) is not kept.
+                if type == CURLINFO_HEADER_OUT, let data, size >= 4,
+                   UnsafeRawBufferPointer(start: data, count: 4).elementsEqual("QUIT".utf8) {
+                    context.quitting = true
+                    return 0
+                }
                 context.awaitingReply = true
             }
             return 0
@@ -167,7 +239,14 @@ enum CurlSMTP {
 
         let code = curl_easy_perform(handle)
         if code == CURLE_OK { return }
-        if code == CURLE_ABORTED_BY_CALLBACK, cancellation.isCancelled { throw CancellationError() }
+        watchdog.hangUp()
+        switch watchdog.reason {
+        case .cancelled: throw CancellationError()
+        case .deadline:
+            throw SMTPError(kind: .transient, cause: .timeout,
+                            message: "no answer within the \(request.timeoutMilliseconds) ms timeout (curl: \(String(cString: curl_easy_strerror(code))))")
+        case nil: break
+        }
 
         var responseCode = 0
         if faros_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &responseCode) != CURLE_OK { responseCode = 0 }

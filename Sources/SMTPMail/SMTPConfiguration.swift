@@ -35,6 +35,7 @@ public struct SMTPConfiguration: Sendable, CustomStringConvertible {
     /// Why a configuration was refused. The message names the offending part of the URL, never
     /// the password.
     public struct ParseError: Error, Sendable, CustomStringConvertible, Equatable {
+        /// What is wrong, naming the offending part of the URL (never the password).
         public let message: String
         init(_ message: String) { self.message = message }
         public var description: String { "SMTP configuration: \(self.message)" }
@@ -42,6 +43,7 @@ public struct SMTPConfiguration: Sendable, CustomStringConvertible {
 
     /// Host name or IP address (an IPv6 literal without its brackets).
     public let host: String
+    /// 25 for smtp://, 465 for smtps:// unless the URL names one (587 is the usual submission port).
     public let port: Int
     /// The effective security, after the credentials upgrade described on the type.
     public let security: TransportSecurity

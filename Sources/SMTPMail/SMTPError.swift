@@ -53,7 +53,9 @@ public struct SMTPError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Retry later, or give up on this message.
     public let kind: Kind
+    /// Where it stopped: for logs, metrics, and alerting on ``Cause-swift.enum/authentication``.
     public let cause: Cause
     /// The relay's 4xx/5xx reply code that ended the exchange (CURLINFO_RESPONSE_CODE), nil when
     /// it ended for another reason (network, TLS, timeout, local validation).

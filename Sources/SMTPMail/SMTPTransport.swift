@@ -8,8 +8,7 @@ public import NIOPosix
 /// and sends share nothing, so one slow relay answer delays only its own message.
 ///
 /// Task cancellation is honoured: a send still queued on the pool is dropped, a running one is
-/// aborted at libcurl's next progress check (within about a second); both throw
-/// `CancellationError`. A send cancelled after the message was transmitted may still have
+/// aborted at once (its socket is shut down); both throw `CancellationError`. A send cancelled after the message was transmitted may still have
 /// been delivered, as with any SMTP client that loses the final reply.
 public final class SMTPTransport: Sendable {
     public let configuration: SMTPConfiguration
@@ -42,12 +41,25 @@ public final class SMTPTransport: Sendable {
                                        mailFrom: "<\(sender)>", recipient: "<\(recipient)>", message: message)
         try Task.checkCancellation()
 
-        let cancellation = CurlSMTP.Cancellation()
+        let watchdog = CurlSMTP.Watchdog()
+        // libcurl's own timeout does not cover everything (the QUIT in its cleanup, see Watchdog),
+        // so the deadline is also enforced from here, a little after libcurl's own would fire.
+        let limit = self.configuration.timeout + .milliseconds(250)
+        let timer = Task {
+            while !Task.isCancelled {
+                if let started = watchdog.started, ContinuousClock.now - started >= limit {
+                    watchdog.abort(.deadline)
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        defer { timer.cancel() }
         do {
             try await withTaskCancellationHandler {
-                try await self.threadPool.runIfActive { try CurlSMTP.perform(request, cancellation: cancellation) }
+                try await self.threadPool.runIfActive { try CurlSMTP.perform(request, watchdog: watchdog) }
             } onCancel: {
-                cancellation.cancel()
+                watchdog.abort(.cancelled)
             }
         } catch let error as SMTPError {
             throw error

@@ -1,12 +1,19 @@
 public import Credentials
 public import Logging
+import Synchronization
 
 /// Settings the domain reads.
 public struct DomainConfiguration: Sendable {
     /// How long an access token lives (`FAROS_TOKEN_TTL`, default 1 h).
     public var tokenTTLMilliseconds: Int64 = 3_600_000
     /// Base URL of mail links (`FAROS_PUBLIC_URL`), without a trailing slash.
-    public var publicURL: String
+    public var publicURL: String {
+        get { publicURLSource.current }
+        set { publicURLSource = PublicURL(newValue) }
+    }
+    /// Where ``publicURL`` is read from: shared, so a server started on port 0 can fill in the
+    /// real port once it is bound (before it accepts anyone).
+    public var publicURLSource: PublicURL
     /// `FAROS_RATE_LIMITS`: off disables every domain rate limit.
     public var rateLimitsEnabled = true
     /// How long a `requestKey` is remembered.
@@ -33,7 +40,7 @@ public struct DomainConfiguration: Sendable {
     }
 
     public init(publicURL: String) {
-        self.publicURL = publicURL
+        self.publicURLSource = PublicURL(publicURL)
     }
 }
 
@@ -89,5 +96,21 @@ public struct Domain: Sendable {
         self.logger = logger
         self.activityCommitted = activityCommitted
         self.mailCommitted = mailCommitted
+    }
+}
+
+/// The base URL users reach the server at, readable from any thread and set once more when the
+/// port is only known after binding (`--port 0`).
+public final class PublicURL: Sendable {
+    private let value: Mutex<String>
+
+    public init(_ url: String) {
+        self.value = Mutex(url)
+    }
+
+    public var current: String { value.withLock { $0 } }
+
+    public func set(_ url: String) {
+        value.withLock { $0 = url }
     }
 }

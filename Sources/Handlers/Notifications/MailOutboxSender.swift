@@ -237,7 +237,7 @@ public final class MailOutboxSender: Sendable {
     }
 
     /// The bare address of a `From` value (`Name <a@b>` → `a@b`), for `MAIL FROM`.
-    static func address(_ from: String) -> String {
+    public static func address(_ from: String) -> String {
         if from.hasSuffix(">"), let open = from.lastIndex(of: "<") {
             return String(from[from.index(after: open)..<from.index(before: from.endIndex)])
         }

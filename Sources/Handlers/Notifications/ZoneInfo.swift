@@ -313,9 +313,9 @@ struct ZoneInfo: Sendable {
     /// Every instant (Unix seconds) whose wall time in this zone is `local`.
     ///
     /// Offsets are sampled a day either side, which finds the offsets in force around the wall
-    /// time as long as the zone changes its offset at most once in two days (true of every
-    /// zone in tzdata). A wall time that neither offset reaches was skipped; the jump is then
-    /// found by bisection between the two candidates.
+    /// time as long as the zone changes its offset at most once in two days (true of tzdata's
+    /// zones in modern times). A wall time that neither offset reaches was skipped; the jump is
+    /// then found by bisection between the two candidates.
     func utcInstants(forLocal local: LocalDateTime) -> LocalInstants {
         let wall = local.wallSeconds
         let offsetBefore = Int64(utcOffset(atUTC: wall - 86_400))
@@ -609,20 +609,15 @@ extension ZoneInfo {
             guard let daylight else { return standard }
             let localDays = ZoneInfo.floorDivide(instant + Int64(standard.utcOffset), 86_400)
             let year = LocalDateTime.civil(fromDays: localDays).year
-            var latest: (instant: Int64, isDST: Bool)?
+            // The latest switch so far as (instant, rank), rank 1 for a start: ends sort first.
+            var latest: (Int64, Int) = (Int64.min, 0)
             for candidateYear in (year - 1)...(year + 1) {
-                let switches = [
-                    (instant: switchInstant(daylight.start, daylight.startTime, year: candidateYear, in: standard), isDST: true),
-                    (instant: switchInstant(daylight.end, daylight.endTime, year: candidateYear, in: daylight.type), isDST: false),
-                ]
-                for change in switches where change.instant <= instant {
-                    if let current = latest, (current.instant, current.isDST ? 1 : 0) >= (change.instant, change.isDST ? 1 : 0) {
-                        continue
-                    }
-                    latest = change
-                }
+                let start = switchInstant(daylight.start, daylight.startTime, year: candidateYear, in: standard)
+                let end = switchInstant(daylight.end, daylight.endTime, year: candidateYear, in: daylight.type)
+                if start <= instant, (start, 1) > latest { latest = (start, 1) }
+                if end <= instant, (end, 0) > latest { latest = (end, 0) }
             }
-            return latest?.isDST == true ? daylight.type : standard
+            return latest.1 == 1 ? daylight.type : standard
         }
 
         /// The UTC instant of a switch on `day` at wall time `time`, read in the type in force
