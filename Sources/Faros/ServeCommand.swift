@@ -285,9 +285,18 @@ struct ServeCommand: AsyncParsableCommand {
         )
         let liveSessions = Gauge(label: "faros_live_sessions")
         let signedIn = Gauge(label: "faros_signed_in_sessions")
+        let poolCapacity = Gauge(label: "faros_db_pool_connections")
+        let poolInUse = Gauge(label: "faros_db_pool_connections_in_use")
+        let poolWaiting = Gauge(label: "faros_db_pool_waiting")
+        let sqlStore = store as? SQLStore
         bridge.onScrape { [sessions = domain.sessions] in
             liveSessions.record(server.connectionCount)
             signedIn.record(sessions.signedInCount)
+            if let usage = sqlStore?.poolUsage {
+                poolCapacity.record(usage.capacity)
+                poolInUse.record(usage.inUse)
+                poolWaiting.record(usage.waiting)
+            }
         }
         let services = ServiceGroup(
             configuration: .init(

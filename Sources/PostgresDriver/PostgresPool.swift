@@ -86,6 +86,13 @@ public final class PostgresPool: Sendable {
     }
 
     /// Opens a connection outside the pool's bound for a long-lived use (LISTEN/NOTIFY).
+    /// The pool's size, connections in use (leased or opening), and callers waiting for one.
+    public var usage: (capacity: Int, inUse: Int, waiting: Int) {
+        state.withLockedValue { state in
+            (state.machine.capacity, state.machine.count - state.machine.idleCount, state.machine.waiterCount)
+        }
+    }
+
     public func makeDedicatedConnection() async throws -> PostgresDedicatedConnection {
         let lease = try await open()
         return PostgresDedicatedConnection(lease: lease, threadPool: threadPool)

@@ -91,7 +91,11 @@ final class RPCSession {
 
     /// Notifications from the domain, already serialized, in order, on the loop.
     fileprivate func deliver(_ messages: [[UInt8]]) {
-        self.handler?.sendTexts(messages)
+        guard let handler = self.handler else {
+            EventMetrics.dropped.increment(by: messages.count)
+            return
+        }
+        handler.sendTexts(messages)
     }
 
     /// The socket is gone: answers still being computed are dropped when they arrive, and the
@@ -153,7 +157,11 @@ final class NotificationOutlet: @unchecked Sendable {
             pending.messages = []
             return messages
         }
-        guard !messages.isEmpty, let session = self.session?.value.value else { return }
+        guard !messages.isEmpty else { return }
+        guard let session = self.session?.value.value else {
+            EventMetrics.dropped.increment(by: messages.count)
+            return
+        }
         session.deliver(messages)
     }
 }

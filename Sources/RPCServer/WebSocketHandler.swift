@@ -266,9 +266,15 @@ final class WebSocketHandler: ChannelDuplexHandler {
     /// Sends a batch of notifications and flushes at once: the batch is one loop task's work
     /// (``LoopDeliveryQueue``), so there is nothing to coalesce with.
     func sendTexts(_ messages: [[UInt8]]) {
-        guard let context = self.context, self.canSendData else { return }
-        for bytes in messages {
-            guard self.canSendData else { break }  // a write can fail the connection
+        guard let context = self.context, self.canSendData else {
+            EventMetrics.dropped.increment(by: messages.count)
+            return
+        }
+        for (index, bytes) in messages.enumerated() {
+            guard self.canSendData else {  // a write can fail the connection
+                EventMetrics.dropped.increment(by: messages.count - index)
+                break
+            }
             if self.deflate?.shouldCompress(messageSize: bytes.count) ?? false {
                 let payload = context.channel.allocator.buffer(bytes: bytes)
                 self.writeFrame(opcode: .text, payload: payload, compress: true, context: context)

@@ -35,6 +35,15 @@ final class ConnectionPool: Sendable {
 
     init(_ connections: [SQLiteConnection]) {
         state = Mutex(State(idle: connections.map(Lease.init)))
+        capacity = connections.count
+    }
+
+    /// How many connections the pool holds.
+    let capacity: Int
+
+    /// Connections lent out now, and callers waiting for one (metrics).
+    var usage: (inUse: Int, waiting: Int) {
+        state.withLock { ($0.lent, $0.waiters.count) }
     }
 
     /// Borrows a connection, waiting for one if all are lent.

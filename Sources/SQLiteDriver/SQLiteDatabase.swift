@@ -121,6 +121,14 @@ public final class SQLiteDatabase: Sendable {
     /// the same snapshot even while writes commit.
     ///
     /// The connection is `query_only`: a write in `body` fails with an SQLiteError.
+    /// Connections (the writer and the readers), how many are in use, and callers waiting for one.
+    public var poolUsage: (capacity: Int, inUse: Int, waiting: Int) {
+        let write = writer.usage
+        guard !readersShareWriter else { return (writer.capacity, write.inUse, write.waiting) }
+        let read = readers.usage
+        return (writer.capacity + readers.capacity, write.inUse + read.inUse, write.waiting + read.waiting)
+    }
+
     public func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         let sharesWriter = readersShareWriter
         let registry = functions.withLock { $0 }

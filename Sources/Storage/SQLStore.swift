@@ -15,6 +15,9 @@ public final class SQLStore: Store {
 
     public var backendName: String { backend.dialect.rawValue }
 
+    /// The connection pool's use now (`/metrics`).
+    public var poolUsage: StorePoolUsage { backend.poolUsage }
+
     public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
         do {
             return try await backend.read { connection in

@@ -162,6 +162,10 @@ async def run(env):
         check('faros_rpc_calls_total{method="tasks.get",code="ok"}' in r.text or
               'faros_rpc_calls_total{code="ok",method="tasks.get"}' in r.text, r.text[:500])
         check("faros_rpc_call_duration_seconds" in r.text, "durations")
+        pool = {line.split()[0]: float(line.split()[1]) for line in r.text.splitlines() if line.startswith("faros_db_pool_")}
+        check(pool.get("faros_db_pool_connections", 0) >= 1 and "faros_db_pool_connections_in_use" in pool
+              and "faros_db_pool_waiting" in pool, f"pool gauges: {pool}")
+        check("faros_live_sessions" in r.text and "faros_signed_in_sessions" in r.text, "session gauges")
         r = requests.post(f"{env.base}/health")
         check(r.status_code == 405 and "GET" in r.headers.get("Allow", ""), r.status_code)
         r = requests.get(f"{env.base}/nope")

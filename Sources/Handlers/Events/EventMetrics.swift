@@ -7,6 +7,9 @@ public enum EventMetrics {
     public static let published = Counter(label: "faros_events_published_total")
     /// Notifications handed to local sessions (one per recipient session).
     public static let delivered = Counter(label: "faros_events_delivered_total")
+    /// Notifications queued for a session whose connection closed (a slow consumer cut off, a
+    /// disconnect) before they could be written; the client catches up with `since`.
+    public static let dropped = Counter(label: "faros_events_dropped_total")
     /// Sessions closed with 1013 because their outbound buffer overflowed.
     public static let slowConsumers = Counter(label: "faros_slow_consumers_total")
 }

@@ -16,6 +16,11 @@ final class PostgresBackend: SQLBackend {
 
     var dialect: SQLDialect { .postgresql }
 
+    var poolUsage: StorePoolUsage {
+        let usage = pool.usage
+        return StorePoolUsage(capacity: usage.capacity, inUse: usage.inUse, waiting: usage.waiting)
+    }
+
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
         try await pool.withConnection { connection in
             try connection.executeScript("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")

@@ -11,6 +11,11 @@ final class SQLiteBackend: SQLBackend {
 
     var dialect: SQLDialect { .sqlite }
 
+    var poolUsage: StorePoolUsage {
+        let usage = database.poolUsage
+        return StorePoolUsage(capacity: usage.capacity, inUse: usage.inUse, waiting: usage.waiting)
+    }
+
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
         try await database.read { connection in
             try body(SQLiteAdapter(connection: connection))
