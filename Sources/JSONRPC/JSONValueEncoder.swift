@@ -27,6 +27,16 @@ public struct JSONValueEncoder: Sendable {
     }
 }
 
+/// An encoder that can take a value's finished ``JSONValue`` whole: ``JSONValueEncoder``'s.
+///
+/// A hot type (a record sent on every call and in every event) checks for it in
+/// `encode(to:)` and hands over the value it built directly, skipping keyed containers and
+/// their per-field boxing; with any other encoder it encodes field by field as usual.
+public protocol JSONValueAcceptingEncoder: Encoder {
+    /// Makes `value` what this encoder produced.
+    func accept(_ value: JSONValue)
+}
+
 /// Where one encoded value lives until the whole tree is done.
 ///
 /// Containers are handed out by value but must keep writing into the same object or array, so
@@ -111,7 +121,7 @@ enum EncodingSlot {
 }
 
 /// The `Encoder` for one value; also its own single-value container.
-final class ValueEncoding: Encoder, SingleValueEncodingContainer {
+final class ValueEncoding: JSONValueAcceptingEncoder, SingleValueEncodingContainer {
     let codingPath: [any CodingKey]
     let options: JSONValueEncoder
     var slot: EncodingSlot?
@@ -121,6 +131,10 @@ final class ValueEncoding: Encoder, SingleValueEncodingContainer {
     init(codingPath: [any CodingKey], options: JSONValueEncoder) {
         self.codingPath = codingPath
         self.options = options
+    }
+
+    func accept(_ value: JSONValue) {
+        slot = .value(value)
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {

@@ -94,8 +94,9 @@ public final class SQLiteDatabase: Sendable {
             }
             return leases
         }
-        let writer = ConnectionPool([opened[0].connection])
-        let readerPool = readerCount == 0 ? writer : ConnectionPool(opened.dropFirst().map { $0.connection })
+        let writer = ConnectionPool([opened[0].connection], threadPool: threadPool, stoppedError: threadPoolStopped, batchRunner: commitTogether)
+        let readerPool = readerCount == 0
+            ? writer : ConnectionPool(opened.dropFirst().map { $0.connection }, threadPool: threadPool, stoppedError: threadPoolStopped)
         logger.info("Opened SQLite database", metadata: ["path": "\(path)", "readers": "\(readerCount)"])
         return SQLiteDatabase(path: path, threadPool: threadPool, logger: logger, writer: writer, readers: readerPool)
     }
@@ -145,16 +146,19 @@ public final class SQLiteDatabase: Sendable {
     }
 
     /// Runs `body` on the writer connection inside `BEGIN IMMEDIATE … COMMIT`, after every write
-    /// queued before it; when `body` throws, the transaction rolls back and the error is rethrown.
+    /// queued before it; when `body` throws, what it wrote is rolled back and the error rethrown.
     ///
     /// IMMEDIATE takes the write lock at the start, so a write never fails half-way with
-    /// SQLITE_BUSY when it upgrades from reading to writing.
+    /// SQLITE_BUSY when it upgrades from reading to writing. Writes that queue up while the
+    /// writer is busy commit together (group commit): each runs in its own savepoint inside one
+    /// transaction, so one that throws is undone alone, and each caller resumes only after the
+    /// shared `COMMIT`, which writes the pages they touched once instead of once per write.
     @discardableResult
     public func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         let registry = functions.withLock { $0 }
-        return try await withLease(from: writer) { connection in
+        return try await writer.run(batchable: true) { connection in
             try connection.install(registry)
-            return try Self.transaction(connection, begin: "BEGIN IMMEDIATE", body)
+            return try body(connection)
         }
     }
 
@@ -223,9 +227,7 @@ public final class SQLiteDatabase: Sendable {
         from pool: ConnectionPool,
         _ body: @escaping @Sendable (SQLiteConnection) throws -> T
     ) async throws -> T {
-        let lease = try await pool.acquire()
-        defer { pool.release(lease) }
-        return try await Self.onThreadPool(threadPool) { try body(lease.connection) }
+        try await pool.run(body)
     }
 
     /// Runs `body` on the thread pool; a stopped pool becomes an ``SQLiteError/isClosed`` error.
@@ -265,5 +267,90 @@ public final class SQLiteDatabase: Sendable {
             throw error
         }
         return result
+    }
+
+    /// The writer's batch runner: `jobs` in one `BEGIN IMMEDIATE … COMMIT`, each in a savepoint
+    /// when there are several. A job that fails is rolled back to its savepoint and finished with
+    /// its own error at once; the others finish after the `COMMIT`, or with its error when it
+    /// fails. Should SQLite roll the whole transaction back by itself (it does after some I/O
+    /// and out-of-memory errors), the jobs before that point finish with that error and the rest
+    /// go on in a new transaction.
+    private static func commitTogether(_ connection: SQLiteConnection, _ jobs: [ConnectionPool.Job]) {
+        let savepoints = jobs.count > 1
+        var pending: [ConnectionPool.Job] = []
+        var remaining = jobs[...]
+        func fail(_ jobs: some Sequence<ConnectionPool.Job>, _ error: any Error) {
+            for job in jobs { job.finish(error) }
+        }
+        func rollBack() {
+            if !connection.isAutocommit { _ = try? connection.execute("ROLLBACK") }
+        }
+        do {
+            try connection.execute("BEGIN IMMEDIATE")
+        } catch {
+            fail(jobs, error)
+            return
+        }
+        while let job = remaining.popFirst() {
+            if savepoints {
+                do {
+                    try connection.execute("SAVEPOINT faros_write")
+                } catch {
+                    rollBack()
+                    fail(pending + [job] + remaining, error)
+                    return
+                }
+            }
+            if job.attempt(connection) {
+                if savepoints {
+                    do {
+                        try connection.execute("RELEASE faros_write")
+                    } catch {
+                        rollBack()
+                        fail(pending + [job] + remaining, error)
+                        return
+                    }
+                }
+                pending.append(job)
+                continue
+            }
+            if connection.isAutocommit {
+                // SQLite rolled back the whole transaction: what the jobs before wrote is gone.
+                job.finish(nil)
+                fail(pending, SQLiteError.misuse("the transaction was rolled back by SQLite after an error in a write committed with it"))
+                pending = []
+                do {
+                    try connection.execute("BEGIN IMMEDIATE")
+                } catch {
+                    fail(remaining, error)
+                    return
+                }
+                continue
+            }
+            if savepoints {
+                do {
+                    try connection.execute("ROLLBACK TO faros_write")
+                    try connection.execute("RELEASE faros_write")
+                } catch {
+                    rollBack()
+                    job.finish(nil)
+                    fail(pending + remaining, error)
+                    return
+                }
+                job.finish(nil)
+            } else {
+                rollBack()
+                job.finish(nil)
+                return
+            }
+        }
+        do {
+            try connection.execute("COMMIT")
+        } catch {
+            rollBack()
+            fail(pending, error)
+            return
+        }
+        for job in pending { job.finish(nil) }
     }
 }

@@ -132,6 +132,70 @@ import Testing
         }
     }
 
+    /// Writes queued behind a busy writer commit together, each in its own savepoint: the ones
+    /// that throw (in Swift or in SQLite) are undone alone, the others all commit.
+    @Test func writesQueuedTogetherFailAlone() async throws {
+        try await withDatabase(readers: 2, threads: 4) { database, _ in
+            try await database.write { try $0.executeScript("CREATE TABLE t(v INTEGER UNIQUE); INSERT INTO t VALUES (-1);") }
+            let gate = DispatchSemaphore(value: 0)
+            // Holds the writer until the others have queued, so they run as one batch.
+            let holder = Task { try await database.write { connection in
+                gate.wait()
+                try connection.execute("INSERT INTO t VALUES (-2)")
+            } }
+            let outcomes = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for i in 0..<60 {
+                    group.addTask {
+                        do {
+                            try await database.write { connection in
+                                try connection.execute("INSERT INTO t VALUES (?)", [.integer(Int64(i))])
+                                switch i % 3 {
+                                case 1: throw Marker()
+                                case 2: try connection.execute("INSERT INTO t VALUES (-1)")  // unique violation
+                                default: break
+                                }
+                            }
+                            return (i, "ok")
+                        } catch is Marker {
+                            return (i, "marker")
+                        } catch let error as SQLiteError where error.isUniqueViolation {
+                            return (i, "unique")
+                        }
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(200))
+                gate.signal()
+                var outcomes: [Int: String] = [:]
+                for try await (i, outcome) in group { outcomes[i] = outcome }
+                return outcomes
+            }
+            try await holder.value
+            for i in 0..<60 {
+                #expect(outcomes[i] == ["ok", "marker", "unique"][i % 3], "write \(i)")
+            }
+            let stored = try await database.read { try $0.query("SELECT v FROM t WHERE v >= 0 ORDER BY v").map { try $0.int64(at: 0) } }
+            #expect(stored == Array(stride(from: 0, to: 60, by: 3)).map(Int64.init))
+            #expect(try await database.read { try $0.query("SELECT count(*) FROM t WHERE v < 0")[0].int64(at: 0) } == 2)
+        }
+    }
+
+    /// A write cancelled while it waits for the writer never runs.
+    @Test func aCancelledQueuedWriteNeverRuns() async throws {
+        try await withDatabase(readers: 1, threads: 3) { database, _ in
+            try await database.write { try $0.executeScript("CREATE TABLE t(v INTEGER)") }
+            let gate = DispatchSemaphore(value: 0)
+            let holder = Task { try await database.write { _ in gate.wait() } }
+            try await Task.sleep(for: .milliseconds(50))
+            let queued = Task { try await database.write { try $0.execute("INSERT INTO t VALUES (1)") } }
+            try await Task.sleep(for: .milliseconds(50))
+            queued.cancel()
+            await #expect(throws: CancellationError.self) { try await queued.value }
+            gate.signal()
+            try await holder.value
+            #expect(try await database.read { try $0.query("SELECT count(*) FROM t")[0].int64(at: 0) } == 0)
+        }
+    }
+
     @Test func aLockHeldElsewhereFailsAsBusyAfterTheTimeout() async throws {
         try await withDatabase(readers: 1, threads: 4) { database, path in
             try await database.write { try $0.executeScript("CREATE TABLE t(v)") }

@@ -55,6 +55,10 @@ public struct TaskRecord: Sendable, Hashable, Encodable {
     }
 
     public func encode(to encoder: any Encoder) throws {
+        if let direct = encoder as? any JSONValueAcceptingEncoder {
+            direct.accept(jsonValue)
+            return
+        }
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)
         try c.encode(ownerID, forKey: .ownerId)
@@ -69,6 +73,28 @@ public struct TaskRecord: Sendable, Hashable, Encodable {
         try c.encode(updatedAt, forKey: .updatedAt)
         try c.encode(permission, forKey: .permission)
         try c.encode(shareCount, forKey: .shareCount)
+    }
+
+    /// The same object as `encode(to:)` writes, built directly (it is encoded for every call
+    /// that answers with a task and for every task event). `JSONValueEncoder` writes absent
+    /// optionals as `null`, and so does this.
+    var jsonValue: JSONValue {
+        var object = JSONObject()
+        object.reserveCapacity(13)
+        object.append(key: "id", value: .number(JSONNumber(id)))
+        object.append(key: "ownerId", value: .number(JSONNumber(ownerID)))
+        object.append(key: "ownerUsername", value: .string(ownerUsername))
+        object.append(key: "title", value: .string(fields.title))
+        object.append(key: "description", value: fields.description.map { .string($0) } ?? .null)
+        object.append(key: "completed", value: .bool(fields.completed))
+        object.append(key: "priority", value: .string(fields.priority.rawValue))
+        object.append(key: "dueDate", value: fields.dueDate.map { .string($0.description) } ?? .null)
+        object.append(key: "tags", value: .array(fields.tags.map { .string($0) }))
+        object.append(key: "createdAt", value: .string(createdAt.description))
+        object.append(key: "updatedAt", value: .string(updatedAt.description))
+        object.append(key: "permission", value: .string(permission.rawValue))
+        object.append(key: "shareCount", value: .number(JSONNumber(shareCount)))
+        return .object(object)
     }
 }
 
