@@ -41,22 +41,25 @@ public final class PostgresPool: Sendable {
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
         let lease = try await acquire()
-        let outcome: (result: Result<T, any Error>, reusable: Bool)
+        let result: Result<T, any Error>
         do {
-            outcome = try await threadPool.runIfActive {
+            // The connection goes back on the thread-pool thread, as soon as `body` is done: a
+            // waiter gets it then, not after this caller has waited for its event loop.
+            result = try await threadPool.runIfActive { [self] in
                 let result = Result { try body(lease.connection) }
-                return (result, lease.isReusable)
+                let reusable = lease.isReusable
+                if !reusable {
+                    logger.debug("discarding a PostgreSQL connection that is broken or inside a transaction")
+                }
+                release(lease, reusable: reusable)
+                return result
             }
         } catch {
             // The closure never ran (cancelled or the thread pool stopped): the connection is untouched.
             release(lease, reusable: true)
             throw error
         }
-        if !outcome.reusable {
-            logger.debug("discarding a PostgreSQL connection that is broken or inside a transaction")
-        }
-        release(lease, reusable: outcome.reusable)
-        return try outcome.result.get()
+        return try result.get()
     }
 
     /// Runs `body` inside `BEGIN` … `COMMIT`; rolls back when `body` throws.
