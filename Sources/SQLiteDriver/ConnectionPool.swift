@@ -149,11 +149,12 @@ final class ConnectionPool: Sendable {
             }
             var current = [job]
             while true {
-                if current.count == 1 && !current[0].batchable {
+                // Only batchable jobs come in groups, and only when there is a runner.
+                if current[0].batchable, let batchRunner {
+                    batchRunner(lease.connection, current)
+                } else {
                     _ = current[0].attempt(lease.connection)
                     current[0].finish(nil)
-                } else if let batchRunner {
-                    batchRunner(lease.connection, current)
                 }
                 guard let next = nextJobs(after: lease) else { return }
                 current = next

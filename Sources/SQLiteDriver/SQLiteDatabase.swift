@@ -133,7 +133,7 @@ public final class SQLiteDatabase: Sendable {
     public func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         let sharesWriter = readersShareWriter
         let registry = functions.withLock { $0 }
-        return try await withLease(from: readers) { connection in
+        return try await readers.run { connection in
             try connection.install(registry)
             if sharesWriter {
                 try connection.execute("PRAGMA query_only = ON")
@@ -223,13 +223,6 @@ public final class SQLiteDatabase: Sendable {
 
     // MARK: Internals
 
-    private func withLease<T: Sendable>(
-        from pool: ConnectionPool,
-        _ body: @escaping @Sendable (SQLiteConnection) throws -> T
-    ) async throws -> T {
-        try await pool.run(body)
-    }
-
     /// Runs `body` on the thread pool; a stopped pool becomes an ``SQLiteError/isClosed`` error.
     private static func onThreadPool<T: Sendable>(
         _ threadPool: NIOThreadPool,
@@ -270,87 +263,49 @@ public final class SQLiteDatabase: Sendable {
     }
 
     /// The writer's batch runner: `jobs` in one `BEGIN IMMEDIATE … COMMIT`, each in a savepoint
-    /// when there are several. A job that fails is rolled back to its savepoint and finished with
-    /// its own error at once; the others finish after the `COMMIT`, or with its error when it
-    /// fails. Should SQLite roll the whole transaction back by itself (it does after some I/O
-    /// and out-of-memory errors), the jobs before that point finish with that error and the rest
-    /// go on in a new transaction.
+    /// when there are several (one alone has the transaction to itself). A job that throws is
+    /// undone alone and finished with its own error at once; the others finish after the
+    /// `COMMIT`, or with its error when it fails. Should SQLite roll the whole transaction back by
+    /// itself (it does after some I/O and out-of-memory errors), the jobs done before that point
+    /// finish with ``rolledBackWithOthers`` and the rest go on in a new transaction.
     private static func commitTogether(_ connection: SQLiteConnection, _ jobs: [ConnectionPool.Job]) {
         let savepoints = jobs.count > 1
-        var pending: [ConnectionPool.Job] = []
-        var remaining = jobs[...]
-        func fail(_ jobs: some Sequence<ConnectionPool.Job>, _ error: any Error) {
-            for job in jobs { job.finish(error) }
-        }
-        func rollBack() {
-            if !connection.isAutocommit { _ = try? connection.execute("ROLLBACK") }
-        }
+        /// Done, waiting for the `COMMIT`.
+        var done: [ConnectionPool.Job] = []
+        /// `jobs[unfinished...]` are neither finished nor in `done`.
+        var unfinished = 0
         do {
             try connection.execute("BEGIN IMMEDIATE")
-        } catch {
-            fail(jobs, error)
-            return
-        }
-        while let job = remaining.popFirst() {
-            if savepoints {
-                do {
-                    try connection.execute("SAVEPOINT faros_write")
-                } catch {
-                    rollBack()
-                    fail(pending + [job] + remaining, error)
-                    return
-                }
-            }
-            if job.attempt(connection) {
-                if savepoints {
-                    do {
-                        try connection.execute("RELEASE faros_write")
-                    } catch {
-                        rollBack()
-                        fail(pending + [job] + remaining, error)
-                        return
-                    }
-                }
-                pending.append(job)
-                continue
-            }
-            if connection.isAutocommit {
-                // SQLite rolled back the whole transaction: what the jobs before wrote is gone.
-                job.finish(nil)
-                fail(pending, SQLiteError.misuse("the transaction was rolled back by SQLite after an error in a write committed with it"))
-                pending = []
-                do {
-                    try connection.execute("BEGIN IMMEDIATE")
-                } catch {
-                    fail(remaining, error)
-                    return
-                }
-                continue
-            }
-            if savepoints {
-                do {
-                    try connection.execute("ROLLBACK TO faros_write")
-                    try connection.execute("RELEASE faros_write")
-                } catch {
-                    rollBack()
+            for (index, job) in jobs.enumerated() {
+                if savepoints { try connection.execute("SAVEPOINT faros_write") }
+                if job.attempt(connection) {
+                    if savepoints { try connection.execute("RELEASE faros_write") }
+                    done.append(job)
+                } else if connection.isAutocommit {
                     job.finish(nil)
-                    fail(pending + remaining, error)
-                    return
+                    for other in done { other.finish(rolledBackWithOthers) }
+                    done = []
+                    unfinished = index + 1
+                    if unfinished < jobs.count { try connection.execute("BEGIN IMMEDIATE") }
+                } else {
+                    try connection.execute(savepoints ? "ROLLBACK TO faros_write" : "ROLLBACK")
+                    if savepoints { try connection.execute("RELEASE faros_write") }
+                    job.finish(nil)
                 }
-                job.finish(nil)
-            } else {
-                rollBack()
-                job.finish(nil)
-                return
+                unfinished = index + 1
             }
-        }
-        do {
-            try connection.execute("COMMIT")
+            if !connection.isAutocommit { try connection.execute("COMMIT") }
         } catch {
-            rollBack()
-            fail(pending, error)
+            if !connection.isAutocommit { _ = try? connection.execute("ROLLBACK") }
+            for job in done + jobs[unfinished...] { job.finish(error) }
             return
         }
-        for job in pending { job.finish(nil) }
+        for job in done { job.finish(nil) }
     }
+
+    /// What a write gets whose work SQLite rolled back together with a failing write of the
+    /// same group commit (SQLITE_ABORT).
+    static let rolledBackWithOthers = SQLiteError(
+        code: 4, message: "the transaction was rolled back by SQLite after an error in a write committed with this one"
+    )
 }

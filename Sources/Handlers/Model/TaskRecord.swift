@@ -49,7 +49,7 @@ public struct TaskRecord: Sendable, Hashable, Encodable {
         self.shareCount = shareCount
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, ownerId, ownerUsername, title, description, completed, priority, dueDate, tags
         case createdAt, updatedAt, permission, shareCount
     }
@@ -80,20 +80,20 @@ public struct TaskRecord: Sendable, Hashable, Encodable {
     /// optionals as `null`, and so does this.
     var jsonValue: JSONValue {
         var object = JSONObject()
-        object.reserveCapacity(13)
-        object.append(key: "id", value: .number(JSONNumber(id)))
-        object.append(key: "ownerId", value: .number(JSONNumber(ownerID)))
-        object.append(key: "ownerUsername", value: .string(ownerUsername))
-        object.append(key: "title", value: .string(fields.title))
-        object.append(key: "description", value: fields.description.map { .string($0) } ?? .null)
-        object.append(key: "completed", value: .bool(fields.completed))
-        object.append(key: "priority", value: .string(fields.priority.rawValue))
-        object.append(key: "dueDate", value: fields.dueDate.map { .string($0.description) } ?? .null)
-        object.append(key: "tags", value: .array(fields.tags.map { .string($0) }))
-        object.append(key: "createdAt", value: .string(createdAt.description))
-        object.append(key: "updatedAt", value: .string(updatedAt.description))
-        object.append(key: "permission", value: .string(permission.rawValue))
-        object.append(key: "shareCount", value: .number(JSONNumber(shareCount)))
+        object.reserveCapacity(CodingKeys.allCases.count)
+        object.append(key: CodingKeys.id.stringValue, value: .number(JSONNumber(id)))
+        object.append(key: CodingKeys.ownerId.stringValue, value: .number(JSONNumber(ownerID)))
+        object.append(key: CodingKeys.ownerUsername.stringValue, value: .string(ownerUsername))
+        object.append(key: CodingKeys.title.stringValue, value: .string(fields.title))
+        object.append(key: CodingKeys.description.stringValue, value: fields.description.map { .string($0) } ?? .null)
+        object.append(key: CodingKeys.completed.stringValue, value: .bool(fields.completed))
+        object.append(key: CodingKeys.priority.stringValue, value: .string(fields.priority.rawValue))
+        object.append(key: CodingKeys.dueDate.stringValue, value: fields.dueDate.map { .string($0.description) } ?? .null)
+        object.append(key: CodingKeys.tags.stringValue, value: .array(fields.tags.map { .string($0) }))
+        object.append(key: CodingKeys.createdAt.stringValue, value: .string(createdAt.description))
+        object.append(key: CodingKeys.updatedAt.stringValue, value: .string(updatedAt.description))
+        object.append(key: CodingKeys.permission.stringValue, value: .string(permission.rawValue))
+        object.append(key: CodingKeys.shareCount.stringValue, value: .number(JSONNumber(shareCount)))
         return .object(object)
     }
 }
