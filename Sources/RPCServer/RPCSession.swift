@@ -18,6 +18,8 @@ final class RPCSession {
     private let limiter: CallRateLimiter
     /// Calls run on the connection's loop (see ``EventLoopTaskExecutor``).
     private let executor: EventLoopTaskExecutor
+    /// This loop's framing of notifications (shared frames for one event to many sessions).
+    private let frames: TextFrameCache
     /// The connection this session answers on; weak because the handler owns the session.
     weak var handler: WebSocketHandler?
     private(set) var inflight = 0
@@ -39,6 +41,7 @@ final class RPCSession {
         // notification for a closed connection is dropped.
         let local = server.loopLocals.local(for: eventLoop)
         self.executor = local.executor
+        self.frames = local.deliveries.frames
         let outlet = NotificationOutlet(queue: local.deliveries)
         self.client = ClientSession(
             connectionID: connectionID,
@@ -95,7 +98,7 @@ final class RPCSession {
             EventMetrics.dropped.increment(by: messages.count)
             return
         }
-        handler.sendTexts(messages)
+        handler.sendTexts(messages, frames: self.frames)
     }
 
     /// The socket is gone: answers still being computed are dropped when they arrive, and the
@@ -121,6 +124,9 @@ final class NotificationOutlet: @unchecked Sendable {
     fileprivate var session: NIOLoopBound<WeakSession>?
     private let queue: LoopDeliveryQueue
     private let pending = Mutex(Pending())
+    /// The messages being written; on the loop only, swapped with the pending ones so neither
+    /// array is reallocated per batch.
+    private var draining: [[UInt8]] = []
 
     private struct Pending {
         var messages: [[UInt8]] = []
@@ -151,17 +157,19 @@ final class NotificationOutlet: @unchecked Sendable {
 
     /// On the loop: writes everything queued so far (dropped when the connection is gone).
     func writePending() {
-        let messages = self.pending.withLock { pending in
+        self.pending.withLock { pending in
             pending.registered = false
-            let messages = pending.messages
-            pending.messages = []
-            return messages
+            swap(&pending.messages, &self.draining)
         }
-        guard !messages.isEmpty else { return }
+        guard !self.draining.isEmpty else { return }
+        defer { self.draining.removeAll(keepingCapacity: self.draining.capacity <= Self.keptCapacity) }
         guard let session = self.session?.value.value else {
-            EventMetrics.dropped.increment(by: messages.count)
+            EventMetrics.dropped.increment(by: self.draining.count)
             return
         }
-        session.deliver(messages)
+        session.deliver(self.draining)
     }
+
+    /// Past this many messages in one batch (a long replay), the array is given back.
+    static let keptCapacity = 64
 }

@@ -265,7 +265,7 @@ final class WebSocketHandler: ChannelDuplexHandler {
 
     /// Sends a batch of notifications and flushes at once: the batch is one loop task's work
     /// (``LoopDeliveryQueue``), so there is nothing to coalesce with.
-    func sendTexts(_ messages: [[UInt8]]) {
+    func sendTexts(_ messages: [[UInt8]], frames: TextFrameCache) {
         guard let context = self.context, self.canSendData else {
             EventMetrics.dropped.increment(by: messages.count)
             return
@@ -279,10 +279,9 @@ final class WebSocketHandler: ChannelDuplexHandler {
                 let payload = context.channel.allocator.buffer(bytes: bytes)
                 self.writeFrame(opcode: .text, payload: payload, compress: true, context: context)
             } else {
-                // Uncompressed: header and payload straight into one buffer, one copy.
-                var frame = context.channel.allocator.buffer(capacity: bytes.count + 10)
-                WebSocketFrameEncoder.writeHeader(fin: true, rsv1: false, opcode: .text, payloadLength: bytes.count, into: &frame)
-                frame.writeBytes(bytes)
+                // Uncompressed: the loop's frame of these very bytes when the last session got
+                // them too, else header and payload into one new buffer.
+                let frame = frames.frame(for: bytes, allocator: context.channel.allocator)
                 context.write(self.wrapOutboundOut(frame), promise: nil)
             }
         }

@@ -10,35 +10,64 @@ import Synchronization
 /// permission) pair, not once per session, so one event to 10,000 viewers of a task costs one
 /// serialization and 10,000 queued writes.
 public final class EventHub: Sendable {
-    private let index = Mutex<[Int64: [UInt64: WeakClient]]>([:])
+    private let index = Mutex(Index())
 
-    private struct WeakClient {
-        weak var client: ClientSession?
+    /// Strong references: a session leaves the index when its subscriptions are reset (closed,
+    /// signed out, signed in as someone else) or it unsubscribes from everything, so dispatch
+    /// copies plain references and nothing piles up for closed connections.
+    private struct Index {
+        var byUser: [Int64: [UInt64: ClientSession]] = [:]
+        /// Which user each tracked connection is filed under (one at a time).
+        var userOf: [UInt64: Int64] = [:]
+
+        mutating func remove(_ connectionID: UInt64) {
+            guard let userID = self.userOf.removeValue(forKey: connectionID) else { return }
+            self.byUser[userID]?[connectionID] = nil
+            if self.byUser[userID]?.isEmpty == true { self.byUser[userID] = nil }
+        }
     }
 
     public init() {}
 
-    /// Tracks `client` as a subscriber for `userID` (idempotent).
-    func track(_ client: ClientSession, userID: Int64) {
+    /// Tracks `client` as a subscriber for `userID` (idempotent), for as long as its
+    /// subscriptions of `generation` last (``SessionEvents/add(_:userID:limit:)``): when they
+    /// were reset meanwhile, it is not tracked.
+    func track(_ client: ClientSession, userID: Int64, generation: UInt64) {
+        let connectionID = client.connectionID
         self.index.withLock { index in
-            index[userID, default: [:]][client.connectionID] = WeakClient(client: client)
+            if let filed = index.userOf[connectionID], filed != userID { index.remove(connectionID) }
+            index.byUser[userID, default: [:]][connectionID] = client
+            index.userOf[connectionID] = userID
+        }
+        // After the insert, so a reset either sees the hub and forgets the entry, or came first
+        // and the generation no longer matches.
+        if !client.events.attach(to: self, connectionID: connectionID, generation: generation) {
+            self.forget(connectionID)
         }
     }
 
-    /// Forgets `client` under `userID` when it holds no topic any more.
-    func untrackIfIdle(_ client: ClientSession, userID: Int64) {
-        guard client.events.isEmpty else { return }
+    /// Forgets `client` when it holds no topic any more.
+    func untrackIfIdle(_ client: ClientSession) {
+        // Checked under the index lock: a subscription added meanwhile is tracked after its add,
+        // so it either makes this check fail or files the connection again after this removal.
         self.index.withLock { index in
-            index[userID]?[client.connectionID] = nil
-            if index[userID]?.isEmpty == true { index[userID] = nil }
+            if client.events.isEmpty { index.remove(client.connectionID) }
         }
+    }
+
+    /// Forgets a connection (its subscriptions were reset).
+    func forget(_ connectionID: UInt64) {
+        self.index.withLock { $0.remove(connectionID) }
     }
 
     /// How many live sessions hold at least one topic (metrics, tests).
     public var subscriberCount: Int {
-        let clients = self.index.withLock { $0.values.flatMap { $0.values.compactMap(\.client) } }
+        let clients = self.index.withLock { $0.byUser.values.flatMap(\.values) }
         return clients.filter { !$0.events.isEmpty }.count
     }
+
+    /// How many connections the index holds (tests: nothing is kept for closed ones).
+    var trackedCount: Int { self.index.withLock { $0.userOf.count } }
 
     /// Delivers `event` to every local session of its audience that holds a matching topic.
     /// Internal events are not for clients and are ignored here. Returns how many sessions it
@@ -52,17 +81,15 @@ public final class EventHub: Sendable {
         // One pass under the index lock finds every local session of the audience.
         let targets: [(client: ClientSession, recipient: LoggedEvent.Recipient)] = self.index.withLock { index in
             var targets: [(client: ClientSession, recipient: LoggedEvent.Recipient)] = []
-            targets.reserveCapacity(min(event.audience.count, index.count))
+            targets.reserveCapacity(min(event.audience.count, index.userOf.count))
             for recipient in event.audience {
-                guard let entries = index[recipient.userID] else { continue }
-                for entry in entries.values {
-                    if let client = entry.client { targets.append((client, recipient)) }
-                }
+                guard let clients = index.byUser[recipient.userID] else { continue }
+                for client in clients.values { targets.append((client, recipient)) }
             }
             return targets
         }
         var delivered = 0
-        var idle: [(Int64, ClientSession)] = []
+        var idle: [ClientSession] = []
         for (client, recipient) in targets {
             let ends = endsForEveryone ?? (recipient.userID == revokedUser ? event.taskID : nil)
             let outcome = client.events.deliver(
@@ -71,9 +98,9 @@ public final class EventHub: Sendable {
                 serializer.bytes(topic: topic, permission: recipient.permission)
             }
             if outcome.routed { delivered += 1 }
-            if ends != nil, outcome.isEmpty { idle.append((recipient.userID, client)) }
+            if ends != nil, outcome.isEmpty { idle.append(client) }
         }
-        for (userID, client) in idle { self.untrackIfIdle(client, userID: userID) }
+        for client in idle { self.untrackIfIdle(client) }
         return delivered
     }
 
@@ -82,7 +109,7 @@ public final class EventHub: Sendable {
     /// account).
     public func endTaskTopic(_ taskID: Int64, forUser userID: Int64) {
         let clients: [ClientSession] = self.index.withLock { index in
-            (index[userID] ?? [:]).values.compactMap(\.client)
+            (index.byUser[userID] ?? [:]).values.map { $0 }
         }
         for client in clients { client.events.endTaskTopic(taskID) }
     }

@@ -86,7 +86,7 @@ public enum EventMethods {
             throw RPCError.tooLarge(limit: settings.maxTopics)
         }
         let (all, added, generation) = registered
-        domain.hub.track(client, userID: userID)
+        domain.hub.track(client, userID: userID, generation: generation)
         guard let since = params.since else {
             let head = try await domain.store.headSeq()
             return SubscribeResult(topics: all.map(\.description), seq: head, resync: false)
@@ -112,7 +112,7 @@ public enum EventMethods {
             return SubscribeResult(topics: all.map(\.description), seq: head, resync: false)
         } catch {
             _ = client.events.remove(added)
-            domain.hub.untrackIfIdle(client, userID: userID)
+            domain.hub.untrackIfIdle(client)
             throw error
         }
     }
@@ -138,7 +138,7 @@ public enum EventMethods {
     static func unsubscribe(_ params: UnsubscribeParams, _ call: SignedInCall, _ domain: Domain) throws -> UnsubscribeResult {
         let topics = try parse(params.topics, limit: domain.configuration.events.maxTopics)
         let remaining = call.client.events.remove(topics)
-        domain.hub.untrackIfIdle(call.client, userID: call.userID)
+        domain.hub.untrackIfIdle(call.client)
         return UnsubscribeResult(topics: remaining.map(\.description))
     }
 }

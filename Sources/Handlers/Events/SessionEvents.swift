@@ -23,6 +23,8 @@ public final class SessionEvents: Sendable {
         var held: [(seq: Int64, bytes: [UInt8])] = []
         /// Bumped by ``reset()``, so a replay that started before it delivers nothing after it.
         var generation: UInt64 = 0
+        /// The hub that tracks this session for live events, told when a reset ends them.
+        var hub: (hub: EventHub, connectionID: UInt64)?
     }
 
     init(send: @escaping @Sendable ([UInt8]) -> Void) {
@@ -66,7 +68,22 @@ public final class SessionEvents: Sendable {
     /// Drops every subscription (sign-out, another user, connection closed, or cut off as a slow
     /// consumer: nothing more is queued for a connection that is being closed).
     public func reset() {
-        self.state.withLock { Self.clear(&$0) }
+        let tracked = self.state.withLock { state in
+            Self.clear(&state)
+            defer { state.hub = nil }
+            return state.hub
+        }
+        if let tracked { tracked.hub.forget(tracked.connectionID) }
+    }
+
+    /// Records that `hub` tracks this session for the subscriptions of `generation`; false when
+    /// they were reset since (the hub must not keep it then).
+    func attach(to hub: EventHub, connectionID: UInt64, generation: UInt64) -> Bool {
+        self.state.withLock { state in
+            guard state.generation == generation else { return false }
+            state.hub = (hub, connectionID)
+            return true
+        }
     }
 
     private static func clear(_ state: inout State) {

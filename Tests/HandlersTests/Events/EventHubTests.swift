@@ -41,6 +41,17 @@ func recordingClient(_ connectionID: UInt64, user: Int64? = nil, username: Strin
     return (session, sink)
 }
 
+/// Subscribes `client` as `events.subscribe` does: adds the topics, then the hub tracks it.
+@discardableResult
+func subscribe(_ client: ClientSession, to topics: [Topic], as userID: Int64, in hub: EventHub) -> UInt64 {
+    guard let added = client.events.add(topics, userID: userID, limit: 1000) else {
+        Issue.record("over the topic limit")
+        return 0
+    }
+    hub.track(client, userID: userID, generation: added.generation)
+    return added.generation
+}
+
 func loggedEvent(
     seq: Int64, type: String = "comment.created", taskID: Int64 = 7, data: JSONValue = ["id": 1, "taskId": 7],
     audience: [(Int64, Permission)] = [(1, .owner), (2, .view)]
@@ -95,8 +106,7 @@ func loggedEvent(
         let (stranger, strangerSink) = recordingClient(3, user: 3)
         let (idle, idleSink) = recordingClient(4, user: 2)
         for (client, user, topic) in [(owner, Int64(1), Topic.tasks), (viewer, 2, .task(7)), (stranger, 3, .tasks)] {
-            hub.track(client, userID: user)
-            _ = client.events.add([topic], userID: user, limit: 1000)
+            subscribe(client, to: [topic], as: user, in: hub)
         }
         _ = idle
         #expect(hub.dispatch(loggedEvent(seq: 5)) == 2)
@@ -119,8 +129,7 @@ func loggedEvent(
         var clients: [ClientSession] = []
         for user in [1, 2, 3] as [Int64] {
             let (client, sink) = recordingClient(UInt64(user), user: user)
-            hub.track(client, userID: user)
-            _ = client.events.add([.tasks], userID: user, limit: 1000)
+            subscribe(client, to: [.tasks], as: user, in: hub)
             sinks.append(sink)
             clients.append(client)
         }
@@ -134,8 +143,7 @@ func loggedEvent(
     @Test func eachSessionGetsAnEventOnceAndInIncreasingSeq() {
         let hub = EventHub()
         let (client, sink) = recordingClient(1, user: 2)
-        hub.track(client, userID: 2)
-        _ = client.events.add([.tasks, .task(7)], userID: 2, limit: 1000)
+        subscribe(client, to: [.tasks, .task(7)], as: 2, in: hub)
         for seq in [3, 3, 1, 4, 2, 6] as [Int64] { hub.dispatch(loggedEvent(seq: seq)) }
         #expect(sink.seqs == [3, 4, 6])
         #expect(sink.events.allSatisfy { $0["topic"] == "task:7" })
@@ -146,8 +154,7 @@ func loggedEvent(
         let (viewer, viewerSink) = recordingClient(1, user: 2)
         let (other, otherSink) = recordingClient(2, user: 3)
         for (client, user) in [(viewer, Int64(2)), (other, 3)] {
-            hub.track(client, userID: user)
-            _ = client.events.add([.task(7), .task(8)], userID: user, limit: 1000)
+            subscribe(client, to: [.task(7), .task(8)], as: user, in: hub)
         }
         hub.dispatch(loggedEvent(seq: 1, type: "share.revoked", taskID: 7, data: ["taskId": 7, "userId": 2, "username": "b"],
                                  audience: [(1, .owner), (2, .view), (3, .view)]))
@@ -168,8 +175,7 @@ func loggedEvent(
         let (client, sink) = recordingClient(1)
         let principal = Principal(userID: 2, username: "b", sessionID: "s", expiresAt: Timestamp.now().adding(milliseconds: 60_000))
         directory.signIn(client, as: principal)
-        hub.track(client, userID: 2)
-        _ = client.events.add([.tasks], userID: 2, limit: 1000)
+        subscribe(client, to: [.tasks], as: 2, in: hub)
         var swapped = principal
         swapped.expiresAt = swapped.expiresAt.adding(milliseconds: 1000)
         directory.signIn(client, as: swapped)  // a fresh token for the same user keeps them
@@ -180,11 +186,59 @@ func loggedEvent(
         #expect(sink.events.isEmpty)
     }
 
+    @Test func theHubKeepsNothingForAClosedSignedOutOrIdleConnection() {
+        let hub = EventHub()
+        let directory = SessionDirectory()
+        let principal = { (user: Int64, id: String) in
+            Principal(userID: user, username: "u", sessionID: id, expiresAt: Timestamp.now().adding(milliseconds: 60_000))
+        }
+        let (closing, _) = recordingClient(1)
+        directory.signIn(closing, as: principal(2, "a"))
+        subscribe(closing, to: [.tasks], as: 2, in: hub)
+        let (leaving, _) = recordingClient(2)
+        directory.signIn(leaving, as: principal(3, "b"))
+        subscribe(leaving, to: [.task(7)], as: 3, in: hub)
+        let (idle, _) = recordingClient(3)
+        directory.signIn(idle, as: principal(4, "c"))
+        subscribe(idle, to: [.task(7)], as: 4, in: hub)
+        #expect(hub.trackedCount == 3)
+
+        directory.connectionClosed(closing)
+        #expect(hub.trackedCount == 2)
+        directory.signOut(leaving)
+        #expect(hub.trackedCount == 1)
+        _ = idle.events.remove([.task(7)])
+        hub.untrackIfIdle(idle)
+        #expect(hub.trackedCount == 0)
+        #expect(hub.dispatch(loggedEvent(seq: 1, audience: [(2, .owner), (3, .view), (4, .view)])) == 0)
+    }
+
+    @Test func subscriptionsResetBeforeTheHubTracksThemAreNotTracked() throws {
+        let hub = EventHub()
+        let (client, sink) = recordingClient(1, user: 2)
+        let generation = try #require(client.events.add([.tasks], userID: 2, limit: 1000)).generation
+        client.events.reset()  // the connection closed while events.subscribe was between the two steps
+        hub.track(client, userID: 2, generation: generation)
+        #expect(hub.trackedCount == 0)
+        hub.dispatch(loggedEvent(seq: 1))
+        #expect(sink.events.isEmpty)
+    }
+
+    @Test func aConnectionSignedInAsSomeoneElseIsFiledUnderItsNewUserOnly() {
+        let hub = EventHub()
+        let (client, sink) = recordingClient(1, user: 2)
+        subscribe(client, to: [.tasks], as: 2, in: hub)
+        subscribe(client, to: [.tasks], as: 3, in: hub)
+        #expect(hub.trackedCount == 1)
+        #expect(hub.dispatch(loggedEvent(seq: 1, audience: [(2, .view)])) == 0)
+        #expect(hub.dispatch(loggedEvent(seq: 2, audience: [(3, .view)])) == 1)
+        #expect(sink.seqs == [2])
+    }
+
     @Test func liveEventsWaitForAReplayAndNoneIsSentTwice() throws {
         let hub = EventHub()
         let (client, sink) = recordingClient(1, user: 2)
-        hub.track(client, userID: 2)
-        let generation = try #require(client.events.add([.tasks], userID: 2, limit: 1000)).generation
+        let generation = subscribe(client, to: [.tasks], as: 2, in: hub)
         #expect(client.events.beginReplay(generation: generation))
         hub.dispatch(loggedEvent(seq: 9))
         hub.dispatch(loggedEvent(seq: 10))
@@ -203,8 +257,7 @@ func loggedEvent(
         var clients: [ClientSession] = []
         for user in 2...200 as ClosedRange<Int64> {
             let (client, sink) = recordingClient(UInt64(user), user: user)
-            hub.track(client, userID: user)
-            _ = client.events.add([.task(7)], userID: user, limit: 1000)
+            subscribe(client, to: [.task(7)], as: user, in: hub)
             clients.append(client)
             sinks.append(sink)
             audience.append((user, .view))
