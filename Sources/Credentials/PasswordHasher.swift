@@ -8,6 +8,8 @@ public import NIOPosix
 /// time (``needsRehash(_:)``, checked at login). The yescrypt work runs on the given
 /// `NIOThreadPool`, and at most `maxConcurrent` hashes run at once, each taking tens of
 /// megabytes: a login storm queues here (FIFO) instead of starving the pool or the memory.
+/// With a `niceIncrement`, the pool's threads also hash at a lower scheduling priority, so that
+/// on a saturated machine the storm yields the CPU to other work.
 ///
 /// Password policy (the spec's 8–72 bytes) is the caller's; this type only refuses what it
 /// cannot hash faithfully: NUL bytes, which the C interface would cut the password at, and more
@@ -21,6 +23,7 @@ public struct PasswordHasher: Sendable {
 
     private let threadPool: NIOThreadPool
     let limiter: ConcurrencyLimiter
+    let niceness: ThreadNiceness
 
     /// A setting at ``cost`` with a fixed salt: ``verifyDummy(_:)`` hashes against it so a login
     /// for an unknown user costs what a real verification costs.
@@ -34,11 +37,15 @@ public struct PasswordHasher: Sendable {
     ///   - maxConcurrent: at least 1; each running hash holds 64 MiB and a core at the default
     ///     cost; a value below the pool's thread count and at most the core count leaves threads
     ///     and CPU for other work.
-    public init(cost: PasswordCost = .default, threadPool: NIOThreadPool, maxConcurrent: Int) {
+    ///   - niceIncrement: how far below the process's scheduling priority the pool's threads
+    ///     hash (Linux nice values, per thread; 0 leaves them alone). Give it only for a pool
+    ///     kept for hashing: the threads stay there for whatever else they run.
+    public init(cost: PasswordCost = .default, threadPool: NIOThreadPool, maxConcurrent: Int, niceIncrement: Int32 = 0) {
         precondition(maxConcurrent >= 1, "maxConcurrent must be at least 1")
         self.cost = cost
         self.threadPool = threadPool
         self.limiter = ConcurrencyLimiter(limit: maxConcurrent)
+        self.niceness = ThreadNiceness(increment: niceIncrement)
         do {
             self.dummySetting = try Yescrypt.setting(cost: cost, salt: [UInt8](repeating: 0xA5, count: Yescrypt.saltByteCount))
         } catch {
@@ -53,7 +60,8 @@ public struct PasswordHasher: Sendable {
         try Self.validate(password)
         let cost = self.cost
         return try await limiter.withPermit {
-            try await threadPool.runIfActive {
+            try await threadPool.runIfActive { [niceness] in
+                niceness.apply()
                 let setting = try Yescrypt.setting(cost: cost, salt: OpenSSLCrypto.randomBytes(Yescrypt.saltByteCount))
                 return try Yescrypt.hash(password: password, setting: setting)
             }
@@ -72,7 +80,8 @@ public struct PasswordHasher: Sendable {
             throw CredentialsError(.malformedHash, "stored hash is not a yescrypt hash string")
         }
         let computed: String = try await limiter.withPermit {
-            try await threadPool.runIfActive {
+            try await threadPool.runIfActive { [niceness] in
+                niceness.apply()
                 do {
                     return try Yescrypt.hash(password: password, setting: hash)
                 } catch let error as CredentialsError where error.code == .hashingFailed {
@@ -91,8 +100,9 @@ public struct PasswordHasher: Sendable {
         try Self.validate(password)
         let setting = dummySetting
         let computed: String = try await limiter.withPermit {
-            try await threadPool.runIfActive {
-                try Yescrypt.hash(password: password, setting: setting)
+            try await threadPool.runIfActive { [niceness] in
+                niceness.apply()
+                return try Yescrypt.hash(password: password, setting: setting)
             }
         }
         // The comparison a real verify makes, against a string no password produces.

@@ -218,7 +218,9 @@ struct ServeCommand: AsyncParsableCommand {
         domainConfiguration.mailDomain = settings.mailDomain
         let domain = Domain(
             store: store,
-            hasher: PasswordHasher(cost: settings.passwordCost, threadPool: hashingPool, maxConcurrent: System.coreCount),
+            // Hashing threads run 10 nice levels below the rest: a login storm uses the CPU that
+            // calls leave over and cannot take an equal share from the event loops.
+            hasher: PasswordHasher(cost: settings.passwordCost, threadPool: hashingPool, maxConcurrent: System.coreCount, niceIncrement: 10),
             signer: TokenSigner(secret: secret),
             rateLimiter: rateLimiter,
             sessions: sessions,

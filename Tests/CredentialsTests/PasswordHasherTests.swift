@@ -176,4 +176,32 @@ func cost(_ rawValue: Int) -> PasswordCost { PasswordCost(rawValue: rawValue)! }
             #expect(hasher.limiter.waiterCount == 0)
         }
     }
+
+    #if os(Linux)
+    @Test func hashingThreadsRunAtTheLoweredPriorityAndOthersDoNot() async throws {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        defer { pool.shutdownGracefully { _ in } }
+        let base = try #require(ThreadNiceness.current)
+        let before = try await pool.runIfActive { ThreadNiceness.current }
+        #expect(before == base)
+        let hasher = PasswordHasher(cost: .minimum, threadPool: pool, maxConcurrent: 1, niceIncrement: 10)
+        #expect(hasher.niceness.target == min(base + 10, 19))
+        let hash = try await hasher.hash("a password here")
+        #expect(try await pool.runIfActive { ThreadNiceness.current } == min(base + 10, 19))
+        // Applied once: more hashes on the same thread do not lower it further.
+        #expect(try await hasher.verify("a password here", against: hash))
+        #expect(try await pool.runIfActive { ThreadNiceness.current } == min(base + 10, 19))
+        // Only the pool's thread: the test's own thread keeps the process's niceness.
+        #expect(ThreadNiceness.current == base)
+    }
+
+    @Test func noIncrementLeavesThePoolAlone() async throws {
+        try await withHasher(threads: 1, maxConcurrent: 1) { hasher in
+            let base = try #require(ThreadNiceness.current)
+            _ = try await hasher.hash("a password here")
+            #expect(hasher.niceness.target == base)
+        }
+    }
+    #endif
 }
