@@ -78,9 +78,10 @@ final class LibPQConnection {
         finished || poisoned || PQstatus(handle) != CONNECTION_OK
     }
 
-    /// Whether the session is outside any transaction block, so it can go back to the pool.
+    /// Whether the session is outside any transaction block, so it can go back to the pool; a
+    /// `COMMIT` sent by ``sendWithoutWaiting(_:)`` counts as ended.
     var isIdle: Bool {
-        !finished && PQtransactionStatus(handle) == PQTRANS_IDLE
+        !finished && (unsettled || PQtransactionStatus(handle) == PQTRANS_IDLE)
     }
 
     /// Whether the session is inside a transaction block that already failed.
@@ -94,19 +95,20 @@ final class LibPQConnection {
         guard !finished else { return false }
         PQreset(handle)
         poisoned = false
+        unsettled = false
         return PQstatus(handle) == CONNECTION_OK
     }
 
     /// Runs one or more statements in the simple-query protocol; returns the last statement's result.
     func exec(_ sql: String) throws(PostgresError) -> LibPQResult {
-        try requireOpen()
+        try settle()
         try Self.requireNoNUL(sql, what: "SQL text")
         return try takeResult(PQexec(handle, sql))
     }
 
     /// Creates a named server-side prepared statement with fixed parameter types (0 = inferred).
     func prepare(name: String, sql: String, parameterTypes: [UInt32]) throws(PostgresError) {
-        try requireOpen()
+        try settle()
         try Self.requireNoNUL(sql, what: "SQL text")
         let result = parameterTypes.withUnsafeBufferPointer { types in
             PQprepare(handle, name, sql, Int32(types.count), types.baseAddress)
@@ -116,33 +118,110 @@ final class LibPQConnection {
 
     /// Runs a prepared statement; text parameters must already be NUL-free.
     func execPrepared(name: String, parameters: [LibPQParameter]) throws(PostgresError) -> LibPQResult {
-        try requireOpen()
-        // All parameter bytes in one buffer; text ones NUL-terminated as libpq requires.
-        var storage: [UInt8] = []
-        var offsets: [Int] = []
-        var lengths: [Int32] = []
-        var formats: [Int32] = []
-        for parameter in parameters {
-            guard let bytes = parameter.bytes else {
-                offsets.append(-1)
-                lengths.append(0)
-                formats.append(0)
-                continue
-            }
-            offsets.append(storage.count)
-            storage.append(contentsOf: bytes)
-            if !parameter.isBinary { storage.append(0) }
-            lengths.append(Int32(bytes.count))
-            formats.append(parameter.isBinary ? 1 : 0)
-        }
-        if storage.isEmpty { storage.append(0) }  // so baseAddress is never nil
-        let result: OpaquePointer? = storage.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                let values: [UnsafePointer<CChar>?] = offsets.map { $0 < 0 ? nil : UnsafePointer(chars.baseAddress! + $0) }
-                return PQexecPrepared(handle, name, Int32(parameters.count), values, lengths, formats, 0)
-            }
+        try settle()
+        let result: OpaquePointer? = Self.withParameterArrays(parameters) { count, values, lengths, formats in
+            PQexecPrepared(handle, name, count, values, lengths, formats, 0)
         }
         return try takeResult(result)
+    }
+
+    /// Sends every request at once and waits once for all their results: one round trip to the
+    /// server instead of one per request (libpq's pipeline mode).
+    ///
+    /// The server runs the requests in order and skips every one after a failure, so the first
+    /// failure is what this throws.
+    ///
+    /// - Returns: the last request's result.
+    func pipeline(_ requests: [LibPQRequest]) throws(PostgresError) -> LibPQResult {
+        try settle()
+        // What libpq would refuse is refused before anything is queued, so only a lost
+        // connection can stop a pipeline half sent.
+        for request in requests {
+            switch request {
+            case .statement(let sql):
+                try Self.requireNoNUL(sql, what: "SQL text")
+            case .prepare(_, let sql, let types):
+                try Self.requireNoNUL(sql, what: "SQL text")
+                try Self.requireParameterCount(types.count)
+            case .execute(_, let parameters):
+                try Self.requireParameterCount(parameters.count)
+            }
+        }
+        guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
+        for request in requests {
+            let sent: Int32
+            switch request {
+            case .statement(let sql):
+                sent = PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 0)
+            case .prepare(let name, let sql, let types):
+                sent = types.withUnsafeBufferPointer { types in
+                    PQsendPrepare(handle, name, sql, Int32(types.count), types.baseAddress)
+                }
+            case .execute(let name, let parameters):
+                sent = Self.withParameterArrays(parameters) { count, values, lengths, formats in
+                    PQsendQueryPrepared(handle, name, count, values, lengths, formats, 0)
+                }
+            }
+            // Half a pipeline already queued cannot be taken back: the session is not reused.
+            guard sent == 1 else { poisoned = true; throw connectionError() }
+        }
+        guard PQpipelineSync(handle) == 1 else { poisoned = true; throw connectionError() }
+        var last = LibPQResult(columns: .empty, rows: [], affectedRows: 0)
+        var failure: PostgresError?
+        for _ in requests {
+            // Each request's results end with a null result.
+            guard let result = PQgetResult(handle) else { poisoned = true; throw connectionError() }
+            if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
+                PQclear(result)
+            } else {
+                do {
+                    last = try takeResult(result)
+                } catch {
+                    if failure == nil { failure = error }
+                }
+            }
+            if let extra = PQgetResult(handle) {
+                PQclear(extra)
+                poisoned = true
+                throw PostgresError(kind: .connection, message: "more results than requests in a pipeline")
+            }
+        }
+        guard let sync = PQgetResult(handle) else { poisoned = true; throw connectionError() }
+        let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
+        PQclear(sync)
+        guard synced, PQexitPipelineMode(handle) == 1 else {
+            poisoned = true
+            throw failure ?? PostgresError(kind: .connection, message: "a pipeline did not end at its synchronization point")
+        }
+        if let failure { throw failure }
+        return last
+    }
+
+    /// Sends a statement without waiting for its result (a read-only `COMMIT`): the result is
+    /// read, and dropped, by whatever runs next on this connection.
+    ///
+    /// A failure shows there only when it broke the connection; the statement's own error is
+    /// not reported to anyone, so use this only for statements whose outcome nobody needs.
+    func sendWithoutWaiting(_ sql: String) throws(PostgresError) {
+        try settle()
+        try Self.requireNoNUL(sql, what: "SQL text")
+        guard PQsendQuery(handle, sql) == 1 else { throw connectionError() }
+        unsettled = true
+    }
+
+    /// Whether a result of ``sendWithoutWaiting(_:)`` is still to be read.
+    private(set) var unsettled = false
+
+    /// Reads and drops what ``sendWithoutWaiting(_:)`` left unread (usually already arrived), so
+    /// the next request starts on a quiet connection; every request calls it first.
+    private func settle() throws(PostgresError) {
+        try requireOpen()
+        guard unsettled else { return }
+        unsettled = false
+        while let result = PQgetResult(handle) {
+            PQclear(result)
+        }
+        guard PQstatus(handle) == CONNECTION_OK else { throw connectionError() }
     }
 
     /// Quotes an identifier (a LISTEN channel) with libpq's escaping for this connection's encoding.
@@ -159,7 +238,7 @@ final class LibPQConnection {
 
     /// Reads whatever the server has sent and returns the notifications received so far.
     func drainNotifications() throws(PostgresError) -> [PostgresNotification] {
-        try requireOpen()
+        try settle()
         guard PQconsumeInput(handle) == 1 else {
             throw connectionError()
         }
@@ -281,6 +360,45 @@ final class LibPQConnection {
         return rows
     }
 
+    /// Lays `parameters` out as libpq's parallel arrays: all bytes in one buffer, text ones
+    /// NUL-terminated as libpq requires; the pointers live only during `body`.
+    private static func withParameterArrays<R>(
+        _ parameters: [LibPQParameter],
+        _ body: (Int32, [UnsafePointer<CChar>?], [Int32], [Int32]) -> R
+    ) -> R {
+        var storage: [UInt8] = []
+        var offsets: [Int] = []
+        var lengths: [Int32] = []
+        var formats: [Int32] = []
+        for parameter in parameters {
+            guard let bytes = parameter.bytes else {
+                offsets.append(-1)
+                lengths.append(0)
+                formats.append(0)
+                continue
+            }
+            offsets.append(storage.count)
+            storage.append(contentsOf: bytes)
+            if !parameter.isBinary { storage.append(0) }
+            lengths.append(Int32(bytes.count))
+            formats.append(parameter.isBinary ? 1 : 0)
+        }
+        if storage.isEmpty { storage.append(0) }  // so baseAddress is never nil
+        return storage.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                let values: [UnsafePointer<CChar>?] = offsets.map { $0 < 0 ? nil : UnsafePointer(chars.baseAddress! + $0) }
+                return body(Int32(parameters.count), values, lengths, formats)
+            }
+        }
+    }
+
+    /// The protocol counts parameters in 16 bits.
+    private static func requireParameterCount(_ count: Int) throws(PostgresError) {
+        if count > 65_535 {
+            throw PostgresError(kind: .invalidArgument, message: "a statement takes at most 65535 parameters, not \(count)")
+        }
+    }
+
     /// libpq reads C strings: an embedded NUL would silently cut the text short.
     static func requireNoNUL(_ text: String, what: String) throws(PostgresError) {
         if text.utf8.contains(0) {
@@ -303,6 +421,16 @@ final class LibPQConnection {
             buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { body($0.baseAddress!) }
         }
     }
+}
+
+/// One request of ``LibPQConnection/pipeline(_:)``.
+enum LibPQRequest {
+    /// One statement without parameters (`BEGIN`, `COMMIT`), in the extended protocol.
+    case statement(String)
+    /// Creates a named prepared statement.
+    case prepare(name: String, sql: String, parameterTypes: [UInt32])
+    /// Runs a named prepared statement; text parameters must already be NUL-free.
+    case execute(name: String, parameters: [LibPQParameter])
 }
 
 /// One statement parameter as libpq receives it: text (NUL-free) or binary bytes, or SQL NULL.

@@ -47,6 +47,7 @@ public final class PostgresPool: Sendable {
             // waiter gets it then, not after this caller has waited for its event loop.
             result = try await threadPool.runIfActive { [self] in
                 let result = Result { try body(lease.connection) }
+                lease.connection.endLease()
                 let reusable = lease.isReusable
                 if !reusable {
                     logger.debug("discarding a PostgreSQL connection that is broken or inside a transaction")
@@ -62,7 +63,9 @@ public final class PostgresPool: Sendable {
         return try result.get()
     }
 
-    /// Runs `body` inside `BEGIN` … `COMMIT`; rolls back when `body` throws.
+    /// Runs `body` inside `BEGIN` … `COMMIT`; rolls back when `body` throws. `BEGIN` travels with
+    /// the first statement and `COMMIT` with the statements queued by
+    /// `PostgresConnection.runAtCommit(_:)`, so neither costs a round trip of its own.
     ///
     /// A transaction that failed inside `body` (an error caught and swallowed there) is rolled back
     /// and reported as an error, since `COMMIT` would silently roll it back.
@@ -70,25 +73,25 @@ public final class PostgresPool: Sendable {
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
         try await withConnection { connection in
-            try connection.executeScript("BEGIN")
+            // BEGIN goes out with the first statement, not in a round trip of its own.
+            connection.beginLazily("BEGIN")
             let value: T
             do {
                 value = try body(connection)
             } catch {
                 // A failed ROLLBACK means the connection is gone; the pool sees that and discards it.
-                try? connection.executeScript("ROLLBACK")
+                try? connection.rollback()
                 throw error
             }
             if connection.isInFailedTransaction {
-                try? connection.executeScript("ROLLBACK")
+                try? connection.rollback()
                 throw PostgresError(kind: .server, sqlState: "25P02", message: "the transaction failed inside its body and was rolled back")
             }
-            try connection.executeScript("COMMIT")
+            try connection.commit()
             return value
         }
     }
 
-    /// Opens a connection outside the pool's bound for a long-lived use (LISTEN/NOTIFY).
     /// The pool's size, connections in use (leased or opening), and callers waiting for one.
     public var usage: (capacity: Int, inUse: Int, waiting: Int) {
         state.withLockedValue { state in
@@ -96,6 +99,7 @@ public final class PostgresPool: Sendable {
         }
     }
 
+    /// Opens a connection outside the pool's bound for a long-lived use (LISTEN/NOTIFY).
     public func makeDedicatedConnection() async throws -> PostgresDedicatedConnection {
         let lease = try await open()
         return PostgresDedicatedConnection(lease: lease, threadPool: threadPool)

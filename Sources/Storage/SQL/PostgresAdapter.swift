@@ -31,4 +31,8 @@ struct PostgresAdapter: SQLConnection {
             throw StoreError(postgres: error)
         }
     }
+
+    func runAtCommit(_ sql: String) throws(StoreError) {
+        connection.runAtCommit(sql)
+    }
 }

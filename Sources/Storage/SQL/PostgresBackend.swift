@@ -23,16 +23,18 @@ final class PostgresBackend: SQLBackend {
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
         try await pool.withConnection { connection in
-            try connection.executeScript("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            // BEGIN goes out with the first statement; nobody waits for the COMMIT of a read (the
+            // next use of the connection reads its answer), so a one-statement read is one round trip.
+            connection.beginLazily("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             let value: T
             do {
                 value = try body(PostgresAdapter(connection: connection))
             } catch {
                 // A failed ROLLBACK means the connection is gone; the pool then discards it.
-                try? connection.executeScript("ROLLBACK")
+                try? connection.rollback()
                 throw error
             }
-            try connection.executeScript("COMMIT")
+            try connection.commitWithoutWaiting()
             return value
         }
     }

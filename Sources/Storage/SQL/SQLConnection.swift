@@ -18,4 +18,9 @@ package protocol SQLConnection {
 
     /// Runs several `;`-separated statements without parameters (migrations).
     func executeScript(_ sql: String) throws(StoreError)
+
+    /// Runs a parameterless statement whose result nobody reads at the end of the transaction,
+    /// just before it commits: on PostgreSQL in the same round trip as `COMMIT` (its failure fails
+    /// the commit); on SQLite, which has no round trips, at once.
+    func runAtCommit(_ sql: String) throws(StoreError)
 }

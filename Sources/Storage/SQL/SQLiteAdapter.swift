@@ -31,4 +31,8 @@ struct SQLiteAdapter: SQLConnection {
             throw StoreError(sqlite: error)
         }
     }
+
+    func runAtCommit(_ sql: String) throws(StoreError) {
+        try executeScript(sql)
+    }
 }

@@ -17,8 +17,9 @@ extension SQLTransaction {
         guard let id = try rows.first?.int64("id") else { throw StoreError(.failure) }
         if dialect == .postgresql {
             // Delivered at commit, dropped on rollback; identical notifications of one
-            // transaction are folded into one by PostgreSQL.
-            _ = try query(ActivitySQL.notify, [])
+            // transaction are folded into one by PostgreSQL. Sent with the COMMIT, so it costs
+            // no round trip of its own.
+            try connection.runAtCommit(ActivitySQL.notify)
         }
         return id
     }
@@ -28,6 +29,12 @@ extension SQLTransaction {
     /// the task does not exist. The caller holds the task's row lock, so two transactions never
     /// build it at once.
     private func currentAudienceSet(taskID: Int64) throws -> Int64? {
+        if dialect == .postgresql {
+            // The same four steps in one statement: one round trip instead of four.
+            guard let row = try query(AudienceSQL.currentOrNewPostgres, [.int64(taskID)]).first else { return nil }
+            guard let setID = try row.optionalInt64("audience_set_id") else { throw StoreError(.failure) }
+            return setID
+        }
         guard let row = try query(AudienceSQL.current, [.int64(taskID)]).first else { return nil }
         if let setID = try row.optionalInt64("audience_set_id") { return setID }
         guard let setID = try query(AudienceSQL.newSet, [.int64(taskID)]).first?.int64("id") else { throw StoreError(.failure) }
@@ -41,7 +48,6 @@ extension SQLTransaction {
         var seen = Set<Int64>()
         let members = members.filter { seen.insert($0.userID).inserted }
         guard !members.isEmpty else { return nil }
-        guard let setID = try query(AudienceSQL.newSet, [.null]).first?.int64("id") else { throw StoreError(.failure) }
         // One statement however many: the members go as a JSON array `[[id,"perm"],…]`.
         var array: [UInt8] = [UInt8(ascii: "[")]
         array.reserveCapacity(members.count * 16)
@@ -50,7 +56,16 @@ extension SQLTransaction {
             array.append(contentsOf: "[\(member.userID),\"\(member.permission.rawValue)\"]".utf8)
         }
         array.append(UInt8(ascii: "]"))
-        try execute(AudienceSQL.insertMembers, [.int64(setID), .text(String(decoding: array, as: UTF8.self))])
+        let json = String(decoding: array, as: UTF8.self)
+        if dialect == .postgresql {
+            // The set and its members in one statement: one round trip instead of two.
+            guard let setID = try query(AudienceSQL.newSetWithMembersPostgres, [.text(json)]).first?.int64("id") else {
+                throw StoreError(.failure)
+            }
+            return setID
+        }
+        guard let setID = try query(AudienceSQL.newSet, [.null]).first?.int64("id") else { throw StoreError(.failure) }
+        try execute(AudienceSQL.insertMembers, [.int64(setID), .text(json)])
         return setID
     }
 
@@ -107,7 +122,8 @@ enum ActivitySQL {
         RETURNING id
         """)
 
-    static let notify = SQLStatement("SELECT pg_notify('faros_activity', '') AS notified")
+    /// Run at commit (``SQLConnection/runAtCommit(_:)``), on PostgreSQL only.
+    static let notify = "SELECT pg_notify('faros_activity', '')"
 
     /// Walks `activity_task (task_id, id)` in page order.
     static let timeline = SQLStatement("""
@@ -223,6 +239,29 @@ enum AudienceSQL {
             SELECT $1, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each($2)
             """
     )
+    /// ``current``, and when it is NULL ``newSet``, ``insertTaskMembers`` and ``pointTask``, as
+    /// one statement (data-modifying CTEs); no row when the task does not exist.
+    static let currentOrNewPostgres = SQLStatement("""
+        WITH cur AS (SELECT audience_set_id FROM tasks WHERE id = $1),
+        ns AS (INSERT INTO audience_sets (task_id) SELECT $1 FROM cur WHERE cur.audience_set_id IS NULL RETURNING id),
+        members AS (
+            INSERT INTO audience_members (set_id, user_id, permission)
+            SELECT ns.id, t.owner_id, 'owner' FROM ns, tasks t WHERE t.id = $1
+            UNION ALL
+            SELECT ns.id, s.user_id, s.permission FROM ns, task_shares s WHERE s.task_id = $1
+        ),
+        pointed AS (UPDATE tasks SET audience_set_id = ns.id FROM ns WHERE tasks.id = $1)
+        SELECT COALESCE(cur.audience_set_id, (SELECT id FROM ns)) AS audience_set_id FROM cur
+        """)
+    /// ``newSet`` (with no task) and ``insertMembers`` as one statement; `$1` is the JSON array.
+    static let newSetWithMembersPostgres = SQLStatement("""
+        WITH ns AS (INSERT INTO audience_sets (task_id) VALUES (NULL) RETURNING id),
+        members AS (
+            INSERT INTO audience_members (set_id, user_id, permission)
+            SELECT ns.id, CAST(e ->> 0 AS BIGINT), e ->> 1 FROM ns, jsonb_array_elements(CAST($1 AS jsonb)) AS e
+        )
+        SELECT id FROM ns
+        """)
     /// A set's members, by user id (the dispatcher resolves an event's audience with it).
     static let members = SQLStatement("SELECT user_id, permission FROM audience_members WHERE set_id = $1 ORDER BY user_id")
 }
