@@ -192,6 +192,9 @@ struct RPCEndToEndTests {
     @Test func peersAnsweringPingsStayOpen() async throws {
         // Idle 4 s: a ping leaves after 2–3 s of silence, so the client has at least 1 s to answer
         // even when other suites load the machine; the session must outlive the timeout 2.5 times.
+        // Two pings at least: a third fits in 10 s only when the loaded machine is punctual (a
+        // full suite once delayed it past the end), and two answered pings already span more
+        // than one idle timeout.
         try await TestServer.with({ $0.timeouts.idle = .seconds(4) }) { server, _ in
             try await TestWebSocket.connect(port: server.port) { socket in
                 let started = ContinuousClock.now
@@ -204,7 +207,7 @@ struct RPCEndToEndTests {
                 }
                 let reply = try await socket.call(#"{"jsonrpc":"2.0","id":1,"method":"test.echo"}"#)
                 #expect(reply["id"] as? Int == 1)
-                #expect(pings >= 3)
+                #expect(pings >= 2)
             }
         }
     }
