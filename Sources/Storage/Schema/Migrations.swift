@@ -6,5 +6,6 @@ package enum Migrations {
         .audienceSets,
         .avatars,
         .notifications,
+        .tagPageOrder,
     ]
 }

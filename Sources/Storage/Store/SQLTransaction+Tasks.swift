@@ -19,7 +19,7 @@ extension SQLTransaction {
         bindings.append(.int64(at.milliseconds))
         guard let row = try query(TaskSQL.insert, bindings).first else { throw StoreError(.failure) }
         let id = try row.int64("id")
-        try insertTags(taskID: id, tags)
+        try insertTags(taskID: id, createdAt: at, tags)
         return TaskRecord(
             id: id, ownerID: owner, ownerUsername: try row.string("owner_username"), fields: fields,
             createdAt: at, updatedAt: at, permission: .owner, shareCount: 0
@@ -34,12 +34,13 @@ extension SQLTransaction {
         TaskSQL.appendFieldBindings(fields, to: &bindings)
         bindings.append(.int64(at.milliseconds))
         guard let row = try query(TaskSQL.update, bindings).first else { return nil }
+        let createdAt = Timestamp(milliseconds: try row.int64("created_at"))
         try execute(TaskSQL.deleteTags, [.int64(id)])
-        try insertTags(taskID: id, tags)
+        try insertTags(taskID: id, createdAt: createdAt, tags)
         guard let permission = Permission(rawValue: try row.string("permission")) else { throw StoreError(.failure) }
         return TaskRecord(
             id: id, ownerID: try row.int64("owner_id"), ownerUsername: try row.string("owner_username"), fields: fields,
-            createdAt: Timestamp(milliseconds: try row.int64("created_at")), updatedAt: at,
+            createdAt: createdAt, updatedAt: at,
             permission: permission, shareCount: try row.int("share_count")
         )
     }
@@ -49,13 +50,14 @@ extension SQLTransaction {
         try execute(TaskSQL.delete, [.int64(id)]) > 0
     }
 
-    /// Inserts `task_tags` rows, one statement per ``TaskSQL/tagsPerStatement`` tags.
-    private func insertTags(taskID: Int64, _ tags: [(tag: String, folded: String)]) throws {
+    /// Inserts `task_tags` rows, one statement per ``TaskSQL/tagsPerStatement`` tags; each row
+    /// carries the task's creation time (the tag's page order, migration 6).
+    private func insertTags(taskID: Int64, createdAt: Timestamp, _ tags: [(tag: String, folded: String)]) throws {
         var position = 0
         while position < tags.count {
             let chunk = tags[position..<min(position + TaskSQL.tagsPerStatement, tags.count)]
-            var bindings: [SQLValue] = [.int64(taskID)]
-            bindings.reserveCapacity(1 + chunk.count * 3)
+            var bindings: [SQLValue] = [.int64(taskID), .int64(createdAt.milliseconds)]
+            bindings.reserveCapacity(2 + chunk.count * 3)
             for (offset, tag) in chunk.enumerated() {
                 bindings.append(.int64(Int64(position + offset)))
                 bindings.append(.text(tag.tag))
@@ -126,18 +128,19 @@ enum TaskSQL {
 
     static let deleteTags = SQLStatement("DELETE FROM task_tags WHERE task_id = $1")
 
-    /// 20 is the API's limit on a task's tags, so one statement holds a task's tags; 61
+    /// 20 is the API's limit on a task's tags, so one statement holds a task's tags; 62
     /// bindings stay far below both backends' parameter limits.
     static let tagsPerStatement = 20
 
-    /// `insertTags[n]` inserts `n` tags: `$1` the task, then position, tag, fold per tag.
+    /// `insertTags[n]` inserts `n` tags: `$1` the task, `$2` its creation time, then position,
+    /// tag, fold per tag.
     static let insertTags: [SQLStatement] = (0...tagsPerStatement).map { count in
         // Index 0 is never run (no tags, no statement); it keeps `insertTags[n]` inserting n.
         let rows = (0..<count).map { index in
-            let base = 2 + index * 3
-            return "($1, $\(base), $\(base + 1), $\(base + 2))"
+            let base = 3 + index * 3
+            return "($1, $\(base), $\(base + 1), $\(base + 2), $2)"
         }
-        return SQLStatement("INSERT INTO task_tags (task_id, position, tag, tag_folded) VALUES " + rows.joined(separator: ", "))
+        return SQLStatement("INSERT INTO task_tags (task_id, position, tag, tag_folded, created_at) VALUES " + rows.joined(separator: ", "))
     }
 
     static func decode(_ row: SQLRow) throws -> TaskRecord {
