@@ -21,6 +21,14 @@ public final class PostgresConnection {
     /// Parameterless statements that go out with `COMMIT`, in the same round trip.
     private var atCommit: [String] = []
 
+    /// Executions (with the preparations they need) queued by ``executeLater(_:_:)``: they go out
+    /// in front of whatever is sent next.
+    private var unsent: [LibPQRequest] = []
+
+    /// Statements cached as prepared whose `PREPARE` has not been confirmed yet (queued, or in
+    /// the request on its way); a failed send forgets them.
+    private var unconfirmed: [StatementKey] = []
+
     init(handle: LibPQConnection) {
         self.handle = handle
     }
@@ -38,6 +46,14 @@ public final class PostgresConnection {
         try runPrepared(sql, params).affectedRows
     }
 
+    /// Queues a statement whose result nobody reads (no rows, no count): it is sent with the next
+    /// statement, `COMMIT` or script, in the same round trip, and its failure is thrown there.
+    ///
+    /// For writes inside a transaction that the caller does not branch on (a task's tag rows).
+    public func executeLater(_ sql: String, _ params: [PostgresValue] = []) throws(PostgresError) {
+        unsent += try requests(for: sql, params)
+    }
+
     /// Runs one or more `;`-separated statements without parameters (migrations).
     public func executeScript(_ sql: String) throws(PostgresError) {
         _ = try exec(sql)
@@ -48,8 +64,8 @@ public final class PostgresConnection {
     /// Starts a transaction with `statement` (`BEGIN …`) without a round trip of its own: it is
     /// sent together with the first statement that follows, and never when none follows.
     public func beginLazily(_ statement: String) {
+        endLease()
         pendingBegin = statement
-        atCommit.removeAll()
     }
 
     /// Queues a parameterless statement (a `pg_notify`) to run just before `COMMIT`, in the same
@@ -63,22 +79,15 @@ public final class PostgresConnection {
     ///
     /// A failure before `COMMIT` leaves the transaction rolled back.
     public func commit() throws(PostgresError) {
-        let queued = atCommit
+        let queued = atCommit.map(LibPQRequest.statement)
         atCommit.removeAll()
-        var requests: [LibPQRequest] = []
-        if let begin = pendingBegin {
+        if pendingBegin != nil, queued.isEmpty, unsent.isEmpty {
+            // Nothing ran and nothing is queued: there is no transaction to end.
             pendingBegin = nil
-            guard !queued.isEmpty else { return }
-            requests.append(.statement(begin))
-        }
-        guard !queued.isEmpty || !requests.isEmpty else {
-            _ = try handle.exec("COMMIT")
             return
         }
-        requests += queued.map(LibPQRequest.statement)
-        requests.append(.statement("COMMIT"))
         do {
-            _ = try handle.pipeline(requests)
+            _ = try send(queued + [.statement("COMMIT")])
         } catch {
             if handle.isInFailedTransaction { _ = try? handle.exec("ROLLBACK") }
             throw error
@@ -88,7 +97,10 @@ public final class PostgresConnection {
     /// Ends a read-only transaction: `COMMIT` goes out but nobody waits for it (its result is
     /// read by the next request on this connection), so a read costs one round trip less.
     public func commitWithoutWaiting() throws(PostgresError) {
-        atCommit.removeAll()
+        guard atCommit.isEmpty, unsent.isEmpty else {
+            // Queued writes need their outcome: commit and wait.
+            return try commit()
+        }
         if pendingBegin != nil {
             pendingBegin = nil
             return
@@ -98,12 +110,9 @@ public final class PostgresConnection {
 
     /// Rolls back what ``beginLazily(_:)`` started; sends nothing when nothing was sent.
     public func rollback() throws(PostgresError) {
-        atCommit.removeAll()
-        if pendingBegin != nil {
-            pendingBegin = nil
-            return
-        }
-        _ = try handle.exec("ROLLBACK")
+        let begun = pendingBegin == nil
+        endLease()
+        if begun { _ = try handle.exec("ROLLBACK") }
     }
 
     /// Forgets a transaction start and statements that were never sent (the pool calls this when
@@ -111,10 +120,16 @@ public final class PostgresConnection {
     func endLease() {
         pendingBegin = nil
         atCommit.removeAll()
+        unsent.removeAll()
+        forgetUnconfirmed()
     }
 
-    /// Runs `sql` in the simple-query protocol, after a pending `BEGIN` in the same message.
+    /// Runs `sql` in the simple-query protocol, after a pending `BEGIN` in the same message (and
+    /// after queued executions, which that protocol cannot carry: they go in a round trip first).
     private func exec(_ sql: String) throws(PostgresError) -> LibPQResult {
+        if !unsent.isEmpty {
+            _ = try send([])
+        }
         guard let begin = pendingBegin else { return try handle.exec(sql) }
         pendingBegin = nil
         return try handle.exec(begin + ";\n" + sql)
@@ -176,8 +191,14 @@ public final class PostgresConnection {
     }
 
     /// Prepares (once per connection and parameter types) and runs a statement; a pending
-    /// `BEGIN` and the preparation go out with it, so it costs one round trip either way.
+    /// `BEGIN`, queued executions and the preparation go out with it, in one round trip.
     private func runPrepared(_ sql: String, _ params: [PostgresValue]) throws(PostgresError) -> LibPQResult {
+        try send(requests(for: sql, params))
+    }
+
+    /// The execution of `sql`, preceded by its preparation when this connection has not prepared
+    /// it yet (it is cached at once, and forgotten again if the send fails).
+    private func requests(for sql: String, _ params: [PostgresValue]) throws(PostgresError) -> [LibPQRequest] {
         var encoded: [LibPQParameter] = []
         encoded.reserveCapacity(params.count)
         for param in params {
@@ -185,51 +206,69 @@ public final class PostgresConnection {
         }
         let key = StatementKey(sql: sql, types: params.map(\.parameterType))
         useCounter += 1
-        var requests: [LibPQRequest] = []
-        if let begin = pendingBegin {
-            requests.append(.statement(begin))
-        }
-        let name: String
-        let isNew: Bool
         if var cached = statements[key] {
             cached.lastUse = useCounter
             statements[key] = cached
-            name = cached.name
-            isNew = false
-        } else {
-            try LibPQConnection.requireNoNUL(sql, what: "SQL text")
-            name = "faros_\(nextStatementNumber)"
-            nextStatementNumber += 1
-            requests.append(.prepare(name: name, sql: key.sql, parameterTypes: key.types))
-            isNew = true
+            return [.execute(name: cached.name, parameters: encoded)]
         }
-        requests.append(.execute(name: name, parameters: encoded))
-        // The BEGIN is sent whatever happens next: a failure leaves a failed transaction to roll back.
+        try LibPQConnection.requireNoNUL(sql, what: "SQL text")
+        let name = "faros_\(nextStatementNumber)"
+        nextStatementNumber += 1
+        statements[key] = CachedStatement(name: name, lastUse: useCounter)
+        unconfirmed.append(key)
+        return [.prepare(name: name, sql: key.sql, parameterTypes: key.types), .execute(name: name, parameters: encoded)]
+    }
+
+    /// Sends the pending `BEGIN`, the queued executions and `requests` together and returns the
+    /// last result: one round trip, however many requests.
+    private func send(_ requests: [LibPQRequest]) throws(PostgresError) -> LibPQResult {
+        var all: [LibPQRequest] = []
+        if let begin = pendingBegin { all.append(.statement(begin)) }
+        all += unsent
+        all += requests
+        // Sent whatever happens next: a failure leaves a failed transaction to roll back.
         pendingBegin = nil
+        unsent.removeAll()
         let result: LibPQResult
         do {
-            result = try requests.count == 1 ? handle.execPrepared(name: name, parameters: encoded) : handle.pipeline(requests)
-        } catch {
-            // A plan invalidated by a schema change (0A000) or a statement dropped behind our
-            // back (26000) must be prepared afresh next time.
-            if error.sqlState == "0A000" || error.sqlState == "26000" {
-                statements[key] = nil
+            if all.count == 1, case .execute(let name, let parameters) = all[0] {
+                result = try handle.execPrepared(name: name, parameters: parameters)
+            } else {
+                result = try handle.pipeline(all)
             }
-            // A new statement stays out of the cache: its preparation may have succeeded before
-            // the execution failed, but names are never reused, so the leftover only costs
-            // server memory until the session ends.
+        } catch {
+            // New statements may or may not have been prepared before the failure; names are
+            // never reused, so a leftover only costs server memory until the session ends.
+            forgetUnconfirmed()
+            // A plan invalidated by a schema change (0A000) or a statement dropped behind our
+            // back (26000) must be prepared afresh next time: which one failed is not known in a
+            // pipeline, so each one sent is.
+            if error.sqlState == "0A000" || error.sqlState == "26000" {
+                let names = Set(all.compactMap { request -> String? in
+                    if case .execute(let name, _) = request { return name } else { return nil }
+                })
+                statements = statements.filter { !names.contains($0.value.name) }
+            }
             throw error
         }
-        if isNew {
-            if statements.count >= Self.statementCacheCapacity, let oldest = statements.min(by: { $0.value.lastUse < $1.value.lastUse }) {
-                statements[oldest.key] = nil
-                // A failed DEALLOCATE (e.g. inside a failed transaction) only leaks one server-side
-                // statement until the session ends; names are never reused, so nothing collides.
-                _ = try? handle.exec("DEALLOCATE " + oldest.value.name)
-            }
-            statements[key] = CachedStatement(name: name, lastUse: useCounter)
-        }
+        unconfirmed.removeAll()
+        evictBeyondCapacity()
         return result
+    }
+
+    private func forgetUnconfirmed() {
+        for key in unconfirmed { statements[key] = nil }
+        unconfirmed.removeAll()
+    }
+
+    /// Deallocates the least recently used statements beyond ``statementCacheCapacity``.
+    private func evictBeyondCapacity() {
+        while statements.count > Self.statementCacheCapacity, let oldest = statements.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+            statements[oldest.key] = nil
+            // A failed DEALLOCATE (e.g. inside a failed transaction) only leaks one server-side
+            // statement until the session ends; names are never reused, so nothing collides.
+            _ = try? handle.exec("DEALLOCATE " + oldest.value.name)
+        }
     }
 
     private struct StatementKey: Hashable {

@@ -145,4 +145,49 @@ struct PostgresLazyTransactionTests {
         try await other.withConnection { try $0.executeScript("DROP TABLE \(table)") }
         await pool.close()
     }
+
+    @Test func queuedExecutionsGoOutWithWhatIsSentNext() async throws {
+        let pool = try TestDatabase.makePool(poolSize: 1)
+        let table = TestDatabase.uniqueName("later")
+        try await pool.withConnection { try $0.executeScript("CREATE TABLE \(table) (n int8 PRIMARY KEY)") }
+        // Seen by the next statement of the same transaction, which carries it.
+        let seen = try await pool.transaction { connection in
+            try connection.executeLater("INSERT INTO \(table) VALUES ($1)", [.int(1)])
+            try connection.executeLater("INSERT INTO \(table) VALUES ($1)", [.int(2)])
+            return try connection.query("SELECT COUNT(*) AS n FROM \(table)")[0].int64("n")
+        }
+        #expect(seen == 2)
+        // Queued last: COMMIT carries it.
+        try await pool.transaction { connection in
+            try connection.executeLater("INSERT INTO \(table) VALUES ($1)", [.int(3)])
+        }
+        // A queued failure fails the statement that carried it, and the transaction with it.
+        let duplicate = await #expect(throws: PostgresError.self) {
+            try await pool.transaction { connection in
+                try connection.executeLater("INSERT INTO \(table) VALUES ($1)", [.int(4)])
+                try connection.executeLater("INSERT INTO \(table) VALUES ($1)", [.int(1)])
+                _ = try connection.query("SELECT 1 AS one")
+            }
+        }
+        #expect(duplicate?.isUniqueViolation == true)
+        // Before a script (which the simple protocol sends alone), inside the transaction.
+        struct Abort: Error {}
+        await #expect(throws: Abort.self) {
+            try await pool.transaction { connection in
+                try connection.executeLater("INSERT INTO \(table) VALUES ($1)", [.int(5)])
+                try connection.executeScript("INSERT INTO \(table) VALUES (6)")
+                throw Abort()
+            }
+        }
+        // Never sent when the lease ends first.
+        try await pool.withConnection { connection in
+            try connection.executeLater("INSERT INTO \(table) VALUES ($1)", [.int(7)])
+        }
+        let values = try await pool.withConnection { connection in
+            try connection.query("SELECT n FROM \(table) ORDER BY n").map { try $0.int64("n") }
+        }
+        #expect(values == [1, 2, 3])
+        try await pool.withConnection { try $0.executeScript("DROP TABLE \(table)") }
+        await pool.close()
+    }
 }

@@ -24,6 +24,14 @@ struct PostgresAdapter: SQLConnection {
         }
     }
 
+    func executeLater(_ statement: SQLStatement, _ bindings: [SQLValue]) throws(StoreError) {
+        do {
+            try connection.executeLater(statement.postgres, bindings.map(\.postgres))
+        } catch {
+            throw StoreError(postgres: error)
+        }
+    }
+
     func executeScript(_ sql: String) throws(StoreError) {
         do {
             try connection.executeScript(sql)

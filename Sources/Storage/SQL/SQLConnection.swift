@@ -16,6 +16,11 @@ package protocol SQLConnection {
     @discardableResult
     func execute(_ statement: SQLStatement, _ bindings: [SQLValue]) throws(StoreError) -> Int
 
+    /// Runs a statement whose result nobody reads, at the latest with the next statement: on
+    /// PostgreSQL in that statement's round trip (a failure is thrown there, failing the
+    /// transaction); on SQLite at once.
+    func executeLater(_ statement: SQLStatement, _ bindings: [SQLValue]) throws(StoreError)
+
     /// Runs several `;`-separated statements without parameters (migrations).
     func executeScript(_ sql: String) throws(StoreError)
 

@@ -24,6 +24,10 @@ struct SQLiteAdapter: SQLConnection {
         }
     }
 
+    func executeLater(_ statement: SQLStatement, _ bindings: [SQLValue]) throws(StoreError) {
+        try execute(statement, bindings)
+    }
+
     func executeScript(_ sql: String) throws(StoreError) {
         do {
             try connection.executeScript(sql)

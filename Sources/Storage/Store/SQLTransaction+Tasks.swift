@@ -35,7 +35,7 @@ extension SQLTransaction {
         bindings.append(.int64(at.milliseconds))
         guard let row = try query(TaskSQL.update, bindings).first else { return nil }
         let createdAt = Timestamp(milliseconds: try row.int64("created_at"))
-        try execute(TaskSQL.deleteTags, [.int64(id)])
+        try connection.executeLater(TaskSQL.deleteTags, [.int64(id)])
         try insertTags(taskID: id, createdAt: createdAt, tags)
         guard let permission = Permission(rawValue: try row.string("permission")) else { throw StoreError(.failure) }
         return TaskRecord(
@@ -63,7 +63,8 @@ extension SQLTransaction {
                 bindings.append(.text(tag.tag))
                 bindings.append(.text(tag.folded))
             }
-            try execute(TaskSQL.insertTags[chunk.count], bindings)
+            // Nothing reads the outcome: on PostgreSQL the rows go with the next statement.
+            try connection.executeLater(TaskSQL.insertTags[chunk.count], bindings)
             position += chunk.count
         }
     }
