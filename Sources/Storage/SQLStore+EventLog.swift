@@ -19,7 +19,8 @@ extension SQLStore {
             let numbered = try connection.execute(EventLogSQL.number, [.int64(last), .int64(Int64(limit))])
             guard numbered > 0 else { return [] }
             let head = last + Int64(numbered)
-            try connection.execute(EventLogSQL.setHead, [.int64(head)])
+            // Nobody reads its outcome: on PostgreSQL it goes with the read below, one round trip.
+            try connection.executeLater(EventLogSQL.setHead, [.int64(head)])
             return try EventLogSQL.events(connection, after: last, through: head, limit: numbered)
         })
     }
