@@ -9,7 +9,7 @@ struct PostgresLazyTransactionTests {
         let pool = try TestDatabase.makePool(poolSize: 1)
         let (isolation, sameTransaction) = try await pool.withConnection { connection in
             connection.beginLazily("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            let isolation = try connection.query("SELECT current_setting('transaction_isolation') AS level")[0].string("level")
+            let isolation = try Self.isolation(connection)
             let first = try connection.query("SELECT txid_current_if_assigned() IS NULL AS none, now() AS at")[0].string("at")
             let second = try connection.query("SELECT now() AS at")[0].string("at")
             try connection.commitWithoutWaiting()
@@ -18,10 +18,7 @@ struct PostgresLazyTransactionTests {
         #expect(isolation == "repeatable read")
         #expect(sameTransaction)
         // The next holder of the same connection starts outside it, in the default level.
-        let level = try await pool.withConnection { connection in
-            try connection.query("SELECT current_setting('transaction_isolation') AS level")[0].string("level")
-        }
-        #expect(level == "read committed")
+        #expect(try await Self.isolationOfTheNextHolder(pool) == "read committed")
         await pool.close()
     }
 
@@ -43,69 +40,63 @@ struct PostgresLazyTransactionTests {
     }
 
     @Test func aFailingFirstStatementRollsBackAndLeavesTheConnectionUsable() async throws {
-        let pool = try TestDatabase.makePool(poolSize: 1)
-        let table = TestDatabase.uniqueName("lazy_fail")
-        try await pool.withConnection { try $0.executeScript("CREATE TABLE \(table) (n int8 PRIMARY KEY)") }
-        _ = try await pool.transaction { try $0.execute("INSERT INTO \(table) VALUES ($1)", [.int(1)]) }
-        // A statement never prepared before, failing with the BEGIN and its preparation in one pipeline.
-        let duplicate = await #expect(throws: PostgresError.self) {
+        try await Self.withTable("lazy_fail", "n int8 PRIMARY KEY") { pool, table in
+            _ = try await pool.transaction { try $0.execute("INSERT INTO \(table) VALUES ($1)", [.int(1)]) }
+            // A statement never prepared before, failing with the BEGIN and its preparation in one pipeline.
+            let duplicate = await #expect(throws: PostgresError.self) {
+                try await pool.transaction { connection in
+                    try connection.execute("INSERT INTO \(table) (n) VALUES ($1)", [.int(1)])
+                }
+            }
+            #expect(duplicate?.isUniqueViolation == true)
+            // A preparation that fails (no such column) fails the call, not the connection.
+            let unknown = await #expect(throws: PostgresError.self) {
+                try await pool.transaction { connection in
+                    try connection.query("SELECT missing_column FROM \(table)")
+                }
+            }
+            #expect(unknown?.sqlState == "42703")
+            // The same connection (the pool holds one) goes on: the failed statement text is
+            // prepared afresh and works once its row is gone.
             try await pool.transaction { connection in
+                try connection.execute("DELETE FROM \(table) WHERE n = $1", [.int(1)])
                 try connection.execute("INSERT INTO \(table) (n) VALUES ($1)", [.int(1)])
             }
+            let count = try await pool.withConnection { try $0.query("SELECT COUNT(*) AS n FROM \(table)")[0].int64("n") }
+            #expect(count == 1)
         }
-        #expect(duplicate?.isUniqueViolation == true)
-        // A preparation that fails (no such column) fails the call, not the connection.
-        let unknown = await #expect(throws: PostgresError.self) {
-            try await pool.transaction { connection in
-                try connection.query("SELECT missing_column FROM \(table)")
-            }
-        }
-        #expect(unknown?.sqlState == "42703")
-        // The same connection (the pool holds one) goes on: the failed statement text is
-        // prepared afresh and works once its row is gone.
-        try await pool.transaction { connection in
-            try connection.execute("DELETE FROM \(table) WHERE n = $1", [.int(1)])
-            try connection.execute("INSERT INTO \(table) (n) VALUES ($1)", [.int(1)])
-        }
-        let count = try await pool.withConnection { try $0.query("SELECT COUNT(*) AS n FROM \(table)")[0].int64("n") }
-        #expect(count == 1)
-        try await pool.withConnection { try $0.executeScript("DROP TABLE \(table)") }
-        await pool.close()
     }
 
     @Test func statementsQueuedForCommitRunWithItAndTheirFailureRollsBack() async throws {
-        let pool = try TestDatabase.makePool(poolSize: 1)
-        let table = TestDatabase.uniqueName("at_commit")
-        try await pool.withConnection { try $0.executeScript("CREATE TABLE \(table) (n int8)") }
-        try await pool.transaction { connection in
-            try connection.execute("INSERT INTO \(table) VALUES ($1)", [.int(1)])
-            connection.runAtCommit("INSERT INTO \(table) VALUES (2)")
-        }
-        // Queued in a transaction that ran nothing else: BEGIN, it and COMMIT still go out.
-        try await pool.transaction { connection in
-            connection.runAtCommit("INSERT INTO \(table) VALUES (3)")
-        }
-        let failure = await #expect(throws: PostgresError.self) {
+        try await Self.withTable("at_commit", "n int8") { pool, table in
             try await pool.transaction { connection in
-                try connection.execute("INSERT INTO \(table) VALUES ($1)", [.int(4)])
-                connection.runAtCommit("SELECT 1 / 0")
+                try connection.execute("INSERT INTO \(table) VALUES ($1)", [.int(1)])
+                connection.runAtCommit("INSERT INTO \(table) VALUES (2)")
             }
-        }
-        #expect(failure?.sqlState == "22012")
-        // Statements queued by a transaction that threw are never sent.
-        struct Abort: Error {}
-        await #expect(throws: Abort.self) {
+            // Queued in a transaction that ran nothing else: BEGIN, it and COMMIT still go out.
             try await pool.transaction { connection in
-                connection.runAtCommit("INSERT INTO \(table) VALUES (5)")
-                throw Abort()
+                connection.runAtCommit("INSERT INTO \(table) VALUES (3)")
             }
+            let failure = await #expect(throws: PostgresError.self) {
+                try await pool.transaction { connection in
+                    try connection.execute("INSERT INTO \(table) VALUES ($1)", [.int(4)])
+                    connection.runAtCommit("SELECT 1 / 0")
+                }
+            }
+            #expect(failure?.sqlState == "22012")
+            // Statements queued by a transaction that threw are never sent.
+            struct Abort: Error {}
+            await #expect(throws: Abort.self) {
+                try await pool.transaction { connection in
+                    connection.runAtCommit("INSERT INTO \(table) VALUES (5)")
+                    throw Abort()
+                }
+            }
+            let values = try await pool.withConnection { connection in
+                try connection.query("SELECT n FROM \(table) ORDER BY n").map { try $0.int64("n") }
+            }
+            #expect(values == [1, 2, 3])
         }
-        let values = try await pool.withConnection { connection in
-            try connection.query("SELECT n FROM \(table) ORDER BY n").map { try $0.int64("n") }
-        }
-        #expect(values == [1, 2, 3])
-        try await pool.withConnection { try $0.executeScript("DROP TABLE \(table)") }
-        await pool.close()
     }
 
     @Test func aBeginThatWasNeverSentDoesNotReachTheNextHolder() async throws {
@@ -114,10 +105,7 @@ struct PostgresLazyTransactionTests {
         try await pool.withConnection { connection in
             connection.beginLazily("BEGIN ISOLATION LEVEL SERIALIZABLE")
         }
-        let level = try await pool.withConnection { connection in
-            try connection.query("SELECT current_setting('transaction_isolation') AS level")[0].string("level")
-        }
-        #expect(level == "read committed")
+        #expect(try await Self.isolationOfTheNextHolder(pool) == "read committed")
         await pool.close()
     }
 
@@ -147,46 +135,63 @@ struct PostgresLazyTransactionTests {
     }
 
     @Test func queuedExecutionsGoOutWithWhatIsSentNext() async throws {
-        let pool = try TestDatabase.makePool(poolSize: 1)
-        let table = TestDatabase.uniqueName("later")
-        try await pool.withConnection { try $0.executeScript("CREATE TABLE \(table) (n int8 PRIMARY KEY)") }
-        // Seen by the next statement of the same transaction, which carries it.
-        let seen = try await pool.transaction { connection in
-            try connection.executeLater("INSERT INTO \(table) VALUES ($1)", [.int(1)])
-            try connection.executeLater("INSERT INTO \(table) VALUES ($1)", [.int(2)])
-            return try connection.query("SELECT COUNT(*) AS n FROM \(table)")[0].int64("n")
-        }
-        #expect(seen == 2)
-        // Queued last: COMMIT carries it.
-        try await pool.transaction { connection in
-            try connection.executeLater("INSERT INTO \(table) VALUES ($1)", [.int(3)])
-        }
-        // A queued failure fails the statement that carried it, and the transaction with it.
-        let duplicate = await #expect(throws: PostgresError.self) {
-            try await pool.transaction { connection in
-                try connection.executeLater("INSERT INTO \(table) VALUES ($1)", [.int(4)])
+        try await Self.withTable("later", "n int8 PRIMARY KEY") { pool, table in
+            // Seen by the next statement of the same transaction, which carries it.
+            let seen = try await pool.transaction { connection in
                 try connection.executeLater("INSERT INTO \(table) VALUES ($1)", [.int(1)])
-                _ = try connection.query("SELECT 1 AS one")
+                try connection.executeLater("INSERT INTO \(table) VALUES ($1)", [.int(2)])
+                return try connection.query("SELECT COUNT(*) AS n FROM \(table)")[0].int64("n")
             }
-        }
-        #expect(duplicate?.isUniqueViolation == true)
-        // Before a script (which the simple protocol sends alone), inside the transaction.
-        struct Abort: Error {}
-        await #expect(throws: Abort.self) {
+            #expect(seen == 2)
+            // Queued last: COMMIT carries it.
             try await pool.transaction { connection in
-                try connection.executeLater("INSERT INTO \(table) VALUES ($1)", [.int(5)])
-                try connection.executeScript("INSERT INTO \(table) VALUES (6)")
-                throw Abort()
+                try connection.executeLater("INSERT INTO \(table) VALUES ($1)", [.int(3)])
             }
+            // A queued failure fails the statement that carried it, and the transaction with it.
+            let duplicate = await #expect(throws: PostgresError.self) {
+                try await pool.transaction { connection in
+                    try connection.executeLater("INSERT INTO \(table) VALUES ($1)", [.int(4)])
+                    try connection.executeLater("INSERT INTO \(table) VALUES ($1)", [.int(1)])
+                    _ = try connection.query("SELECT 1 AS one")
+                }
+            }
+            #expect(duplicate?.isUniqueViolation == true)
+            // Before a script (which the simple protocol sends alone), inside the transaction.
+            struct Abort: Error {}
+            await #expect(throws: Abort.self) {
+                try await pool.transaction { connection in
+                    try connection.executeLater("INSERT INTO \(table) VALUES ($1)", [.int(5)])
+                    try connection.executeScript("INSERT INTO \(table) VALUES (6)")
+                    throw Abort()
+                }
+            }
+            // Never sent when the lease ends first.
+            try await pool.withConnection { connection in
+                try connection.executeLater("INSERT INTO \(table) VALUES ($1)", [.int(7)])
+            }
+            let values = try await pool.withConnection { connection in
+                try connection.query("SELECT n FROM \(table) ORDER BY n").map { try $0.int64("n") }
+            }
+            #expect(values == [1, 2, 3])
         }
-        // Never sent when the lease ends first.
-        try await pool.withConnection { connection in
-            try connection.executeLater("INSERT INTO \(table) VALUES ($1)", [.int(7)])
-        }
-        let values = try await pool.withConnection { connection in
-            try connection.query("SELECT n FROM \(table) ORDER BY n").map { try $0.int64("n") }
-        }
-        #expect(values == [1, 2, 3])
+    }
+
+    static func isolation(_ connection: PostgresConnection) throws -> String {
+        try connection.query("SELECT current_setting('transaction_isolation') AS level")[0].string("level")
+    }
+
+    /// The isolation level a statement outside any transaction block runs at on the pool's next
+    /// connection.
+    static func isolationOfTheNextHolder(_ pool: PostgresPool) async throws -> String {
+        try await pool.withConnection { try isolation($0) }
+    }
+
+    /// Runs `body` with a one-connection pool and a fresh table of `columns`, dropped afterwards.
+    static func withTable(_ prefix: String, _ columns: String, _ body: (PostgresPool, String) async throws -> Void) async throws {
+        let pool = try TestDatabase.makePool(poolSize: 1)
+        let table = TestDatabase.uniqueName(prefix)
+        try await pool.withConnection { try $0.executeScript("CREATE TABLE \(table) (\(columns))") }
+        try await body(pool, table)
         try await pool.withConnection { try $0.executeScript("DROP TABLE \(table)") }
         await pool.close()
     }
