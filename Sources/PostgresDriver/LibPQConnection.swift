@@ -106,16 +106,6 @@ final class LibPQConnection {
         return try takeResult(PQexec(handle, sql))
     }
 
-    /// Creates a named server-side prepared statement with fixed parameter types (0 = inferred).
-    func prepare(name: String, sql: String, parameterTypes: [UInt32]) throws(PostgresError) {
-        try settle()
-        try Self.requireNoNUL(sql, what: "SQL text")
-        let result = parameterTypes.withUnsafeBufferPointer { types in
-            PQprepare(handle, name, sql, Int32(types.count), types.baseAddress)
-        }
-        _ = try takeResult(result)
-    }
-
     /// Runs a prepared statement; text parameters must already be NUL-free.
     func execPrepared(name: String, parameters: [LibPQParameter]) throws(PostgresError) -> LibPQResult {
         try settle()
@@ -427,7 +417,7 @@ final class LibPQConnection {
 enum LibPQRequest {
     /// One statement without parameters (`BEGIN`, `COMMIT`), in the extended protocol.
     case statement(String)
-    /// Creates a named prepared statement.
+    /// Creates a named server-side prepared statement with fixed parameter types (0 = inferred).
     case prepare(name: String, sql: String, parameterTypes: [UInt32])
     /// Runs a named prepared statement; text parameters must already be NUL-free.
     case execute(name: String, parameters: [LibPQParameter])

@@ -231,9 +231,13 @@ public final class PostgresConnection {
         unsent.removeAll()
         let result: LibPQResult
         do {
-            if all.count == 1, case .execute(let name, let parameters) = all[0] {
+            // A lone request needs no pipeline mode (entering and leaving it costs libpq calls).
+            switch (all.count, all.first) {
+            case (1, .execute(let name, let parameters)?):
                 result = try handle.execPrepared(name: name, parameters: parameters)
-            } else {
+            case (1, .statement(let sql)?):
+                result = try handle.exec(sql)
+            default:
                 result = try handle.pipeline(all)
             }
         } catch {

@@ -15,13 +15,16 @@ extension SQLTransaction {
             .int64(activity.createdAt.milliseconds), setID.map(SQLValue.int64) ?? .null,
         ])
         guard let id = try rows.first?.int64("id") else { throw StoreError(.failure) }
-        if dialect == .postgresql {
-            // Delivered at commit, dropped on rollback; identical notifications of one
-            // transaction are folded into one by PostgreSQL. Sent with the COMMIT, so it costs
-            // no round trip of its own.
-            try connection.runAtCommit(ActivitySQL.notify)
-        }
+        try notifyActivityAtCommit()
         return id
+    }
+
+    /// On PostgreSQL, wakes every instance's sequencer when this transaction commits: the
+    /// notification is delivered at commit, dropped on rollback, and identical ones of one
+    /// transaction are folded into one by PostgreSQL. Sent with the COMMIT, so it costs no round
+    /// trip of its own. (SQLite has one instance, woken in-process.)
+    func notifyActivityAtCommit() throws {
+        if dialect == .postgresql { try connection.runAtCommit(ActivitySQL.notify) }
     }
 
     /// The set for the task's membership now: the one its row points to, or a new one written

@@ -9,6 +9,6 @@ extension SQLTransaction {
             .int64(actorID), .text(LoggedEvent.sessionRevoked), .text("session"), .null, .null,
             .text("{}"), .text(ActivitySQL.serialize(data)), .int64(at.milliseconds), .null,
         ])
-        if dialect == .postgresql { try connection.runAtCommit(ActivitySQL.notify) }
+        try notifyActivityAtCommit()
     }
 }

@@ -32,6 +32,47 @@ import Testing
         }
     }
 
+    /// Migration 6 on a database that already holds tagged tasks (written as version 5 wrote
+    /// them): every tag row gets its task's creation time, and a page with a tag, which now walks
+    /// the tag's entries in that order, finds them all, newest first.
+    @Test(arguments: TestBackend.allCases)
+    func tagPageOrderFillsTheTagRowsAlreadyThere(_ backend: TestBackend) async throws {
+        try await withStoreConfiguration(backend) { configuration in
+            let version5 = Array(Migrations.all.prefix(5))
+            #expect(version5.last?.version == 5)
+            let old = try await StoreFactory.open(configuration, migrations: version5, threadPool: testThreadPool, logger: Self.logger)
+            let alice = try await old.makeUser("alice")
+            for (index, createdAt) in [1_800_000_000_000, 1_800_000_500_000, 1_800_000_200_000].enumerated() {
+                try await old.execute("""
+                    INSERT INTO tasks (owner_id, title, title_folded, description, description_folded, completed, priority, due_date, tags, created_at, updated_at)
+                    VALUES ($1, $2, $2, NULL, NULL, $3, 1, NULL, '["Red","blue"]', $4, $4)
+                    """, [.int64(alice.id), .text("task \(index)"), .bool(false), .int64(Int64(createdAt))])
+            }
+            try await old.execute("""
+                INSERT INTO task_tags (task_id, position, tag, tag_folded)
+                SELECT id, 0, 'Red', 'red' FROM tasks UNION ALL SELECT id, 1, 'blue', 'blue' FROM tasks
+                """)
+            await old.close()
+
+            let report = try await StoreFactory.migrate(configuration, threadPool: testThreadPool, logger: Self.logger)
+            #expect(report.applied.map(\.version) == [6])
+            let store = try await StoreFactory.open(configuration, threadPool: testThreadPool, logger: Self.logger)
+            let rows = try await sqlStore(store).query("""
+                SELECT COUNT(*) AS n, COUNT(CASE WHEN g.created_at = t.created_at THEN 1 END) AS filled
+                FROM task_tags g JOIN tasks t ON t.id = g.task_id
+                """)
+            #expect(try rows[0].int("n") == 6)
+            #expect(try rows[0].int("filled") == 6)
+            let page = try await store.list(alice.id) { $0.tagsFolded = ["red"] }
+            #expect(page.items.map(\.fields.title) == ["task 1", "task 2", "task 0"])
+            #expect(page.total == 3)
+            let oldestFirst = try await store.list(alice.id) { $0.tagsFolded = ["blue"]; $0.sortOrder = .asc; $0.limit = 2 }
+            #expect(oldestFirst.items.map(\.fields.title) == ["task 0", "task 2"])
+            #expect(oldestFirst.total == 3)
+            await store.close()
+        }
+    }
+
     /// Several instances starting together: every one succeeds, each step is applied once.
     @Test(arguments: TestBackend.allCases)
     func concurrentMigrationsApplyEachStepOnce(_ backend: TestBackend) async throws {
