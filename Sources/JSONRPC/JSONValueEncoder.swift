@@ -27,14 +27,15 @@ public struct JSONValueEncoder: Sendable {
     }
 }
 
-/// An encoder that can take a value's finished ``JSONValue`` whole: ``JSONValueEncoder``'s.
+/// A value that builds its ``JSONValue`` itself, which ``JSONValueEncoder`` takes instead of
+/// calling `encode(to:)`.
 ///
-/// A hot type (a record sent on every call and in every event) checks for it in
-/// `encode(to:)` and hands over the value it built directly, skipping keyed containers and
-/// their per-field boxing; with any other encoder it encodes field by field as usual.
-public protocol JSONValueAcceptingEncoder: Encoder {
-    /// Makes `value` what this encoder produced.
-    func accept(_ value: JSONValue)
+/// For hot types (a record sent on every call and in every event, a page of 50 of them): it skips
+/// the keyed containers, their per-field boxing and the final resolution of the tree. The value
+/// must be the one `encode(to:)` would produce, member order included, so that any other encoder
+/// (Foundation's, in tests) writes the same object.
+public protocol JSONValueRepresentable: Encodable {
+    var jsonValue: JSONValue { get }
 }
 
 /// Where one encoded value lives until the whole tree is done.
@@ -82,6 +83,7 @@ enum EncodingSlot {
         if T.self == JSONNumber.self { return .value(.number(value as! JSONNumber)) }
         if T.self == String.self { return .value(.string(value as! String)) }
         if T.self == Int.self { return .value(.number(JSONNumber(value as! Int))) }
+        if let representable = value as? any JSONValueRepresentable { return .value(representable.jsonValue) }
         let encoder = ValueEncoding(codingPath: path, options: options)
         try value.encode(to: encoder)
         return encoder.slot ?? .object(ObjectBox())
@@ -121,7 +123,7 @@ enum EncodingSlot {
 }
 
 /// The `Encoder` for one value; also its own single-value container.
-final class ValueEncoding: JSONValueAcceptingEncoder, SingleValueEncodingContainer {
+final class ValueEncoding: Encoder, SingleValueEncodingContainer {
     let codingPath: [any CodingKey]
     let options: JSONValueEncoder
     var slot: EncodingSlot?
@@ -131,10 +133,6 @@ final class ValueEncoding: JSONValueAcceptingEncoder, SingleValueEncodingContain
     init(codingPath: [any CodingKey], options: JSONValueEncoder) {
         self.codingPath = codingPath
         self.options = options
-    }
-
-    func accept(_ value: JSONValue) {
-        slot = .value(value)
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {

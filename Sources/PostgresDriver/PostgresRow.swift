@@ -16,16 +16,35 @@ public struct PostgresRow: Sendable {
     /// The column names in result order.
     public var columnNames: [String] { columns.names }
 
+    /// The position of the named column (the first of that name), for reading many rows of one
+    /// result by position instead of looking the name up in each.
+    public func position(of column: String) throws(PostgresError) -> Int {
+        guard let index = columns.indexByName[column] else {
+            throw PostgresError(kind: .decoding, message: "no column named \"\(column)\" in the result")
+        }
+        return index
+    }
+
     /// Whether the column holds SQL NULL.
     public func isNull(_ column: String) throws(PostgresError) -> Bool {
-        try raw(column).text == nil
+        try isNull(at: position(of: column))
+    }
+
+    /// Whether the column at `index` holds SQL NULL.
+    public func isNull(at index: Int) throws(PostgresError) -> Bool {
+        try raw(at: index).text == nil
     }
 
     /// An integer column (`int2`, `int4`, `int8`, `oid`).
     public func int64(_ column: String) throws(PostgresError) -> Int64 {
-        let (text, type) = try nonNull(column)
-        guard Self.integerTypes.contains(type) else { throw Self.wrongType(column, type, "an integer") }
-        guard let value = Int64(text) else { throw Self.unreadable(column, "an integer") }
+        try int64(at: position(of: column))
+    }
+
+    /// The integer column at `index`.
+    public func int64(at index: Int) throws(PostgresError) -> Int64 {
+        let (text, type) = try nonNull(at: index)
+        guard Self.isInteger(type) else { throw Self.wrongType(columns.names[index], type, "an integer") }
+        guard let value = Int64(text) else { throw Self.unreadable(columns.names[index], "an integer") }
         return value
     }
 
@@ -39,7 +58,7 @@ public struct PostgresRow: Sendable {
     /// A floating-point column (`float4`, `float8`), or `numeric`/integer columns (may round).
     public func double(_ column: String) throws(PostgresError) -> Double {
         let (text, type) = try nonNull(column)
-        guard Self.floatTypes.contains(type) || Self.integerTypes.contains(type) else {
+        guard Self.floatTypes.contains(type) || Self.isInteger(type) else {
             throw Self.wrongType(column, type, "a number")
         }
         guard let value = Double(text) else { throw Self.unreadable(column, "a number") }
@@ -48,19 +67,29 @@ public struct PostgresRow: Sendable {
 
     /// A `bool` column.
     public func bool(_ column: String) throws(PostgresError) -> Bool {
-        let (text, type) = try nonNull(column)
-        guard type == PostgresValue.TypeOID.bool else { throw Self.wrongType(column, type, "a boolean") }
+        try bool(at: position(of: column))
+    }
+
+    /// The `bool` column at `index`.
+    public func bool(at index: Int) throws(PostgresError) -> Bool {
+        let (text, type) = try nonNull(at: index)
+        guard type == PostgresValue.TypeOID.bool else { throw Self.wrongType(columns.names[index], type, "a boolean") }
         switch text {
         case "t": return true
         case "f": return false
-        default: throw Self.unreadable(column, "a boolean")
+        default: throw Self.unreadable(columns.names[index], "a boolean")
         }
     }
 
     /// The text form of any column except `bytea` (whose text form is hex, not the content).
     public func string(_ column: String) throws(PostgresError) -> String {
-        let (text, type) = try nonNull(column)
-        guard type != PostgresValue.TypeOID.bytea else { throw Self.wrongType(column, type, "text") }
+        try string(at: position(of: column))
+    }
+
+    /// The text form of the column at `index` (not `bytea`).
+    public func string(at index: Int) throws(PostgresError) -> String {
+        let (text, type) = try nonNull(at: index)
+        guard type != PostgresValue.TypeOID.bytea else { throw Self.wrongType(columns.names[index], type, "text") }
         return text
     }
 
@@ -78,7 +107,7 @@ public struct PostgresRow: Sendable {
         let (text, type) = try raw(column)
         guard text != nil else { return .null }
         switch type {
-        case _ where Self.integerTypes.contains(type): return .int(try int64(column))
+        case _ where Self.isInteger(type): return .int(try int64(column))
         case PostgresValue.TypeOID.float4, PostgresValue.TypeOID.float8: return .double(try double(column))
         case PostgresValue.TypeOID.bool: return .bool(try bool(column))
         case PostgresValue.TypeOID.bytea: return .bytea(try bytea(column))
@@ -86,24 +115,34 @@ public struct PostgresRow: Sendable {
         }
     }
 
-    private static let integerTypes: Set<UInt32> = [
-        PostgresValue.TypeOID.int2, PostgresValue.TypeOID.int4, PostgresValue.TypeOID.int8, PostgresValue.TypeOID.oid,
-    ]
+    /// `int2`, `int4`, `int8`, `oid`: compared directly, it runs for every integer read.
+    private static func isInteger(_ type: UInt32) -> Bool {
+        type == PostgresValue.TypeOID.int8 || type == PostgresValue.TypeOID.int4
+            || type == PostgresValue.TypeOID.int2 || type == PostgresValue.TypeOID.oid
+    }
     private static let floatTypes: Set<UInt32> = [
         PostgresValue.TypeOID.float4, PostgresValue.TypeOID.float8, PostgresValue.TypeOID.numeric,
     ]
 
     private func raw(_ column: String) throws(PostgresError) -> (text: String?, type: UInt32) {
-        guard let index = columns.indexByName[column] else {
-            throw PostgresError(kind: .decoding, message: "no column named \"\(column)\" in the result")
+        try raw(at: position(of: column))
+    }
+
+    private func raw(at index: Int) throws(PostgresError) -> (text: String?, type: UInt32) {
+        guard values.indices.contains(index) else {
+            throw PostgresError(kind: .decoding, message: "no column at position \(index) in the result")
         }
         return (values[index], columns.types[index])
     }
 
     private func nonNull(_ column: String) throws(PostgresError) -> (text: String, type: UInt32) {
-        let (text, type) = try raw(column)
+        try nonNull(at: position(of: column))
+    }
+
+    private func nonNull(at index: Int) throws(PostgresError) -> (text: String, type: UInt32) {
+        let (text, type) = try raw(at: index)
         guard let text else {
-            throw PostgresError(kind: .decoding, message: "column \"\(column)\" is NULL")
+            throw PostgresError(kind: .decoding, message: "column \"\(columns.names[index])\" is NULL")
         }
         return (text, type)
     }

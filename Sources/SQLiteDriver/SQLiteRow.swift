@@ -35,8 +35,14 @@ public struct SQLiteRow: Sendable {
 
     /// The value of the named column.
     public func value(_ name: String) throws(SQLiteError) -> SQLiteValue {
+        values[try position(of: name)]
+    }
+
+    /// The position of the named column (the first of that name), for reading many rows of one
+    /// result by position instead of looking the name up in each.
+    public func position(of name: String) throws(SQLiteError) -> Int {
         guard let index = layout.indexByName[name] else { throw .missingColumn(name) }
-        return values[index]
+        return index
     }
 
     /// The value at a column index.
@@ -92,15 +98,33 @@ public struct SQLiteRow: Sendable {
         }
     }
 
+    public func isNull(at index: Int) throws(SQLiteError) -> Bool {
+        try value(at: index) == .null
+    }
+
     public func int64(at index: Int) throws(SQLiteError) -> Int64 {
-        try Self.int64(value(at: index), column: "#\(index)")
+        try Self.int64(value(at: index), column: name(at: index))
     }
 
     public func string(at index: Int) throws(SQLiteError) -> String {
         switch try value(at: index) {
         case .text(let text): text
-        case let other: throw .typeMismatch(column: "#\(index)", expected: "text", found: other)
+        case let other: throw .typeMismatch(column: name(at: index), expected: "text", found: other)
         }
+    }
+
+    /// A boolean stored as 0 or 1 at `index`; any other value is a mismatch.
+    public func bool(at index: Int) throws(SQLiteError) -> Bool {
+        switch try int64(at: index) {
+        case 0: false
+        case 1: true
+        default: throw SQLiteError(code: SQLiteError.Codes.mismatch, message: "column \(name(at: index)) is neither 0 nor 1")
+        }
+    }
+
+    /// The column's name for messages (only called once `index` is known to be in range).
+    private func name(at index: Int) -> String {
+        layout.names.indices.contains(index) ? layout.names[index] : "#\(index)"
     }
 
     private static func int64(_ value: SQLiteValue, column: String) throws(SQLiteError) -> Int64 {

@@ -54,7 +54,17 @@ public struct DayDate: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     public var description: String {
         let c = components
-        return "\(Timestamp.pad(c.year, 4))-\(Timestamp.pad(c.month, 2))-\(Timestamp.pad(c.day, 2))"
+        guard (0...9999).contains(c.year) else {
+            return "\(Timestamp.pad(c.year, 4))-\(Timestamp.pad(c.month, 2))-\(Timestamp.pad(c.day, 2))"
+        }
+        return String(unsafeUninitializedCapacity: 10) { out in
+            ASCIIDigits.put(c.year, width: 4, into: out, at: 0)
+            out[4] = UInt8(ascii: "-")
+            ASCIIDigits.put(c.month, width: 2, into: out, at: 5)
+            out[7] = UInt8(ascii: "-")
+            ASCIIDigits.put(c.day, width: 2, into: out, at: 8)
+            return 10
+        }
     }
 
     /// The first millisecond of this day, UTC.

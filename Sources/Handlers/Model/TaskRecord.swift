@@ -23,7 +23,7 @@ public struct TaskFields: Sendable, Hashable {
 }
 
 /// A task as the API shows it to one user (`Task` in API.md), with that user's `permission`.
-public struct TaskRecord: Sendable, Hashable, Encodable {
+public struct TaskRecord: Sendable, Hashable, JSONValueRepresentable {
     public var id: Int64
     public var ownerID: Int64
     public var ownerUsername: String
@@ -55,10 +55,6 @@ public struct TaskRecord: Sendable, Hashable, Encodable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        if let direct = encoder as? any JSONValueAcceptingEncoder {
-            direct.accept(jsonValue)
-            return
-        }
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)
         try c.encode(ownerID, forKey: .ownerId)
@@ -78,7 +74,7 @@ public struct TaskRecord: Sendable, Hashable, Encodable {
     /// The same object as `encode(to:)` writes, built directly (it is encoded for every call
     /// that answers with a task and for every task event). `JSONValueEncoder` writes absent
     /// optionals as `null`, and so does this.
-    var jsonValue: JSONValue {
+    public var jsonValue: JSONValue {
         var object = JSONObject()
         object.reserveCapacity(CodingKeys.allCases.count)
         object.append(key: CodingKeys.id.stringValue, value: .number(JSONNumber(id)))

@@ -34,14 +34,34 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     /// `2026-11-25T02:05:41.730Z`.
+    ///
+    /// Written digit by digit into the string's own storage: it is formatted three times for
+    /// every task a call answers with (a page of 50 tasks: 150 times).
     public var description: String {
         let day = self.day
+        let c = day.components
         let msOfDay = milliseconds - day.daysSinceEpoch * 86_400_000
-        let hour = msOfDay / 3_600_000
-        let minute = msOfDay / 60_000 % 60
-        let second = msOfDay / 1000 % 60
-        let millis = msOfDay % 1000
-        return "\(day)T\(Self.pad(hour, 2)):\(Self.pad(minute, 2)):\(Self.pad(second, 2)).\(Self.pad(millis, 3))Z"
+        guard (0...9999).contains(c.year) else {
+            return "\(day)T\(Self.pad(msOfDay / 3_600_000, 2)):\(Self.pad(msOfDay / 60_000 % 60, 2)):"
+                + "\(Self.pad(msOfDay / 1000 % 60, 2)).\(Self.pad(msOfDay % 1000, 3))Z"
+        }
+        return String(unsafeUninitializedCapacity: 24) { out in
+            ASCIIDigits.put(c.year, width: 4, into: out, at: 0)
+            out[4] = UInt8(ascii: "-")
+            ASCIIDigits.put(c.month, width: 2, into: out, at: 5)
+            out[7] = UInt8(ascii: "-")
+            ASCIIDigits.put(c.day, width: 2, into: out, at: 8)
+            out[10] = UInt8(ascii: "T")
+            ASCIIDigits.put(msOfDay / 3_600_000, width: 2, into: out, at: 11)
+            out[13] = UInt8(ascii: ":")
+            ASCIIDigits.put(msOfDay / 60_000 % 60, width: 2, into: out, at: 14)
+            out[16] = UInt8(ascii: ":")
+            ASCIIDigits.put(msOfDay / 1000 % 60, width: 2, into: out, at: 17)
+            out[19] = UInt8(ascii: ".")
+            ASCIIDigits.put(msOfDay % 1000, width: 3, into: out, at: 20)
+            out[23] = UInt8(ascii: "Z")
+            return 24
+        }
     }
 
     static func pad(_ value: Int64, _ width: Int) -> String {
@@ -111,6 +131,20 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             value = value * 10 + Int64(byte - UInt8(ascii: "0"))
         }
         return value
+    }
+}
+
+/// Fixed-width decimal fields written straight into a buffer, for the date formats.
+enum ASCIIDigits {
+    /// Writes `value` (0 ≤ value < 10^width) as exactly `width` digits, zero-padded, at `offset`.
+    static func put(_ value: Int64, width: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        var rest = value
+        var index = offset + width - 1
+        while index >= offset {
+            buffer[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
+            index -= 1
+        }
     }
 }
 

@@ -18,10 +18,21 @@ extension TaskMethods {
     }
 
     /// `{items, total, limit, offset}`: `total` counts every match, not just this page.
-    struct Page: Encodable, Sendable {
+    struct Page: JSONValueRepresentable, Sendable {
         var items: [TaskRecord]
         var total: Int
         var limit: Int
         var offset: Int
+
+        /// What the synthesized `encode(to:)` writes, built directly: a page holds up to 100 tasks.
+        var jsonValue: JSONValue {
+            var object = JSONObject()
+            object.reserveCapacity(4)
+            object.append(key: "items", value: .array(items.map(\.jsonValue)))
+            object.append(key: "total", value: .number(JSONNumber(total)))
+            object.append(key: "limit", value: .number(JSONNumber(limit)))
+            object.append(key: "offset", value: .number(JSONNumber(offset)))
+            return .object(object)
+        }
     }
 }

@@ -76,6 +76,75 @@ package struct SQLRow: Sendable {
     package func optionalInt64(_ column: String) throws(StoreError) -> Int64? {
         try isNull(column) ? nil : int64(column)
     }
+
+    // MARK: By position
+
+    /// The position of the named column in this row's result. Rows of one result share their
+    /// columns, so a reader of many rows looks each name up once (see `TaskSQL.Columns`).
+    package func position(of column: String) throws(StoreError) -> Int {
+        do {
+            switch storage {
+            case .sqlite(let row): return try row.position(of: column)
+            case .postgres(let row): return try row.position(of: column)
+            }
+        } catch {
+            throw StoreError(decoding: error)
+        }
+    }
+
+    package func isNull(at index: Int) throws(StoreError) -> Bool {
+        do {
+            switch storage {
+            case .sqlite(let row): return try row.isNull(at: index)
+            case .postgres(let row): return try row.isNull(at: index)
+            }
+        } catch {
+            throw StoreError(decoding: error)
+        }
+    }
+
+    package func int64(at index: Int) throws(StoreError) -> Int64 {
+        do {
+            switch storage {
+            case .sqlite(let row): return try row.int64(at: index)
+            case .postgres(let row): return try row.int64(at: index)
+            }
+        } catch {
+            throw StoreError(decoding: error)
+        }
+    }
+
+    package func int(at index: Int) throws(StoreError) -> Int {
+        guard let narrow = Int(exactly: try int64(at: index)) else { throw StoreError(.failure) }
+        return narrow
+    }
+
+    package func string(at index: Int) throws(StoreError) -> String {
+        do {
+            switch storage {
+            case .sqlite(let row): return try row.string(at: index)
+            case .postgres(let row): return try row.string(at: index)
+            }
+        } catch {
+            throw StoreError(decoding: error)
+        }
+    }
+
+    /// `BOOLEAN` on PostgreSQL, 0 or 1 on SQLite.
+    package func bool(at index: Int) throws(StoreError) -> Bool {
+        do {
+            switch storage {
+            case .sqlite(let row): return try row.bool(at: index)
+            case .postgres(let row): return try row.bool(at: index)
+            }
+        } catch {
+            throw StoreError(decoding: error)
+        }
+    }
+
+    package func optionalString(at index: Int) throws(StoreError) -> String? {
+        try isNull(at: index) ? nil : string(at: index)
+    }
 }
 
 extension StoreError {

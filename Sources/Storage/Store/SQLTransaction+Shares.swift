@@ -10,7 +10,7 @@ extension SQLTransaction {
     }
 
     func sharedWithMe(userID: Int64, limit: Int, offset: Int) throws -> (items: [TaskRecord], total: Int) {
-        let items = try query(ShareSQL.sharedWithMe, [.int64(userID), .int64(Int64(limit)), .int64(Int64(offset))]).map(TaskSQL.decode)
+        let items = try TaskSQL.decode(query(ShareSQL.sharedWithMe, [.int64(userID), .int64(Int64(limit)), .int64(Int64(offset))]))
         if items.count < limit, !items.isEmpty || offset == 0 {
             return (items, offset + items.count)
         }
@@ -26,7 +26,7 @@ extension SQLTransaction {
     }
 
     func sharedTasks(owner: Int64) throws -> [TaskRecord] {
-        try query(ShareSQL.sharedTasks, [.int64(owner)]).map(TaskSQL.decode)
+        try TaskSQL.decode(query(ShareSQL.sharedTasks, [.int64(owner)]))
     }
 
     func insertShare(_ share: NewShare) throws -> ShareRecord {

@@ -144,32 +144,66 @@ enum TaskSQL {
         return SQLStatement("INSERT INTO task_tags (task_id, position, tag, tag_folded, created_at) VALUES " + rows.joined(separator: ", "))
     }
 
+    /// Where ``recordColumns`` and `permission` sit in a result, looked up once per result: a
+    /// page of 50 tasks reads 650 values, and a name lookup hashes the name each time.
+    struct Columns {
+        let id, ownerID, ownerUsername, title, description, completed, priority: Int
+        let dueDate, tags, createdAt, updatedAt, shareCount, permission: Int
+
+        init(_ row: SQLRow) throws(StoreError) {
+            id = try row.position(of: "id")
+            ownerID = try row.position(of: "owner_id")
+            ownerUsername = try row.position(of: "owner_username")
+            title = try row.position(of: "title")
+            description = try row.position(of: "description")
+            completed = try row.position(of: "completed")
+            priority = try row.position(of: "priority")
+            dueDate = try row.position(of: "due_date")
+            tags = try row.position(of: "tags")
+            createdAt = try row.position(of: "created_at")
+            updatedAt = try row.position(of: "updated_at")
+            shareCount = try row.position(of: "share_count")
+            permission = try row.position(of: "permission")
+        }
+    }
+
+    /// The tasks of a result that selects ``recordColumns`` and `permission`, in its order.
+    static func decode(_ rows: [SQLRow]) throws -> [TaskRecord] {
+        guard let first = rows.first else { return [] }
+        let columns = try Columns(first)
+        return try rows.map { try decode($0, columns) }
+    }
+
     static func decode(_ row: SQLRow) throws -> TaskRecord {
-        guard let priority = Priority(rank: try row.int("priority")),
-              let permission = Permission(rawValue: try row.string("permission"))
+        try decode(row, Columns(row))
+    }
+
+    static func decode(_ row: SQLRow, _ c: Columns) throws -> TaskRecord {
+        guard let priority = Priority(rank: try row.int(at: c.priority)),
+              let permission = Permission(rawValue: try row.string(at: c.permission))
         else { throw StoreError(.failure) }
         var dueDate: DayDate? = nil
-        if let text = try row.optionalString("due_date") {
+        if let text = try row.optionalString(at: c.dueDate) {
             guard let date = DayDate(text) else { throw StoreError(.failure) }
             dueDate = date
         }
         let fields = TaskFields(
-            title: try row.string("title"),
-            description: try row.optionalString("description"),
-            completed: try row.bool("completed"),
+            title: try row.string(at: c.title),
+            description: try row.optionalString(at: c.description),
+            completed: try row.bool(at: c.completed),
             priority: priority,
             dueDate: dueDate,
-            tags: try TagList.decode(try row.string("tags"))
+            tags: try TagList.decode(try row.string(at: c.tags))
         )
         return TaskRecord(
-            id: try row.int64("id"),
-            ownerID: try row.int64("owner_id"),
-            ownerUsername: try row.string("owner_username"),
+            id: try row.int64(at: c.id),
+            ownerID: try row.int64(at: c.ownerID),
+            ownerUsername: try row.string(at: c.ownerUsername),
             fields: fields,
-            createdAt: Timestamp(milliseconds: try row.int64("created_at")),
-            updatedAt: Timestamp(milliseconds: try row.int64("updated_at")),
+            createdAt: Timestamp(milliseconds: try row.int64(at: c.createdAt)),
+            updatedAt: Timestamp(milliseconds: try row.int64(at: c.updatedAt)),
             permission: permission,
-            shareCount: try row.int("share_count")
+            shareCount: try row.int(at: c.shareCount)
         )
     }
 }

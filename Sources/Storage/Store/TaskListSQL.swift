@@ -167,7 +167,7 @@ struct TaskListSQL {
 extension SQLTransaction {
     func tasks(matching query: TaskQuery, viewer: Int64) throws -> (items: [TaskRecord], total: Int) {
         let sql = TaskListSQL(query: query, viewer: viewer, dialect: dialect)
-        let items = try self.query(sql.page, sql.pageBindings).map(TaskSQL.decode)
+        let items = try TaskSQL.decode(self.query(sql.page, sql.pageBindings))
         // A short page that is not past the end holds the last matches: its end is the total.
         if items.count < query.limit, !items.isEmpty || query.offset == 0 {
             return (items, query.offset + items.count)

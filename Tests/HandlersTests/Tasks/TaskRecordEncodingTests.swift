@@ -1,5 +1,5 @@
 import Foundation
-import Handlers
+@testable import Handlers
 import JSONRPC
 import Testing
 
@@ -48,5 +48,23 @@ import Testing
         let page = try JSONValueEncoder().encode(Page(items: Self.records))
         let expected = try Self.records.map { try JSONValueEncoder().encode($0) }
         #expect(page.objectValue?["items"] == .array(expected))
+    }
+
+    @Test func listPageBuildsTheObjectItsEncodableConformanceWrites() throws {
+        let page = TaskMethods.Page(items: Self.records, total: 1_234, limit: 50, offset: 100)
+        let direct = try JSONValueEncoder().encode(page)
+        let viaFoundation = try JSONParser().parse(Array(JSONEncoder().encode(page)))
+        #expect(direct.objectValue?.keys == ["items", "total", "limit", "offset"])
+        #expect(direct.objectValue?["total"] == .number(JSONNumber(1_234)))
+        #expect(direct.objectValue?["offset"] == .number(JSONNumber(100)))
+        #expect(direct.objectValue?["items"] == .array(try Self.records.map { try JSONValueEncoder().encode($0) }))
+        guard case .array(let foundationItems)? = viaFoundation.objectValue?["items"] else {
+            Issue.record("no items in \(viaFoundation)")
+            return
+        }
+        #expect(foundationItems.count == Self.records.count)
+        for key in ["total", "limit", "offset"] {
+            #expect(viaFoundation.objectValue?[key] == direct.objectValue?[key], "\(key)")
+        }
     }
 }
