@@ -25,6 +25,10 @@ public final class PostgresConnection {
     /// in front of whatever is sent next.
     private var unsent: [LibPQRequest] = []
 
+    /// Where in ``unsent`` the `SAVEPOINT` queued by ``savepointLazily()`` sits, while it has not
+    /// gone out yet.
+    private var unsentSavepoint: Int?
+
     /// Statements cached as prepared whose `PREPARE` has not been confirmed yet (queued, or in
     /// the request on its way); a failed send forgets them.
     private var unconfirmed: [StatementKey] = []
@@ -71,7 +75,50 @@ public final class PostgresConnection {
     /// Queues a parameterless statement (a `pg_notify`) to run just before `COMMIT`, in the same
     /// round trip; its failure fails the commit.
     public func runAtCommit(_ sql: String) {
-        atCommit.append(sql)
+        // Several writes committed together may each ask for the same notification.
+        if !atCommit.contains(sql) { atCommit.append(sql) }
+    }
+
+    // MARK: Savepoints (several writes in one transaction)
+
+    /// The one savepoint name group commit uses; savepoints do not nest here.
+    static let savepointName = "faros_write"
+
+    /// Marks the start of one write inside a transaction shared with others: `SAVEPOINT` goes
+    /// out with the next statement, not in a round trip of its own.
+    public func savepointLazily() {
+        unsentSavepoint = unsent.count
+        unsent.append(.statement("SAVEPOINT " + Self.savepointName))
+    }
+
+    /// Ends that write's savepoint, keeping what it did; sends the write's queued statements with
+    /// it and waits, so that their failure is that write's, not the next one's.
+    public func releaseSavepoint() throws(PostgresError) {
+        if unsentSavepoint != nil, unsent.count == unsentSavepoint! + 1 {
+            // The write sent nothing: nothing to keep and no savepoint on the server.
+            unsent.removeLast()
+            unsentSavepoint = nil
+            return
+        }
+        _ = try send([.statement("RELEASE SAVEPOINT " + Self.savepointName)])
+    }
+
+    /// Undoes the write since ``savepointLazily()`` and ends its savepoint; the transaction goes
+    /// on with the writes before it. What the write queued but never sent is dropped.
+    public func rollbackToSavepoint() throws(PostgresError) {
+        if let index = unsentSavepoint {
+            // The savepoint never went out, so neither did anything after it.
+            unsent.removeSubrange(index...)
+            unsentSavepoint = nil
+            forgetUnconfirmed()
+            return
+        }
+        unsent.removeAll()
+        forgetUnconfirmed()
+        _ = try send([
+            .statement("ROLLBACK TO SAVEPOINT " + Self.savepointName),
+            .statement("RELEASE SAVEPOINT " + Self.savepointName),
+        ])
     }
 
     /// Commits what ``beginLazily(_:)`` started, with the queued ``runAtCommit(_:)`` statements
@@ -121,6 +168,7 @@ public final class PostgresConnection {
         pendingBegin = nil
         atCommit.removeAll()
         unsent.removeAll()
+        unsentSavepoint = nil
         forgetUnconfirmed()
     }
 
@@ -229,6 +277,7 @@ public final class PostgresConnection {
         // Sent whatever happens next: a failure leaves a failed transaction to roll back.
         pendingBegin = nil
         unsent.removeAll()
+        unsentSavepoint = nil
         let result: LibPQResult
         do {
             // A lone request needs no pipeline mode (entering and leaving it costs libpq calls).

@@ -7,11 +7,20 @@ import PostgresDriver
 /// Writes run in `READ COMMITTED` transactions (PostgreSQL's default): uniqueness races end in
 /// a conflict rather than a serialization failure, and ``SQLTransaction/lockTask(id:viewer:)``
 /// takes row locks where read-modify-write needs them.
+///
+/// Writes that queue up while the pool is busy commit together, each in its own savepoint
+/// (``PostgresDriver/PostgresGroupCommit``): one WAL flush for several of them.
 final class PostgresBackend: SQLBackend {
     let pool: PostgresPool
+    let groupCommit: PostgresGroupCommit
 
     init(pool: PostgresPool) {
         self.pool = pool
+        // Half the pool: batches of writes never hold every connection, so reads keep getting one
+        // during a burst of writes. (64 connections creating tasks, pool of 8: 4 runners of up
+        // to 16 writes measured 3,000-3,060/s, p99 37-39 ms; 8 runners 2,600-2,770/s; 2 runners
+        // 2,530/s.)
+        self.groupCommit = PostgresGroupCommit(pool: pool, runners: max(pool.usage.capacity / 2, 1), maximumBatch: 16)
     }
 
     var dialect: SQLDialect { .postgresql }
@@ -40,7 +49,7 @@ final class PostgresBackend: SQLBackend {
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
-        try await pool.transaction { connection in
+        try await groupCommit.transaction { connection in
             try body(PostgresAdapter(connection: connection))
         }
     }
