@@ -21,7 +21,9 @@ extension SQLStore {
             let head = last + Int64(numbered)
             // Nobody reads its outcome: on PostgreSQL it goes with the read below, one round trip.
             try connection.executeLater(EventLogSQL.setHead, [.int64(head)])
-            return try EventLogSQL.events(connection, after: last, through: head, limit: numbered)
+            var events = try EventLogSQL.events(connection, after: last, through: head, limit: numbered)
+            try EventLogSQL.attachAudiences(connection, to: &events, after: last, through: head)
+            return events
         })
     }
 
@@ -126,6 +128,40 @@ enum EventLogSQL {
     static func events(_ connection: any SQLConnection, after: Int64, through: Int64, limit: Int) throws(StoreError) -> [LoggedEvent] {
         try connection.query(range, [.int64(after), .int64(through), .int64(Int64(limit))]).map { row throws(StoreError) in
             try event(row, audience: [])
+        }
+    }
+
+    /// Members read per sequencer batch to go out with its events, at most.
+    static let attachedMembersLimit = 2_000
+
+    /// The members of the batch's audience sets, set by set, by user id (see `attachAudiences`).
+    static let batchMembers = SQLStatement("""
+        SELECT au.set_id, au.user_id, au.permission FROM audience_members au
+        WHERE au.set_id IN (SELECT a.audience_set_id FROM activity a WHERE a.seq > $1 AND a.seq <= $2)
+        ORDER BY au.set_id, au.user_id LIMIT $3
+        """)
+
+    /// Gives each event numbered in `(after, through]` its audience, read in one statement for
+    /// the whole batch, so that no dispatcher (on any instance) reads a set per event: a new
+    /// task's first event has a new set, which no cache holds. Sets are immutable, so the
+    /// members read now are the ones a dispatcher would read. A set that does not fit in
+    /// ``attachedMembersLimit`` rows keeps only its id, and the dispatchers read it themselves.
+    static func attachAudiences(_ connection: any SQLConnection, to events: inout [LoggedEvent], after: Int64, through: Int64) throws(StoreError) {
+        guard events.contains(where: { $0.audienceSetID != nil }) else { return }
+        let rows = try connection.query(batchMembers, [.int64(after), .int64(through), .int64(Int64(attachedMembersLimit))])
+        var members: [Int64: [LoggedEvent.Recipient]] = [:]
+        var lastSet: Int64?
+        for row in rows {
+            guard let permission = Permission(rawValue: try row.string("permission")) else { throw StoreError(.failure) }
+            let setID = try row.int64("set_id")
+            members[setID, default: []].append(LoggedEvent.Recipient(userID: try row.int64("user_id"), permission: permission))
+            lastSet = setID
+        }
+        // At the limit, the last set read may be cut short.
+        if rows.count == attachedMembersLimit, let lastSet { members[lastSet] = nil }
+        for index in events.indices {
+            guard events[index].audience.isEmpty, let setID = events[index].audienceSetID, let audience = members[setID] else { continue }
+            events[index].audience = audience
         }
     }
 

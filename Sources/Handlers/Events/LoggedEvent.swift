@@ -60,7 +60,9 @@ public struct LoggedEvent: Sendable, Hashable {
 extension LoggedEvent {
     /// The bus message for this event: compact JSON,
     /// `{"seq":…,"type":…,"taskId":…,"actor":{"id":…,"username":…},"at":…,"data":…,"audience":[[id,"perm"],…],"audienceSet":…}`:
-    /// events from the log carry only their set's id (a few bytes, however many recipients).
+    /// the sequencer sends a set's members along (read once per batch, for sets of moderate
+    /// size), so no dispatcher reads them per event; events read back from the log carry only
+    /// their set's id (a few bytes, however many recipients).
     public var busPayload: [UInt8] {
         var object = JSONObject()
         object.reserveCapacity(8)

@@ -58,8 +58,11 @@ func insertUsers(_ store: any Store, count: Int) async throws -> [Int64] {
             let first = try await store.sequencePending(limit: 3)
             #expect(first.map(\.seq) == [1, 2, 3])
             #expect(first.map { $0.data["n"] } == [1, 2, 3])
-            // Entries name their audience set; its members are read once per set.
-            #expect(first[0].audience.isEmpty)
+            // Entries name their audience set; numbering reads the batch's members along (one
+            // statement), so the bus message carries them; read back from the log, only the id.
+            let members: [LoggedEvent.Recipient] = [.init(userID: users[0], permission: .owner), .init(userID: users[1], permission: .view)]
+            #expect(first.allSatisfy { $0.audience == members })
+            #expect(try await store.events(after: 0, through: 3, limit: 10).allSatisfy { $0.audience.isEmpty && $0.audienceSetID != nil })
             let setID = try #require(first[0].audienceSetID)
             #expect(Set(first.compactMap(\.audienceSetID)).count == 3)
             #expect(try await store.audience(setID: setID) == [.init(userID: users[0], permission: .owner), .init(userID: users[1], permission: .view)])
@@ -72,6 +75,28 @@ func insertUsers(_ store: any Store, count: Int) async throws -> [Int64] {
             #expect(try await store.events(after: 0, through: 5, limit: 2).map(\.seq) == [1, 2])
             #expect(try await store.eventTime(seq: 3) == Timestamp(milliseconds: 1_800_000_000_000))
             #expect(try await store.eventTime(seq: 6) == nil)
+        }
+    }
+
+    /// Members go along with numbered events up to a bound per batch; a set that does not fit
+    /// (or comes after one that did not) keeps only its id, for the dispatchers to read.
+    @Test(arguments: TestBackend.allCases)
+    func numberingAttachesAudiencesUpToItsBound(_ backend: TestBackend) async throws {
+        try await withStore(backend) { store in
+            let users = try await insertUsers(store, count: 2_001)
+            try await insertActivityRow(store, audience: [(users[0], .owner), (users[1], .edit)])
+            try await insertActivityRow(store, audience: users.map { ($0, .view) })
+            try await insertActivityRow(store, audience: [(users[2], .owner)])
+            try await insertActivityRow(store, action: "task.updated", audience: [])
+            let events = try await store.sequencePending(limit: 10)
+            #expect(events.count == 4)
+            #expect(events[0].audience == [.init(userID: users[0], permission: .owner), .init(userID: users[1], permission: .edit)])
+            #expect(events[1].audience.isEmpty && events[1].audienceSetID != nil)
+            #expect(events[2].audience.isEmpty && events[2].audienceSetID != nil)
+            #expect(events[3].audience.isEmpty && events[3].audienceSetID == nil)
+            #expect(try await store.audience(setID: try #require(events[1].audienceSetID)).count == 2_001)
+            // Round trip through the bus message.
+            #expect(LoggedEvent(busPayload: events[0].busPayload)?.audience == events[0].audience)
         }
     }
 
