@@ -205,10 +205,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // What tests share: child processes without Foundation's `Process`.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "PubSubTests",
             dependencies: [
-                "PubSub", "Handlers",
+                "PubSub", "Handlers", "TestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -230,7 +232,7 @@ let package = Package(
         // SMTP over libcurl against a real SMTP server we did not write (aiosmtpd) on loopback.
         .testTarget(
             name: "SMTPMailTests",
-            dependencies: ["SMTPMail", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["SMTPMail", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")]
         ),
         // The REST bridge's parsers: content sniffing, Range, Content-Disposition, multipart, routes.
         .testTarget(

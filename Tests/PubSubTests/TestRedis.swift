@@ -4,6 +4,7 @@ import Logging
 import NIOPosix
 import PubSub
 import Synchronization
+import TestSupport
 
 /// Finds the test Redis through `FAROS_TEST_REDIS_URL`.
 ///
@@ -119,7 +120,7 @@ final class Inbox: Sendable {
 final class RedisServerProcess: @unchecked Sendable {
     // @unchecked Sendable: used by one test at a time, from its own task only.
     let port: Int
-    private var process: Process?
+    private var process: ChildProcess?
 
     init() throws {
         port = TestRedis.freePort()
@@ -131,19 +132,14 @@ final class RedisServerProcess: @unchecked Sendable {
     }
 
     func start() throws {
-        let process = Process()
         let candidates = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
         guard let binary = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw RedisError(kind: .configuration, message: "redis-server is not installed")
         }
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
+        let process = try ChildProcess(binary, [
             "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--daemonize", "no", "--loglevel", "warning",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        ])
         self.process = process
         let configuration = self.configuration
         let deadline = ContinuousClock.now + .seconds(10)
@@ -161,18 +157,18 @@ final class RedisServerProcess: @unchecked Sendable {
     /// SIGSTOP: the server's kernel keeps its sockets (and accepts new ones) but nothing
     /// answers, like a wedged host; `proceed()` sends SIGCONT.
     func freeze() {
-        if let process { Glibc.kill(process.processIdentifier, SIGSTOP) }
+        process?.signal(SIGSTOP)
     }
 
     func proceed() {
-        if let process { Glibc.kill(process.processIdentifier, SIGCONT) }
+        process?.signal(SIGCONT)
     }
 
     /// SIGKILL, as in a crash: no goodbye to the clients.
     func kill() {
         guard let process else { return }
-        Glibc.kill(process.processIdentifier, SIGKILL)
-        Glibc.kill(process.processIdentifier, SIGCONT)
+        process.signal(SIGKILL)
+        process.signal(SIGCONT)
         process.waitUntilExit()
         self.process = nil
     }

@@ -1,10 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// scripts/smtp_server.py (aiosmtpd) as a child process on a free loopback port, with its own
 /// maildir and event log in a fresh temporary directory.
 final class TestSMTPServer: @unchecked Sendable {
-    let process: Process
+    let process: ChildProcess
     let directory: URL
     let maildir: URL
     let eventLog: URL
@@ -56,26 +57,29 @@ final class TestSMTPServer: @unchecked Sendable {
         self.eventLog = directory.appendingPathComponent("events.jsonl")
         let portFile = directory.appendingPathComponent("port")
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [Self.python, Self.script, "--port", "0", "--port-file", portFile.path,
-                             "--maildir", self.maildir.path, "--event-log", self.eventLog.path, "--exit-with-parent"] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = self.stderrPipe
         self.portFile = portFile
-        self.process = process
-        try process.run()
+        self.process = try ChildProcess(
+            "/usr/bin/env",
+            [Self.python, Self.script, "--port", "0", "--port-file", portFile.path,
+             "--maildir", self.maildir.path, "--event-log", self.eventLog.path, "--exit-with-parent"] + arguments,
+            standardError: self.stderrPipe.fileHandleForWriting.fileDescriptor
+        )
+        // The child has its copy: reading the pipe ends when the child's end closes.
+        try? self.stderrPipe.fileHandleForWriting.close()
     }
 
     /// Stops the server (SIGTERM, then SIGKILL after 3 s) and removes its directory.
     func stop() async {
         if self.process.isRunning {
-            self.process.terminate()
+            self.process.signal(SIGTERM)
             let deadline = ContinuousClock.now + .seconds(3)
             while self.process.isRunning, ContinuousClock.now < deadline {
                 try? await Task.sleep(for: .milliseconds(20))
             }
-            if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+            if self.process.isRunning {
+                self.process.signal(SIGKILL)
+                self.process.waitUntilExit()
+            }
         }
         try? FileManager.default.removeItem(at: self.directory)
     }
@@ -141,21 +145,19 @@ struct TestCertificate: Sendable {
         }
         let cert = directory.appendingPathComponent("cert.pem").path
         let key = directory.appendingPathComponent("key.pem").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-                             "-days", "2", "-subj", "/CN=localhost",
-                             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let status: Int32
         do {
-            try process.run()
+            status = try ChildProcess(
+                "/usr/bin/env",
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                 "-days", "2", "-subj", "/CN=localhost",
+                 "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
+            ).waitUntilExit()
         } catch {
             return .failure(TestServerError(message: "openssl: \(error)"))
         }
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            return .failure(TestServerError(message: "openssl exited \(process.terminationStatus)"))
+        guard status == 0 else {
+            return .failure(TestServerError(message: "openssl exited \(status)"))
         }
         return .success(TestCertificate(cert: cert, key: key))
     }()

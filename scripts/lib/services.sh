@@ -23,7 +23,7 @@ start_postgres() {
     port="$(free_port)"
     "${run[@]}" "$PG_BIN/initdb -D $PGDATA_DIR -U postgres --auth=trust -E UTF8 --locale=C.UTF-8" >"$work/pg-init.log" 2>&1 \
         || { tail -5 "$work/pg-init.log" >&2; return 1; }
-    "${run[@]}" "$PG_BIN/pg_ctl -D $PGDATA_DIR -l $work/pg.log -w -t 30 -o '-p $port -k $work -c listen_addresses=127.0.0.1 -c max_connections=200' start" >/dev/null \
+    "${run[@]}" "$PG_BIN/pg_ctl -D $PGDATA_DIR -l $work/pg.log -w -t 30 -o '-p $port -k $work -c listen_addresses=127.0.0.1 -c max_connections=400' start" >/dev/null \
         || { tail -5 "$work/pg.log" >&2; return 1; }
     "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U postgres faros_test || return 1
     export FAROS_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/faros_test"
