@@ -1,3 +1,4 @@
+import Glibc
 import PostgresDriver
 import Synchronization
 import Testing
@@ -12,15 +13,18 @@ struct PostgresGroupCommitTests {
     @Test func writesQueuedBehindABatchShareOneTransaction() async throws {
         try await Self.withTable("group_share", "n int8 PRIMARY KEY") { pool, commits, table in
             // The first write holds the only runner while the others queue up behind it.
+            let gate = Gate()
             async let first = commits.transaction { connection in
-                try connection.execute("SELECT pg_sleep(0.3)")
+                gate.wait()
                 return try Self.insert(connection, table, 0)
             }
-            try await Self.waitUntilRunning(pool)
+            try await gate.entered()
             let transactions = try await withThrowingTaskGroup(of: Int64.self) { group in
                 for n in 1...10 {
                     group.addTask { try await commits.transaction { try Self.insert($0, table, Int64(n)) } }
                 }
+                try await Self.waitForQueue(commits, 10)
+                gate.open()
                 var seen: Set<Int64> = []
                 for try await transaction in group { seen.insert(transaction) }
                 return seen
@@ -36,12 +40,13 @@ struct PostgresGroupCommitTests {
     @Test func aFailingWriteIsUndoneAloneAndGetsItsOwnError() async throws {
         try await Self.withTable("group_fail", "n int8 PRIMARY KEY") { pool, commits, table in
             _ = try await commits.transaction { try Self.insert($0, table, 5) }
+            let gate = Gate()
             async let blocker: Int64 = commits.transaction { connection in
-                try connection.execute("SELECT pg_sleep(0.3)")
+                gate.wait()
                 return try Self.insert(connection, table, 0)
             }
-            try await Self.waitUntilRunning(pool)
-            let outcomes = await withTaskGroup(of: (Int, Result<Int64, any Error>).self) { group in
+            try await gate.entered()
+            let outcomes = try await withThrowingTaskGroup(of: (Int, Result<Int64, any Error>).self) { group in
                 // 1: fine. 2: a duplicate key after a row of its own. 3: throws before sending
                 // anything. 4: a queued write that fails when the savepoint ends. 5: swallows a
                 // failed statement. 6: fine.
@@ -72,8 +77,10 @@ struct PostgresGroupCommitTests {
                     })
                 }
                 group.addTask { (6, await Result { try await commits.transaction { try Self.insert($0, table, 6) } }) }
+                try await Self.waitForQueue(commits, 6)
+                gate.open()
                 var outcomes: [Int: Result<Int64, any Error>] = [:]
-                for await (index, outcome) in group { outcomes[index] = outcome }
+                for try await (index, outcome) in group { outcomes[index] = outcome }
                 return outcomes
             }
             _ = try await blocker
@@ -91,14 +98,17 @@ struct PostgresGroupCommitTests {
     @Test func aFailingCommitFailsEveryWriteOfItsBatch() async throws {
         // A deferred key is checked at COMMIT: two writes of one batch that collide there.
         try await Self.withTable("group_commit", "n int8, UNIQUE (n) DEFERRABLE INITIALLY DEFERRED") { pool, commits, table in
+            let gate = Gate()
             async let blocker: Int64 = commits.transaction { connection in
-                try connection.execute("SELECT pg_sleep(0.3)")
+                gate.wait()
                 return try Self.insert(connection, table, 0)
             }
-            try await Self.waitUntilRunning(pool)
+            try await gate.entered()
             async let a = Result { try await commits.transaction { try Self.insert($0, table, 7) } }
             async let b = Result { try await commits.transaction { try Self.insert($0, table, 7) } }
             async let c = Result { try await commits.transaction { try Self.insert($0, table, 8) } }
+            try await Self.waitForQueue(commits, 3)
+            gate.open()
             let outcomes = await [a, b, c]
             _ = try await blocker
             for outcome in outcomes {
@@ -142,17 +152,23 @@ struct PostgresGroupCommitTests {
             // Behind a first batch, one batch of two writes: the first locks row 1, the second
             // then waits for row 2. PostgreSQL fails the second one (the deadlock), it is rolled
             // back to its savepoint, the batch commits, and it runs again alone.
-            async let blocker = commits.transaction { try $0.execute("SELECT pg_sleep(0.3)") }
-            try await Self.waitUntilRunning(pool)
+            let gate = Gate()
+            async let blocker: Int = commits.transaction { _ in
+                gate.wait()
+                return 0
+            }
+            try await gate.entered()
             let secondRuns = Atomic<Int>(0)
             async let first = commits.transaction { connection in
                 try connection.execute("UPDATE \(table) SET v = v + 1 WHERE n = 1")
             }
-            try await Task.sleep(for: .milliseconds(30))  // queued in this order
+            try await Self.waitForQueue(commits, 1)  // queued in this order
             async let second = commits.transaction { connection in
                 secondRuns.add(1, ordering: .sequentiallyConsistent)
                 return try connection.execute("UPDATE \(table) SET v = v + 1 WHERE n = 2")
             }
+            try await Self.waitForQueue(commits, 2)
+            gate.open()
             _ = try await blocker
             #expect(try await first == 1)
             #expect(try await second == 1)
@@ -194,11 +210,31 @@ struct PostgresGroupCommitTests {
         }
     }
 
-    /// Waits until a batch holds a connection of `pool`.
-    static func waitUntilRunning(_ pool: PostgresPool) async throws {
-        for _ in 0..<400 where pool.usage.inUse == 0 { try await Task.sleep(for: .milliseconds(5)) }
-        // And a little longer, so the batch has taken its one write before the next ones queue.
-        try await Task.sleep(for: .milliseconds(50))
+    /// Holds the batch that runs it until opened, so that the writes after it queue up.
+    final class Gate: Sendable {
+        private let isOpen = Atomic<Bool>(false)
+        private let isEntered = Atomic<Bool>(false)
+
+        /// Blocks the thread-pool thread until `open()` (10 s at most).
+        func wait() {
+            isEntered.store(true, ordering: .sequentiallyConsistent)
+            for _ in 0..<2_000 where !isOpen.load(ordering: .sequentiallyConsistent) { usleep(5_000) }
+        }
+
+        func open() { isOpen.store(true, ordering: .sequentiallyConsistent) }
+
+        /// Waits until a batch runs `wait()`.
+        func entered() async throws {
+            for _ in 0..<2_000 where !isEntered.load(ordering: .sequentiallyConsistent) {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+    }
+
+    /// Waits until `count` writes are queued.
+    static func waitForQueue(_ commits: PostgresGroupCommit, _ count: Int) async throws {
+        for _ in 0..<2_000 where commits.waiting < count { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(commits.waiting == count)
     }
 
     static func error<T>(_ outcome: Result<T, any Error>?) -> PostgresError? {
