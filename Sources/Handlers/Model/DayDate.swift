@@ -58,13 +58,18 @@ public struct DayDate: Sendable, Hashable, Comparable, CustomStringConvertible {
             return "\(Timestamp.pad(c.year, 4))-\(Timestamp.pad(c.month, 2))-\(Timestamp.pad(c.day, 2))"
         }
         return String(unsafeUninitializedCapacity: 10) { out in
-            ASCIIDigits.put(c.year, width: 4, into: out, at: 0)
-            out[4] = UInt8(ascii: "-")
-            ASCIIDigits.put(c.month, width: 2, into: out, at: 5)
-            out[7] = UInt8(ascii: "-")
-            ASCIIDigits.put(c.day, width: 2, into: out, at: 8)
+            Self.write(c, into: out)
             return 10
         }
+    }
+
+    /// Writes `YYYY-MM-DD` (a year of 0–9999) into the first 10 bytes of `out`.
+    static func write(_ c: (year: Int64, month: Int64, day: Int64), into out: UnsafeMutableBufferPointer<UInt8>) {
+        ASCIIDigits.put(c.year, width: 4, into: out, at: 0)
+        out[4] = UInt8(ascii: "-")
+        ASCIIDigits.put(c.month, width: 2, into: out, at: 5)
+        out[7] = UInt8(ascii: "-")
+        ASCIIDigits.put(c.day, width: 2, into: out, at: 8)
     }
 
     /// The first millisecond of this day, UTC.

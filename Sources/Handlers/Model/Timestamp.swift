@@ -46,11 +46,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
                 + "\(Self.pad(msOfDay / 1000 % 60, 2)).\(Self.pad(msOfDay % 1000, 3))Z"
         }
         return String(unsafeUninitializedCapacity: 24) { out in
-            ASCIIDigits.put(c.year, width: 4, into: out, at: 0)
-            out[4] = UInt8(ascii: "-")
-            ASCIIDigits.put(c.month, width: 2, into: out, at: 5)
-            out[7] = UInt8(ascii: "-")
-            ASCIIDigits.put(c.day, width: 2, into: out, at: 8)
+            DayDate.write(c, into: out)
             out[10] = UInt8(ascii: "T")
             ASCIIDigits.put(msOfDay / 3_600_000, width: 2, into: out, at: 11)
             out[13] = UInt8(ascii: ":")

@@ -2,7 +2,7 @@ package import Handlers
 import PostgresDriver
 import SQLiteDriver
 
-/// One result row of either backend, read by column name with typed getters.
+/// One result row of either backend, read by column name or position with typed getters.
 ///
 /// A value of the wrong type (or a NULL where a value must be) is a
 /// ``Handlers/StoreError/Kind/failure``: the schema guarantees the types, so a mismatch is a bug,
@@ -19,62 +19,33 @@ package struct SQLRow: Sendable {
     init(_ row: PostgresRow) { storage = .postgres(row) }
 
     package func isNull(_ column: String) throws(StoreError) -> Bool {
-        do {
-            switch storage {
-            case .sqlite(let row): return try row.isNull(column)
-            case .postgres(let row): return try row.isNull(column)
-            }
-        } catch {
-            throw StoreError(decoding: error)
-        }
+        try isNull(at: position(of: column))
     }
 
     package func int64(_ column: String) throws(StoreError) -> Int64 {
-        do {
-            switch storage {
-            case .sqlite(let row): return try row.int64(column)
-            case .postgres(let row): return try row.int64(column)
-            }
-        } catch {
-            throw StoreError(decoding: error)
-        }
+        try int64(at: position(of: column))
     }
 
     package func int(_ column: String) throws(StoreError) -> Int {
-        let value = try int64(column)
-        guard let narrow = Int(exactly: value) else { throw StoreError(.failure) }
-        return narrow
+        try int(at: position(of: column))
     }
 
     package func string(_ column: String) throws(StoreError) -> String {
-        do {
-            switch storage {
-            case .sqlite(let row): return try row.string(column)
-            case .postgres(let row): return try row.string(column)
-            }
-        } catch {
-            throw StoreError(decoding: error)
-        }
+        try string(at: position(of: column))
     }
 
     /// `BOOLEAN` on PostgreSQL, 0 or 1 on SQLite.
     package func bool(_ column: String) throws(StoreError) -> Bool {
-        do {
-            switch storage {
-            case .sqlite(let row): return try row.bool(column)
-            case .postgres(let row): return try row.bool(column)
-            }
-        } catch {
-            throw StoreError(decoding: error)
-        }
+        try bool(at: position(of: column))
     }
 
     package func optionalString(_ column: String) throws(StoreError) -> String? {
-        try isNull(column) ? nil : string(column)
+        try optionalString(at: position(of: column))
     }
 
     package func optionalInt64(_ column: String) throws(StoreError) -> Int64? {
-        try isNull(column) ? nil : int64(column)
+        let index = try position(of: column)
+        return try isNull(at: index) ? nil : int64(at: index)
     }
 
     // MARK: By position
