@@ -11,7 +11,8 @@ final class TestSMTPServer: @unchecked Sendable {
     let eventLog: URL
     let portFile: URL
     private(set) var port = 0
-    private let stderrPipe = Pipe()
+    /// The read end of the server's standard error (the write end is the child's alone).
+    private let stderrReader: FileHandle
 
     static let script: String = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -45,7 +46,7 @@ final class TestSMTPServer: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(20))
         }
         await server.stop()
-        let errors = String(decoding: server.stderrPipe.fileHandleForReading.availableData, as: UTF8.self)
+        let errors = String(decoding: server.stderrReader.availableData, as: UTF8.self)
         throw TestServerError(message: "smtp_server.py did not start: \(errors)")
     }
 
@@ -58,14 +59,18 @@ final class TestSMTPServer: @unchecked Sendable {
         let portFile = directory.appendingPathComponent("port")
 
         self.portFile = portFile
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { throw TestServerError(message: "pipe: errno \(errno)") }
+        self.stderrReader = FileHandle(fileDescriptor: ends[0], closeOnDealloc: true)
+        // The parent's copy of the write end closes right after the spawn (the child has its
+        // own), so reading the pipe ends when the child's end closes.
+        defer { close(ends[1]) }
         self.process = try ChildProcess(
             "/usr/bin/env",
             [Self.python, Self.script, "--port", "0", "--port-file", portFile.path,
              "--maildir", self.maildir.path, "--event-log", self.eventLog.path, "--exit-with-parent"] + arguments,
-            standardError: self.stderrPipe.fileHandleForWriting.fileDescriptor
+            standardError: ends[1]
         )
-        // The child has its copy: reading the pipe ends when the child's end closes.
-        try? self.stderrPipe.fileHandleForWriting.close()
     }
 
     /// Stops the server (SIGTERM, then SIGKILL after 3 s) and removes its directory.
