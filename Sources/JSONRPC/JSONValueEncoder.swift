@@ -83,6 +83,9 @@ enum EncodingSlot {
         if T.self == JSONNumber.self { return .value(.number(value as! JSONNumber)) }
         if T.self == String.self { return .value(.string(value as! String)) }
         if T.self == Int.self { return .value(.number(JSONNumber(value as! Int))) }
+        // Ids and flags (optional fields arrive here unwrapped): spared the protocol cast below.
+        if T.self == Int64.self { return .value(.number(JSONNumber(value as! Int64))) }
+        if T.self == Bool.self { return .value(.bool(value as! Bool)) }
         if let representable = value as? any JSONValueRepresentable { return .value(representable.jsonValue) }
         let encoder = ValueEncoding(codingPath: path, options: options)
         try value.encode(to: encoder)

@@ -72,6 +72,32 @@ public final class PostgresConnection {
         pendingBegin = statement
     }
 
+    /// Runs `body` inside `BEGIN … COMMIT` (``PostgresPool/transaction(_:)``): rolled back when it
+    /// throws or leaves the transaction failed.
+    func inTransaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        // BEGIN goes out with the first statement, not in a round trip of its own.
+        beginLazily("BEGIN")
+        let value: T
+        do {
+            value = try body(self)
+            try requireUsableTransaction()
+        } catch {
+            // A failed ROLLBACK means the connection is gone; the pool sees that and discards it.
+            try? rollback()
+            throw error
+        }
+        try commit()
+        return value
+    }
+
+    /// Throws when a statement failed inside a body that caught and swallowed the error: `COMMIT`
+    /// would silently roll the transaction back.
+    func requireUsableTransaction() throws(PostgresError) {
+        guard !isInFailedTransaction else {
+            throw PostgresError(kind: .server, sqlState: "25P02", message: "the transaction failed inside its body and was rolled back")
+        }
+    }
+
     /// Queues a parameterless statement (a `pg_notify`) to run just before `COMMIT`, in the same
     /// round trip; its failure fails the commit.
     public func runAtCommit(_ sql: String) {
@@ -94,7 +120,7 @@ public final class PostgresConnection {
     /// Ends that write's savepoint, keeping what it did; sends the write's queued statements with
     /// it and waits, so that their failure is that write's, not the next one's.
     public func releaseSavepoint() throws(PostgresError) {
-        if unsentSavepoint != nil, unsent.count == unsentSavepoint! + 1 {
+        if let index = unsentSavepoint, unsent.count == index + 1 {
             // The write sent nothing: nothing to keep and no savepoint on the server.
             unsent.removeLast()
             unsentSavepoint = nil

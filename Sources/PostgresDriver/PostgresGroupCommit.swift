@@ -117,37 +117,36 @@ public final class PostgresGroupCommit: Sendable {
     }
 
     /// The jobs in one transaction on `connection`: each job's outcome, or a thrown error when
-    /// the transaction as a whole failed (its savepoints or its commit).
+    /// the transaction as a whole failed (a savepoint's rollback or the commit).
     private static func runTransaction(_ jobs: [Job], on connection: PostgresConnection) throws -> [Result<any Sendable, any Error>] {
-        let savepoints = jobs.count > 1
+        guard jobs.count > 1 else {
+            return [Result { try connection.inTransaction(jobs[0].body) }]
+        }
         connection.beginLazily("BEGIN")
-        var outcomes: [Result<any Sendable, any Error>] = []
-        outcomes.reserveCapacity(jobs.count)
         do {
-            for job in jobs {
-                if savepoints { connection.savepointLazily() }
-                do {
-                    let value = try job.body(connection)
-                    if connection.isInFailedTransaction {
-                        throw PostgresError(kind: .server, sqlState: "25P02", message: "the transaction failed inside its body and was rolled back")
-                    }
-                    if savepoints { try connection.releaseSavepoint() }
-                    outcomes.append(.success(value))
-                } catch {
-                    guard savepoints else { throw error }
-                    // The write's own error is its answer; a failing rollback ends the batch.
-                    try connection.rollbackToSavepoint()
-                    outcomes.append(.failure(error))
-                }
-            }
+            let outcomes = try jobs.map { try runInSavepoint($0, on: connection) }
             try connection.commit()
+            return outcomes
         } catch {
             // A failed ROLLBACK means the connection is gone; the pool sees that and discards it.
             try? connection.rollback()
-            if !savepoints { return [.failure(error)] }
             throw error
         }
-        return outcomes
+    }
+
+    /// One write of a shared transaction, in its own savepoint: its value, or its own error once
+    /// what it did is undone; throws only when it cannot be undone.
+    private static func runInSavepoint(_ job: Job, on connection: PostgresConnection) throws -> Result<any Sendable, any Error> {
+        connection.savepointLazily()
+        do {
+            let value = try job.body(connection)
+            try connection.requireUsableTransaction()
+            try connection.releaseSavepoint()
+            return .success(value)
+        } catch {
+            try connection.rollbackToSavepoint()
+            return .failure(error)
+        }
     }
 
     /// Writes waiting for a batch (for metrics and tests).

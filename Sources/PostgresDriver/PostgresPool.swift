@@ -73,22 +73,7 @@ public final class PostgresPool: Sendable {
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
         try await withConnection { connection in
-            // BEGIN goes out with the first statement, not in a round trip of its own.
-            connection.beginLazily("BEGIN")
-            let value: T
-            do {
-                value = try body(connection)
-            } catch {
-                // A failed ROLLBACK means the connection is gone; the pool sees that and discards it.
-                try? connection.rollback()
-                throw error
-            }
-            if connection.isInFailedTransaction {
-                try? connection.rollback()
-                throw PostgresError(kind: .server, sqlState: "25P02", message: "the transaction failed inside its body and was rolled back")
-            }
-            try connection.commit()
-            return value
+            try connection.inTransaction(body)
         }
     }
 
