@@ -45,11 +45,32 @@ let package = Package(
         ),
         // JSON-RPC 2.0 with no I/O: JSON values, requests, errors, the method registry and dispatcher.
         .target(name: "JSONRPC", swiftSettings: strict),
-        // The server: NIO bootstrap, HTTP/1.1 upgrade, WebSocket connections, JSON-RPC sessions.
+        // `protocol/openrpc.json`, embedded in the binary at build time (the file is linked in).
+        .target(
+            name: "ProtocolDocument",
+            resources: [.embedInCode("openrpc.json")],
+            swiftSettings: strict
+        ),
+        // The HTTP front: the listener, the HTTP/1.1 pipeline, the route table (upgrade paths and
+        // the responder for everything else), timeouts and graceful shutdown, error answers.
+        .target(
+            name: "HTTPEdge",
+            dependencies: [
+                "JSONRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // The JSON-RPC transport under the edge: the WebSocket endpoints, sessions, the engine.
         .target(
             name: "RPCServer",
             dependencies: [
-                "WebSocketCore", "JSONRPC", "Handlers", "RESTBridge",
+                "WebSocketCore", "JSONRPC", "Handlers", "HTTPEdge", "ProtocolDocument",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -82,12 +103,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The HTTP routes beside /rpc: files, avatars, the mail-link pages, /health, /ready,
-        // /metrics. It only translates HTTP to the domain's calls (same guards as JSON-RPC).
+        // The HTTP routes beside /rpc, under the edge: files, avatars, the mail-link pages,
+        // /health, /ready, /metrics, /openrpc.json. It only translates HTTP to the domain's calls
+        // (same guards as JSON-RPC).
         .target(
             name: "RESTBridge",
             dependencies: [
-                "Handlers", "JSONRPC", "BlobStore", "Credentials", "WebSocketCore",
+                "Handlers", "JSONRPC", "BlobStore", "Credentials", "WebSocketCore", "HTTPEdge", "ProtocolDocument",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -168,7 +190,7 @@ let package = Package(
         .executableTarget(
             name: "Faros",
             dependencies: [
-                "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub", "RESTBridge", "BlobStore", "SMTPMail",
+                "HTTPEdge", "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub", "RESTBridge", "BlobStore", "SMTPMail",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -249,10 +271,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The HTTP edge on an EmbeddedChannel: routing, keep-alive, timeouts, close deadlines, shutdown.
+        .testTarget(
+            name: "HTTPEdgeTests",
+            dependencies: [
+                "HTTPEdge", "JSONRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "RPCServerTests",
             dependencies: [
-                "RPCServer", "WebSocketCore", "JSONRPC", "Handlers",
+                "RPCServer", "HTTPEdge", "ProtocolDocument", "WebSocketCore", "JSONRPC", "Handlers",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -263,12 +296,13 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub",
+                "HTTPEdge", "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
     ]

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Credentials
 import Handlers
+import HTTPEdge
 import JSONRPC
 import Logging
 import Metrics
@@ -268,21 +269,25 @@ struct ServeCommand: AsyncParsableCommand {
                     Readiness.Component(name: "eventBus", problem: await eventBus ? nil : "unreachable"),
                 ]
             },
-            metricsRegistry: metricsRegistry, openRPCDocument: FarosServer.openRPCDocument, logger: logger
+            metricsRegistry: metricsRegistry, logger: logger
         )
 
-        let server = FarosServer(
+        let rpc = RPCServer(
             configuration: settings.server,
             methods: MethodMetrics.instrument(domain.registry()),
             sessions: SessionHooks(sessions: domain.sessions) { token in
                 try await domain.principal(forBearer: token)
             },
+            logger: logger
+        )
+        let server = HTTPEdge(
+            configuration: settings.edge,
+            routes: Routes.table(rpc: rpc, bridge: bridge, enableEcho: settings.server.enableEcho),
             eventLoopGroup: group,
             logger: logger,
-            restBridge: bridge,
-            onBound: { [publicURL = domain.configuration.publicURLSource, derived = settings.derivesPublicURL, host = settings.server.host] port in
+            onBound: { [publicURL = domain.configuration.publicURLSource, derived = settings.derivesPublicURL, host = settings.edge.host] port in
                 // `--port 0` without `--public-url`: links name the port actually bound.
-                if derived { publicURL.set("http://\(FarosServer.urlHost(["0.0.0.0", "::", ""].contains(host) ? "localhost" : host)):\(port)") }
+                if derived { publicURL.set("http://\(HTTPEdge.urlHost(["0.0.0.0", "::", ""].contains(host) ? "localhost" : host)):\(port)") }
             }
         )
         let liveSessions = Gauge(label: "faros_live_sessions")

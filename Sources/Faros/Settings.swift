@@ -1,6 +1,7 @@
 import ArgumentParser
 import Credentials
 import Handlers
+import HTTPEdge
 import Logging
 import RPCServer
 import WebSocketCore
@@ -12,6 +13,9 @@ import SMTPMail
 struct Settings {
     enum LogFormat: String { case text, json }
 
+    /// The listener and its HTTP timeouts.
+    var edge = HTTPEdgeConfiguration()
+    /// The JSON-RPC endpoints.
     var server = ServerConfiguration()
     var storage: StorageSettings
     var eventLoopThreads = System.coreCount
@@ -43,7 +47,7 @@ struct Settings {
 
     /// Base of mail links, without a trailing slash.
     var publicURL: String {
-        var url = server.publicURL ?? "http://localhost:\(server.port)"
+        var url = server.publicURL ?? "http://localhost:\(edge.port)"
         while url.hasSuffix("/") { url.removeLast() }
         return url
     }
@@ -60,10 +64,10 @@ struct Settings {
         let reader = SettingReader(environment: environment)
         self.storage = try StorageSettings(options: command.storage, environment: environment)
 
-        self.server.host = reader.string(command.host, "FAROS_HOST") ?? self.server.host
-        self.server.port = try reader.value(command.port.map(String.init), "FAROS_PORT", "a port number 0-65535") {
+        self.edge.host = reader.string(command.host, "FAROS_HOST") ?? self.edge.host
+        self.edge.port = try reader.value(command.port.map(String.init), "FAROS_PORT", "a port number 0-65535") {
             Int($0).flatMap { (0...65535).contains($0) ? $0 : nil }
-        } ?? self.server.port
+        } ?? self.edge.port
         self.server.enableEcho = try reader.bool(command.enableEcho, "FAROS_ENABLE_ECHO") ?? false
         if try reader.bool(command.permessageDeflate, "FAROS_PERMESSAGE_DEFLATE") == false {
             self.server.deflate = nil
@@ -77,9 +81,9 @@ struct Settings {
             }
             self.server.publicURL = publicURL
         } else {
-            let host = ["0.0.0.0", "::", ""].contains(self.server.host) ? "localhost" : self.server.host
-            self.server.publicURL = "http://\(FarosServer.urlHost(host)):\(self.server.port)"
-            self.derivesPublicURL = self.server.port == 0
+            let host = ["0.0.0.0", "::", ""].contains(self.edge.host) ? "localhost" : self.edge.host
+            self.server.publicURL = "http://\(HTTPEdge.urlHost(host)):\(self.edge.port)"
+            self.derivesPublicURL = self.edge.port == 0
         }
         if let origins = reader.string(command.allowedOrigins, "FAROS_ALLOWED_ORIGINS") {
             for origin in SettingValue.list(origins) {
@@ -102,12 +106,12 @@ struct Settings {
         self.rateLimits = try reader.bool(command.rateLimits, "FAROS_RATE_LIMITS") ?? true
         if let list = reader.string(command.trustedProxies, "FAROS_TRUSTED_PROXIES") {
             switch TrustedProxies.parse(list: list) {
-            case .success(let proxies): self.server.trustedProxies = proxies
+            case .success(let proxies): self.edge.trustedProxies = proxies
             case .failure(let bad):
                 throw ValidationError("--trusted-proxies / FAROS_TRUSTED_PROXIES: '\(bad.text)' is not a CIDR block like 10.0.0.0/8 or ::1")
             }
         }
-        let mailHost = ["0.0.0.0", "::", "", "127.0.0.1", "::1"].contains(self.server.host) ? "localhost" : self.server.host
+        let mailHost = ["0.0.0.0", "::", "", "127.0.0.1", "::1"].contains(self.edge.host) ? "localhost" : self.edge.host
         self.mailFrom = reader.string(command.mailFrom, "FAROS_MAIL_FROM") ?? "faros@\(mailHost)"
         guard Self.isMailbox(self.mailFrom) else {
             throw ValidationError("--mail-from / FAROS_MAIL_FROM: expected an address like faros@example.com or 'Faros <faros@example.com>', got '\(self.mailFrom)'")
@@ -147,10 +151,10 @@ struct Settings {
         self.server.rpc.outboundBufferBytes = try reader.bytes(command.outboundBufferBytes, "FAROS_OUTBOUND_BUFFER_BYTES", range: 4096...(1 << 30))
             ?? self.server.rpc.outboundBufferBytes
 
-        self.server.timeouts.handshake = try reader.duration(command.handshakeTimeout, "FAROS_HANDSHAKE_TIMEOUT") ?? self.server.timeouts.handshake
+        self.edge.handshakeTimeout = try reader.duration(command.handshakeTimeout, "FAROS_HANDSHAKE_TIMEOUT") ?? self.edge.handshakeTimeout
         self.server.timeouts.idle = try reader.duration(command.idleTimeout, "FAROS_IDLE_TIMEOUT") ?? self.server.timeouts.idle
-        self.server.timeouts.shutdownGrace = try reader.duration(command.shutdownGrace, "FAROS_SHUTDOWN_GRACE", allowZero: true)
-            ?? self.server.timeouts.shutdownGrace
+        self.edge.shutdownGrace = try reader.duration(command.shutdownGrace, "FAROS_SHUTDOWN_GRACE", allowZero: true)
+            ?? self.edge.shutdownGrace
 
         self.eventLoopThreads = try reader.value(command.eventLoopThreads.map(String.init), "FAROS_EVENT_LOOP_THREADS", "an integer 1-256") {
             Int($0).flatMap { (1...256).contains($0) ? $0 : nil }
@@ -185,7 +189,7 @@ struct Settings {
         if let publicURL = self.server.publicURL, let origin = WebSocketHandshake.normalizedOrigin(publicURL) {
             self.rest.allowedOrigins.insert(origin)
         }
-        self.rest.bodyIdleTimeout = self.server.timeouts.handshake
+        self.rest.bodyIdleTimeout = self.edge.handshakeTimeout
         if let endpoint = reader.string(command.s3Endpoint, "FAROS_S3_ENDPOINT") {
             let lower = endpoint.lowercased()
             guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {

@@ -207,16 +207,8 @@ public struct RPCEngine<Context: Sendable>: Sendable {
         }
         do {
             return .success(try await handler(call.params, context))
-        } catch let error as RPCError {
-            if error.code == .internalError { configuration.errorReporter(call.method, call.id, error) }
-            return .failure(error)
-        } catch let error as any RPCErrorConvertible {
-            let converted = error.rpcError
-            if converted.code == .internalError { configuration.errorReporter(call.method, call.id, error) }
-            return .failure(converted)
         } catch {
-            configuration.errorReporter(call.method, call.id, error)
-            return .failure(RPCError.internalError(underlying: error))
+            return .failure(RPCError.boundary(error) { configuration.errorReporter(call.method, call.id, $0) })
         }
     }
 

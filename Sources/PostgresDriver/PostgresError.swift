@@ -2,7 +2,7 @@
 ///
 /// `message` comes from the server or libpq and may name tables, constraints or values: it is for
 /// logs, never for clients. SQL parameters and passwords are never put into it by the driver.
-public struct PostgresError: Error, Sendable, CustomStringConvertible {
+public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// Where an error came from; open so that new kinds do not break callers' switches.
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
         private let name: String
@@ -64,8 +64,17 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     /// No pooled connection became free within the pool's `acquireTimeout`.
     public var isPoolTimeout: Bool { kind == .poolTimeout }
 
+    /// The kind and SQLSTATE only: the server's text can quote the statement's values
+    /// (passwords, tokens, mail addresses), so it is in ``debugDescription`` alone.
     public var description: String {
-        if let sqlState { return "PostgresError(\(kind), \(sqlState)): \(message)" }
-        return "PostgresError(\(kind)): \(message)"
+        if let sqlState { return "PostgresError(\(kind), \(sqlState))" }
+        return "PostgresError(\(kind))"
+    }
+
+    /// With the server's or driver's message: for debug logs only, never sent to a client.
+    public var debugDescription: String {
+        var text = self.description + ": " + self.message
+        if let constraint { text += " (constraint \(constraint))" }
+        return text
     }
 }

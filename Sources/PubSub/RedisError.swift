@@ -3,7 +3,7 @@
 /// `message` is safe to log and to wrap into a client-facing "unavailable" answer: the client
 /// never puts passwords, keys' values or payloads into it, only hiredis' or the server's reason
 /// ("Connection refused", "WRONGPASS …").
-public struct RedisError: Error, Sendable, CustomStringConvertible {
+public struct RedisError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// Where an error came from; open so that new kinds do not break callers' switches.
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
         private let name: String
@@ -42,5 +42,9 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         kind == .connection || kind == .timeout || kind == .protocolViolation || kind == .handshake
     }
 
-    public var description: String { "RedisError(\(kind)): \(message)" }
+    /// The kind only; the message is in ``debugDescription``.
+    public var description: String { "RedisError(\(kind))" }
+
+    /// With the message: for debug logs only, never sent to a client.
+    public var debugDescription: String { "RedisError(\(kind)): \(message)" }
 }

@@ -1,8 +1,11 @@
 import BlobStore
 import Handlers
+import HTTPEdge
 import JSONRPC
+import Logging
 import NIOCore
 import NIOHTTP1
+import ProtocolDocument
 
 /// What a route answers: a whole response, or the head of a download whose bytes stream from
 /// the blob store afterwards.
@@ -15,21 +18,11 @@ enum RESTOutcome: Sendable {
 extension RESTBridge {
     /// Any thrown error as the client sees it; internal ones are logged here, once.
     func rpcError(_ error: any Error, _ request: RESTRequest) -> RPCError {
-        if let error = error as? RPCError {
-            if error.code == .internalError { logFailure(error, request) }
-            return error
+        RPCError.boundary(error) { error in
+            let metadata: Logger.Metadata = ["http.route": "\(request.route.template)", "ws.connection.id": "\(request.connectionID)"]
+            logger.error("REST request failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            logger.debug("Internal error detail", metadata: metadata.merging(["error.detail": "\(String(reflecting: error))"]) { $1 })
         }
-        if let error = error as? any RPCErrorConvertible {
-            let converted = error.rpcError
-            if converted.code == .internalError { logFailure(error, request) }
-            return converted
-        }
-        logFailure(error, request)
-        return RPCError.internalError(underlying: error)
-    }
-
-    private func logFailure(_ error: any Error, _ request: RESTRequest) {
-        logger.error("REST request failed", metadata: ["http.route": "\(request.route.template)", "error": "\(error)"])
     }
 
     /// The signed-in user behind the bearer token; -32001 without one or for a bad one.
@@ -58,7 +51,7 @@ extension RESTBridge {
                 response.headers.add(name: "Cache-Control", value: "no-store")
                 return .response(response)
             case (.openRPC, _):
-                var response = RESTResponse(status: .ok, body: openRPCDocument)
+                var response = RESTResponse(status: .ok, body: ProtocolDocument.openRPC)
                 response.headers.add(name: "Content-Type", value: "application/json")
                 response.headers.add(name: "Cache-Control", value: "no-cache")
                 return .response(response)
@@ -183,7 +176,7 @@ extension RESTBridge {
                 return HTMLPages.message(status: .badRequest, title: "Link not valid",
                                          text: "This verification link is wrong, expired or already used. Ask for a new verification mail in the app.")
             }
-            return HTMLPages.message(status: RESTResponse.status(for: rpc.code), title: "Something went wrong", text: rpc.message)
+            return HTMLPages.message(status: HTTPErrorResponse.status(for: rpc.code), title: "Something went wrong", text: rpc.message)
         }
     }
 
@@ -204,7 +197,7 @@ extension RESTBridge {
             return HTMLPages.message(title: "Unsubscribed", text: "You will no longer get this kind of mail from Faros. You can turn it back on in the app's notification settings.")
         } catch {
             let rpc = rpcError(error, request)
-            return HTMLPages.message(status: RESTResponse.status(for: rpc.code), title: "Something went wrong", text: rpc.message)
+            return HTMLPages.message(status: HTTPErrorResponse.status(for: rpc.code), title: "Something went wrong", text: rpc.message)
         }
     }
 
@@ -226,7 +219,7 @@ extension RESTBridge {
                 let reason = rpc.data?["errors"]?.arrayValue?.first?["message"]?.stringValue ?? rpc.message
                 return HTMLPages.resetForm(token: token, problem: "The new password \(reason).", status: .badRequest)
             }
-            return HTMLPages.message(status: RESTResponse.status(for: rpc.code), title: "Something went wrong", text: rpc.message)
+            return HTMLPages.message(status: HTTPErrorResponse.status(for: rpc.code), title: "Something went wrong", text: rpc.message)
         }
     }
 }

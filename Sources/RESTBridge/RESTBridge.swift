@@ -5,7 +5,7 @@ import Metrics
 public import Prometheus
 import Synchronization
 
-/// The HTTP side beside `/rpc`: what every connection's ``RESTConnection`` shares.
+/// The HTTP side beside `/rpc`: what every connection's ``RESTResponder`` shares.
 ///
 /// It only translates: who may do what is decided by the same ``Handlers/Domain`` calls as the
 /// JSON-RPC methods; bytes go to and from the ``BlobStore/BlobStore``.
@@ -16,7 +16,6 @@ public final class RESTBridge: Sendable {
     let configuration: RESTConfiguration
     let readiness: Readiness
     let metricsRegistry: PrometheusCollectorRegistry?
-    let openRPCDocument: [UInt8]
     let logger: Logger
     let uploadBytes = Counter(label: "faros_upload_bytes_total")
     let downloadBytes = Counter(label: "faros_download_bytes_total")
@@ -34,7 +33,7 @@ public final class RESTBridge: Sendable {
 
     public init(
         domain: Domain, blobs: any BlobStore, janitor: BlobJanitor, configuration: RESTConfiguration,
-        readiness: Readiness, metricsRegistry: PrometheusCollectorRegistry?, openRPCDocument: [UInt8], logger: Logger
+        readiness: Readiness, metricsRegistry: PrometheusCollectorRegistry?, logger: Logger
     ) {
         self.domain = domain
         self.blobs = blobs
@@ -42,14 +41,13 @@ public final class RESTBridge: Sendable {
         self.configuration = configuration
         self.readiness = readiness
         self.metricsRegistry = metricsRegistry
-        self.openRPCDocument = openRPCDocument
         self.logger = logger
     }
 
-    /// The state of one connection's HTTP requests; `done` is called on the event loop after
-    /// each answer that keeps the connection open.
-    public func makeConnection(connectionID: UInt64, done: @escaping (_ keepAlive: Bool) -> Void) -> RESTConnection {
-        RESTConnection(bridge: self, connectionID: connectionID, done: done)
+    /// The bridge's handler for one connection, which the HTTP edge adds at the connection's
+    /// first request that is not an upgrade.
+    public func makeResponder() -> RESTResponder {
+        RESTResponder(bridge: self)
     }
 
     /// The origin's CORS headers when it is allowed; nil when it is not.

@@ -1,5 +1,6 @@
 public import NIOCore
 public import NIOHTTP1
+import HTTPEdge
 import JSONRPC
 
 /// One answer of the bridge with a body small enough to be whole (JSON, HTML, errors).
@@ -40,44 +41,11 @@ struct RESTResponse: Sendable {
 
     static let noContent = RESTResponse(status: .noContent)
 
-    /// `{"error":{code,message,data}}` with API.md's status for the code and its extra headers
-    /// (`WWW-Authenticate`, `Retry-After`, `Content-Range`).
+    /// The error's answer, as every HTTP path writes it (``HTTPEdge/HTTPErrorResponse``).
     static func error(_ error: RPCError) -> RESTResponse {
-        var object: JSONObject = ["code": .number(JSONNumber(error.code.rawValue)), "message": .string(error.message)]
-        if let data = error.data { object.append(key: "data", value: data) }
-        var response = json(status(for: error.code), ["error": .object(object)])
-        switch error.code.rawValue {
-        case -32001:
-            response.headers.add(name: "WWW-Authenticate", value: #"Bearer realm="faros""#)
-        case -32029:
-            if let ms = error.data?["retryAfterMs"]?.numberValue?.int64 {
-                response.headers.add(name: "Retry-After", value: "\(max(1, (ms + 999) / 1000))")
-            }
-        case -32016:
-            if let size = error.data?["size"]?.numberValue?.int64 {
-                response.headers.add(name: "Content-Range", value: "bytes */\(size)")
-            }
-        default:
-            break
-        }
+        var response = RESTResponse(status: HTTPErrorResponse.status(for: error.code), headers: HTTPErrorResponse.headers(for: error),
+                                    body: HTTPErrorResponse.body(for: error))
+        response.headers.add(name: "Cache-Control", value: "no-store")
         return response
-    }
-
-    /// API.md "REST bridge": the status that matches each code.
-    static func status(for code: RPCError.Code) -> HTTPResponseStatus {
-        switch code.rawValue {
-        case -32602, -32600, -32700: return .badRequest
-        case -32001: return .unauthorized
-        case -32003: return .forbidden
-        case -32004: return .notFound
-        case -32009: return .conflict
-        case -32013: return .payloadTooLarge
-        case -32015: return .unsupportedMediaType
-        case -32016: return .rangeNotSatisfiable
-        case -32029: return .tooManyRequests
-        case -32050: return .serviceUnavailable
-        case -32601: return .methodNotAllowed
-        default: return .internalServerError
-        }
     }
 }

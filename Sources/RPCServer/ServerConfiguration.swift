@@ -1,22 +1,17 @@
 public import WebSocketCore
 
-/// Everything the server needs to listen, upgrade and serve sessions.
+/// Everything the JSON-RPC transport needs to upgrade and serve sessions (the listener's own
+/// settings are ``HTTPEdge/HTTPEdgeConfiguration``).
 ///
 /// Reading flags and environment variables is the executable's job; this is the checked result.
-/// Defaults are the ones `spec/API.md` ("Running") documents, each with its reason.
+/// Defaults are the ones `protocol/README.md` ("Limits") documents, each with its reason.
 public struct ServerConfiguration: Sendable {
-    /// Address to bind. Loopback by default: exposing the server is a deliberate act.
-    public var host: String = "127.0.0.1"
-    /// Port to bind; 0 lets the kernel pick one (the chosen port is logged and printed).
-    public var port: Int = 8080
     /// Base URL users reach the server at (mail links, the server's own origin); nil derives it from host and port.
     public var publicURL: String? = nil
     /// Browser origins allowed to open a WebSocket besides the server's own (normalized `scheme://host[:port]`).
     public var allowedOrigins: Set<String> = []
     /// Whether `/echo` exists. Off by default: it is for conformance and load tests of the framing layer.
     public var enableEcho: Bool = false
-    /// Proxies whose `X-Forwarded-For` names the client (rate limits per address use it); none by default.
-    public var trustedProxies = TrustedProxies()
 
     public var rpc = RPCEndpoint()
     public var echo = EchoEndpoint()
@@ -57,13 +52,9 @@ public struct ServerConfiguration: Sendable {
     }
 
     public struct Timeouts: Sendable {
-        /// From TCP accept to a complete request (head and body) or upgrade; bounds slowloris clients on the HTTP side.
-        public var handshake: Duration = .seconds(10)
         /// A session that sends nothing (not even a pong to our pings) for this long is closed with 1008.
         /// Pings go out at half this interval so a healthy idle client always answers in time.
         public var idle: Duration = .seconds(60)
-        /// How long shutdown waits for in-flight calls before closing sessions anyway.
-        public var shutdownGrace: Duration = .seconds(10)
         public init() {}
     }
 }

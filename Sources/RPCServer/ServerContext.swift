@@ -1,33 +1,24 @@
 import Handlers
 import JSONRPC
 import Logging
-import RESTBridge
 import WebSocketCore
 
-/// What every connection of one server shares: settings, the JSON-RPC engine, the connection registry.
+/// What every session of one server shares: settings, the JSON-RPC engine, the session hooks.
 final class ServerContext: Sendable {
     let configuration: ServerConfiguration
     let engine: RPCEngine<ClientSession>
     let sessions: SessionHooks
     let logger: Logger
-    let connections = ConnectionRegistry()
     /// Per event loop: the notification batcher and the calls' executor.
     let loopLocals = EventLoopLocals()
-    /// `protocol/openrpc.json`, served by `rpc.discover` and `GET /openrpc.json`.
-    let openRPCDocument: [UInt8]
-    /// The HTTP routes beside the WebSocket endpoints; nil serves only `/health` and `/openrpc.json`.
-    let rest: RESTBridge?
     private let rpcHandshake: WebSocketHandshakeConfiguration
     private let echoHandshake: WebSocketHandshakeConfiguration
 
-    init(configuration: ServerConfiguration, engine: RPCEngine<ClientSession>, sessions: SessionHooks, logger: Logger,
-         rest: RESTBridge? = nil) {
+    init(configuration: ServerConfiguration, engine: RPCEngine<ClientSession>, sessions: SessionHooks, logger: Logger) {
         self.configuration = configuration
-        self.rest = rest
         self.engine = engine
         self.sessions = sessions
         self.logger = logger
-        self.openRPCDocument = Array(OpenRPCDocument.json.utf8)
         var origins = configuration.allowedOrigins
         if let publicURL = configuration.publicURL, let origin = WebSocketHandshake.normalizedOrigin(publicURL) {
             origins.insert(origin)

@@ -1,15 +1,8 @@
 import Handlers
+import HTTPEdge
 import Logging
 import NIOCore
 import WebSocketCore
-
-/// Which application speaks over an upgraded connection.
-enum WebSocketEndpoint: Sendable {
-    /// JSON-RPC 2.0 sessions.
-    case rpc
-    /// Echoes every message; for conformance and load tests of the framing layer.
-    case echo
-}
 
 /// One WebSocket connection after the upgrade: framing, the close handshake, keepalive, backpressure,
 /// and hand-off of complete messages to the endpoint.

@@ -4,7 +4,7 @@
 /// extended one (`SQLITE_CONSTRAINT_UNIQUE` = 2067, …), so callers match on stable numbers, not
 /// on text. `message` comes from SQLite and may name tables, columns or SQL: it is for logs only
 /// and must never be shown to clients. It never contains bound parameter values.
-public struct SQLiteError: Error, Sendable, CustomStringConvertible {
+public struct SQLiteError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The primary result code (the low byte of `extendedCode`).
     public var code: Int32
     /// The extended result code; equal to `code` when SQLite gave no extended detail.
@@ -22,7 +22,13 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
         self.init(code: extendedCode & 0xFF, extendedCode: extendedCode, message: message)
     }
 
+    /// The codes only: SQLite's text can quote SQL and values, so it is in ``debugDescription`` alone.
     public var description: String {
+        "SQLiteError(code: \(code), extendedCode: \(extendedCode))"
+    }
+
+    /// With SQLite's message: for debug logs only, never sent to a client.
+    public var debugDescription: String {
         "SQLiteError(code: \(code), extendedCode: \(extendedCode), message: \(message))"
     }
 

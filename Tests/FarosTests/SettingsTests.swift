@@ -11,8 +11,8 @@ struct SettingsTests {
 
     @Test func defaultsAreTheDocumentedOnes() throws {
         let settings = try Self.settings([])
-        #expect(settings.server.host == "127.0.0.1")
-        #expect(settings.server.port == 8080)
+        #expect(settings.edge.host == "127.0.0.1")
+        #expect(settings.edge.port == 8080)
         #expect(settings.server.publicURL == "http://127.0.0.1:8080")
         #expect(settings.server.enableEcho == false)
         #expect(settings.server.rpc.maxMessageBytes == 1 << 20)
@@ -21,9 +21,9 @@ struct SettingsTests {
         #expect(settings.server.rpc.callBurst == 100)
         #expect(settings.server.rpc.maxInflight == 32)
         #expect(settings.server.rpc.outboundBufferBytes == 4 << 20)
-        #expect(settings.server.timeouts.handshake == .seconds(10))
+        #expect(settings.edge.handshakeTimeout == .seconds(10))
         #expect(settings.server.timeouts.idle == .seconds(60))
-        #expect(settings.server.timeouts.shutdownGrace == .seconds(10))
+        #expect(settings.edge.shutdownGrace == .seconds(10))
         #expect(settings.server.deflate != nil)
         #expect(settings.logFormat == .text)
         #expect(settings.logLevel == .info)
@@ -36,7 +36,7 @@ struct SettingsTests {
             "FAROS_LOG_FORMAT": "json", "FAROS_ALLOWED_ORIGINS": "https://App.Example.com:443, http://localhost:3000",
         ]
         let fromEnv = try Self.settings([], env: env)
-        #expect(fromEnv.server.port == 9000)
+        #expect(fromEnv.edge.port == 9000)
         #expect(fromEnv.server.publicURL == "http://localhost:9000")
         #expect(fromEnv.server.enableEcho)
         #expect(fromEnv.server.rpc.maxMessageBytes == 2 << 20)
@@ -46,7 +46,7 @@ struct SettingsTests {
         #expect(fromEnv.server.allowedOrigins == ["https://app.example.com", "http://localhost:3000"])
 
         let flagged = try Self.settings(["--port", "7000", "--no-enable-echo", "--idle-timeout", "5s"], env: env)
-        #expect(flagged.server.port == 7000)
+        #expect(flagged.edge.port == 7000)
         #expect(!flagged.server.enableEcho)
         #expect(flagged.server.timeouts.idle == .seconds(5))
     }
@@ -110,7 +110,7 @@ struct SettingsTests {
         #expect(settings.jwtSecret == nil)
         #expect(settings.tokenTTL == .seconds(3600))
         #expect(settings.rateLimits)
-        #expect(settings.server.trustedProxies.isEmpty)
+        #expect(settings.edge.trustedProxies.isEmpty)
         #expect(settings.mailFrom == "faros@localhost")
         #expect(settings.publicURL == "http://127.0.0.1:8080")
     }
@@ -129,7 +129,7 @@ struct SettingsTests {
         #expect(fromEnv.storage.store.poolTimeout == .seconds(2))
         #expect(fromEnv.tokenTTL == .seconds(900))
         #expect(!fromEnv.rateLimits)
-        #expect(fromEnv.server.trustedProxies.trusts("10.1.2.3") && fromEnv.server.trustedProxies.trusts("::1"))
+        #expect(fromEnv.edge.trustedProxies.trusts("10.1.2.3") && fromEnv.edge.trustedProxies.trusts("::1"))
         #expect(fromEnv.jwtSecret?.count == 32)
         #expect(fromEnv.publicURL == "https://tasks.example.com")
 

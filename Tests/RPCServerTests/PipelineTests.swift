@@ -1,5 +1,6 @@
 import Handlers
 import Foundation
+import HTTPEdge
 import JSONRPC
 import Logging
 import NIOCore
@@ -22,20 +23,20 @@ struct PipelineTests {
             + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\(extra)\r\n"
     }
 
-    static func makeChannel(_ configure: (inout ServerConfiguration) -> Void = { _ in }) throws -> EmbeddedChannel {
+    static func makeChannel(
+        _ configure: (inout ServerConfiguration) -> Void = { _ in }, edge: (inout HTTPEdgeConfiguration) -> Void = { _ in }
+    ) throws -> EmbeddedChannel {
         var configuration = ServerConfiguration()
-        configuration.enableEcho = true
         configure(&configuration)
-        var methods = MethodRegistry<ClientSession>()
-        ServerMethods.register(in: &methods)
-        let context = ServerContext(
-            configuration: configuration,
-            engine: RPCEngine(registry: methods, configuration: .init()),
-            sessions: SessionHooks(),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        )
+        var edgeConfiguration = HTTPEdgeConfiguration()
+        edge(&edgeConfiguration)
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let server = RPCServer(configuration: configuration, methods: MethodRegistry<ClientSession>(), logger: logger)
+        var routes = HTTPRouteTable()
+        routes.upgrade("/rpc", to: server.upgrader(for: .rpc))
+        routes.upgrade("/echo", to: server.upgrader(for: .echo))
         let channel = EmbeddedChannel()
-        try FarosServer.configureConnection(channel, server: context)
+        try HTTPEdge.configureConnection(channel, routes: routes, configuration: edgeConfiguration, connectionID: 1, logger: logger)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return channel
     }
@@ -117,8 +118,6 @@ struct PipelineTests {
         .init(request: upgradeRequest(path: "/rpc").replacingOccurrences(of: "GET", with: "PUT"), status: "405"),
         .init(request: "GET /rpc HTTP/1.1\r\nHost: x\r\n\r\n", status: "426", header: "upgrade: websocket"),
         .init(request: "GET /elsewhere HTTP/1.1\r\nHost: x\r\n\r\n", status: "404"),
-        .init(request: "DELETE /health HTTP/1.1\r\nHost: x\r\n\r\n", status: "405", header: "allow: get, head"),
-        .init(request: "GARBAGE\r\n\r\n", status: "400"),
         // An Authorization header that is not one bearer token is refused before any lookup.
         .init(request: upgradeRequest(path: "/rpc", extra: "Authorization: Basic dTpw\r\n"), status: "401",
               header: #"www-authenticate: bearer realm="faros", error="invalid_token""#),
@@ -149,44 +148,11 @@ struct PipelineTests {
     }
 
     @Test func aClientThatNeverFinishesItsRequestIsCutOff() throws {
-        let channel = try Self.makeChannel { $0.timeouts.handshake = .seconds(10) }
+        let channel = try Self.makeChannel(edge: { $0.handshakeTimeout = .seconds(10) })
         try channel.writeInbound(ByteBuffer(string: "GET /rpc HTTP/1.1\r\nHost: x\r\n"))
         channel.embeddedEventLoop.advanceTime(by: .seconds(9))
         #expect(channel.isActive)
         channel.embeddedEventLoop.advanceTime(by: .seconds(2))
-        #expect(!channel.isActive)
-    }
-
-    @Test func aClientThatTricklesItsBodyIsCutOff() throws {
-        let channel = try Self.makeChannel { $0.timeouts.handshake = .seconds(10) }
-        try channel.writeInbound(ByteBuffer(string: "POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nab"))
-        channel.embeddedEventLoop.advanceTime(by: .seconds(9))
-        try channel.writeInbound(ByteBuffer(string: "cd"))
-        #expect(channel.isActive)
-        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
-        #expect(!channel.isActive)
-    }
-
-    @Test func shutdownClosesAnIdleHTTPConnectionAtOnce() throws {
-        let channel = try Self.makeChannel()
-        try channel.writeInbound(ByteBuffer(string: "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"))
-        _ = try Self.written(channel)
-        #expect(channel.isActive)
-        channel.pipeline.fireUserInboundEventTriggered(ServerShutdownEvent(deadline: .now() + .seconds(10)))
-        channel.embeddedEventLoop.run()
-        #expect(!channel.isActive)
-    }
-
-    @Test func shutdownAnswersARequestInProgressThenCloses() throws {
-        let channel = try Self.makeChannel()
-        try channel.writeInbound(ByteBuffer(string: "DELETE /elsewhere HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab"))
-        channel.pipeline.fireUserInboundEventTriggered(ServerShutdownEvent(deadline: .now() + .seconds(10)))
-        #expect(channel.isActive)
-        try channel.writeInbound(ByteBuffer(string: "cd"))
-        channel.embeddedEventLoop.run()
-        let head = Self.responseHead(try Self.written(channel)).head.lowercased()
-        #expect(head.hasPrefix("http/1.1 404"))
-        #expect(head.contains("connection: close\r\n"))
         #expect(!channel.isActive)
     }
 
@@ -199,15 +165,5 @@ struct PipelineTests {
         channel.embeddedEventLoop.run()
         #expect(Self.responseHead(try Self.written(channel)).head.hasPrefix("HTTP/1.1 503"))
         #expect(!channel.isActive)
-    }
-
-    @Test func healthAnswersAndKeepsTheConnection() throws {
-        let channel = try Self.makeChannel()
-        try channel.writeInbound(ByteBuffer(string: "GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n"))
-        let text = String(decoding: try Self.written(channel), as: UTF8.self)
-        #expect(text.components(separatedBy: "HTTP/1.1 200 OK").count == 3)
-        #expect(text.hasSuffix(#"{"status":"ok"}"#))
-        #expect(channel.isActive)
-        _ = try? channel.finish()
     }
 }

@@ -1,5 +1,6 @@
 import Handlers
 import JSONRPC
+import ProtocolDocument
 import Testing
 
 @testable import RPCServer
@@ -9,8 +10,8 @@ import Testing
 /// `HandlersTests.ContractAgreementTests`, which can build the domain's registry.
 struct RegistryAgreementTests {
     @Test func registryAndDocumentListTheSameServerMethods() throws {
-        let registry = FarosServer.registry(adding: MethodRegistry<ClientSession>())
-        let document = try JSONParser().parse(OpenRPCDocument.json)
+        let registry = RPCServer.registry(adding: MethodRegistry<ClientSession>())
+        let document = try JSONParser().parse(ProtocolDocument.openRPC)
         let documented = try #require(document["methods"]?.arrayValue).compactMap { $0["name"]?.stringValue }
         #expect(Set(registry.methodNames) == Set(documented.filter { $0.hasPrefix("rpc.") }))
         #expect(registry.methodNames.allSatisfy { $0.hasPrefix("rpc.") })

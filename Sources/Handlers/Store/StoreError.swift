@@ -2,7 +2,7 @@ public import JSONRPC
 
 /// A storage failure, classified so the domain can answer it; the underlying error (SQL text,
 /// driver messages) is kept for the log and never reaches a client.
-public struct StoreError: Error, Sendable, CustomStringConvertible {
+public struct StoreError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     public enum Kind: Sendable, Hashable {
         /// A uniqueness rule was broken; `field` names the API field at fault when one applies.
         case conflict(field: String?)
@@ -20,8 +20,15 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         self.underlying = underlying
     }
 
+    /// The kind and the underlying error's own generic description: driver text can quote a
+    /// statement's parameters (passwords, tokens, mail addresses), so it stays in ``debugDescription``.
     public var description: String {
         "StoreError.\(kind)" + (underlying.map { ": \($0)" } ?? "")
+    }
+
+    /// With the driver's details: for debug logs only, never sent to a client.
+    public var debugDescription: String {
+        "StoreError.\(kind)" + (underlying.map { ": " + String(reflecting: $0) } ?? "")
     }
 }
 

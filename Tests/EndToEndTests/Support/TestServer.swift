@@ -1,5 +1,6 @@
 import Handlers
 import Foundation
+import HTTPEdge
 import JSONRPC
 import Logging
 import NIOCore
@@ -23,10 +24,11 @@ struct TestServer {
         _ body: (TestServer, ServiceGroup) async throws -> Void
     ) async throws {
         var configuration = ServerConfiguration()
-        configuration.host = "127.0.0.1"
-        configuration.port = 0
         configuration.enableEcho = true
         configure(&configuration)
+        var edge = HTTPEdgeConfiguration()
+        edge.host = "127.0.0.1"
+        edge.port = 0
 
         let probe = ConcurrencyProbe()
         var methods = domain?.methods ?? MethodRegistry<ClientSession>()
@@ -51,10 +53,11 @@ struct TestServer {
         }
 
         let logger = Logger(label: "faros.test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let server = FarosServer(
-            configuration: configuration, methods: methods, sessions: domain?.sessions ?? SessionHooks(),
-            eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger
-        )
+        let rpc = RPCServer(configuration: configuration, methods: methods, sessions: domain?.sessions ?? SessionHooks(), logger: logger)
+        var routes = HTTPRouteTable()
+        routes.upgrade("/rpc", to: rpc.upgrader(for: .rpc))
+        if configuration.enableEcho { routes.upgrade("/echo", to: rpc.upgrader(for: .echo)) }
+        let server = HTTPEdge(configuration: edge, routes: routes, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

@@ -1,4 +1,4 @@
-import RPCServer
+import HTTPEdge
 import Testing
 
 @Suite struct TrustedProxiesTests {

@@ -1,26 +1,28 @@
-import NIOCore
+public import NIOCore
 import Synchronization
 
 /// Every open client connection, so that shutdown can reach each one.
 ///
 /// Connections register when accepted and leave when their channel closes; the lock is held only
 /// for dictionary updates, never across I/O.
-final class ConnectionRegistry: Sendable {
+public final class ConnectionRegistry: Sendable {
     private struct State {
         var channels: [ObjectIdentifier: any Channel] = [:]
         var accepting = true
     }
 
     private let state = Mutex(State())
+
+    public init() {}
     private let nextID = Atomic<UInt64>(1)
 
     /// A process-unique id for logs (`ws.connection.id`).
-    func makeConnectionID() -> UInt64 {
+    public func makeConnectionID() -> UInt64 {
         self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
     }
 
     /// Adds a channel; false once shutdown has begun (the caller closes it at once).
-    func register(_ channel: any Channel) -> Bool {
+    public func register(_ channel: any Channel) -> Bool {
         let added = self.state.withLock { state -> Bool in
             guard state.accepting else { return false }
             state.channels[ObjectIdentifier(channel)] = channel
@@ -35,18 +37,22 @@ final class ConnectionRegistry: Sendable {
     }
 
     /// Stops registering new channels and returns the ones open now.
-    func beginShutdown() -> [any Channel] {
+    public func beginShutdown() -> [any Channel] {
         self.state.withLock { state in
             state.accepting = false
             return Array(state.channels.values)
         }
     }
 
-    var count: Int { self.state.withLock { $0.channels.count } }
+    public var count: Int { self.state.withLock { $0.channels.count } }
 }
 
 /// Sent down a connection's pipeline when the server begins a graceful shutdown.
-struct ServerShutdownEvent: Sendable {
+public struct ServerShutdownEvent: Sendable {
     /// When in-flight calls are abandoned and the session is closed regardless.
-    var deadline: NIODeadline
+    public var deadline: NIODeadline
+
+    public init(deadline: NIODeadline) {
+        self.deadline = deadline
+    }
 }
