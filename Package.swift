@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "faros", targets: ["Faros"]),
         // Exposed so the separate Benchmarks/ package can measure the hot paths.
         .library(name: "WebSocketCore", targets: ["WebSocketCore"]),
+        .library(name: "SQLiteDriver", targets: ["SQLiteDriver"]),
+        .library(name: "PostgresDriver", targets: ["PostgresDriver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -191,6 +193,7 @@ let package = Package(
             name: "Faros",
             dependencies: [
                 "HTTPEdge", "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub", "RESTBridge", "BlobStore", "SMTPMail",
+                "WebSocketCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -250,7 +253,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "FarosTests", dependencies: ["Faros", "RPCServer"]),
+        .testTarget(
+            name: "FarosTests",
+            dependencies: ["Faros", "RPCServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         // SMTP over libcurl against a real SMTP server we did not write (aiosmtpd) on loopback.
         .testTarget(
             name: "SMTPMailTests",

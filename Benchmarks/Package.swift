@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Micro-benchmarks of the WebSocket hot paths, in their own package so that the main package and
+// Micro-benchmarks of the WebSocket hot paths and the database drivers, in their own package so that the main package and
 // CI never build them: `cd Benchmarks && swift run -c release faros-microbench`.
 let package = Package(
     name: "faros-benchmarks",
@@ -10,11 +10,26 @@ let package = Package(
         // Named, because a path dependency is otherwise known by its folder's name, which differs
         // between checkouts and worktrees.
         .package(name: "faros", path: ".."),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(
             name: "faros-microbench",
             dependencies: [.product(name: "WebSocketCore", package: "faros")],
+            swiftSettings: [
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("InternalImportsByDefault"),
+            ]
+        ),
+        .executableTarget(
+            name: "faros-driverbench",
+            dependencies: [
+                .product(name: "SQLiteDriver", package: "faros"),
+                .product(name: "PostgresDriver", package: "faros"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: [
                 .enableUpcomingFeature("ExistentialAny"),
                 .enableUpcomingFeature("InternalImportsByDefault"),

@@ -31,16 +31,15 @@ enum MethodMetrics {
         return wrapped
     }
 
+    /// The code the client is answered with (the engine logs internal errors; this only counts).
     static func code(of error: any Error) -> Int {
-        if let error = error as? RPCError { return error.code.rawValue }
-        if let error = error as? any RPCErrorConvertible { return error.rpcError.code.rawValue }
-        return RPCError.Code.internalError.rawValue
+        RPCError.boundary(error) { _ in }.code.rawValue
     }
 
     /// One method's error counters by code: the documented codes made up front, anything else
     /// counted as -32603 (the engine answers it so).
     struct ErrorCounters: Sendable {
-        static let codes = [-32700, -32600, -32601, -32602, -32603, -32001, -32003, -32004, -32009, -32013, -32015, -32016, -32029, -32050]
+        static let codes = RPCError.Code.all.map(\.rawValue)
         let counters: [Int: Counter]
 
         init(method: String) {
@@ -52,7 +51,7 @@ enum MethodMetrics {
         }
 
         func increment(code: Int) {
-            (counters[code] ?? counters[-32603])?.increment()
+            (counters[code] ?? counters[RPCError.Code.internalError.rawValue])?.increment()
         }
     }
 }

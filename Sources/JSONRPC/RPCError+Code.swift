@@ -40,6 +40,12 @@ extension RPCError {
         /// -32050: a backend is down; retry later.
         public static let unavailable = Code(rawValue: -32050)
 
+        /// Every code above: JSON-RPC's own and Faros's documented ones (`protocol/openrpc.json`).
+        public static let all: [Code] = [
+            .parseError, .invalidRequest, .methodNotFound, .invalidParams, .internalError, .unauthenticated, .forbidden,
+            .notFound, .conflict, .tooLarge, .unsupportedFileType, .rangeNotSatisfiable, .rateLimited, .unavailable,
+        ]
+
         /// The standard message for the code, used when an error is created without one.
         public var defaultMessage: String {
             switch self {
