@@ -1,7 +1,7 @@
 import JSONRPC
 import Logging
-public import NIOCore
-public import NIOHTTP1
+import NIOCore
+import NIOHTTP1
 
 /// Serves the HTTP/1.1 side of one connection: routes each request by the route table, carries
 /// out upgrades, forwards everything else to the responder, and owns the connection's timers.
@@ -26,7 +26,7 @@ final class HTTPEdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         /// An upgrader's check runs off the loop; reads are paused.
         case checking(HTTPRequestHead)
         /// The edge answers this request itself once its body has been read (and ignored).
-        case refusing(HTTPRequestHead, HTTPRefusal)
+        case answering(HTTPRequestHead, HTTPStaticResponse)
         /// The responder has the request.
         case forwarding(Exchange)
         /// An answer that closes went out before the request's end: its body is dropped until
@@ -117,14 +117,20 @@ final class HTTPEdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             switch upgrader.decide(head, info: info) {
             case .refuse(let refusal):
                 self.logger.debug("Upgrade refused", metadata: ["http.status": "\(refusal.status.code)", "reason": "\(refusal.error.message)"])
-                self.state = .refusing(head, refusal)
+                self.state = .answering(head, HTTPStaticResponse(refusal))
             case let decision:
                 self.state = .upgrading(head, decision)
             }
             return
         }
+        for responder in self.routes.staticResponders {
+            if let response = responder.respond(to: head) {
+                self.state = .answering(head, response)
+                return
+            }
+        }
         guard let makeResponder = self.routes.responder else {
-            self.state = .refusing(head, HTTPRefusal(RPCError(.notFound, message: "Not found")))
+            self.state = .answering(head, HTTPStaticResponse(HTTPRefusal(RPCError(.notFound, message: "Not found"))))
             return
         }
         // The responder keeps its own body timeouts: uploads may take long but must not stall.
@@ -153,8 +159,8 @@ final class HTTPEdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if case .forwarding(let current) = self.state, current.responseEnded { self.answered(context: context) }
         case .discarding:
             self.closeNow(context: context)
-        case .refusing(let head, let refusal):
-            self.refuse(head, refusal, context: context)
+        case .answering(let head, let response):
+            self.answer(head, response, context: context)
         case .upgrading(let head, let decision):
             self.carryOut(decision, head: head, context: context)
         case .idle, .checking, .upgraded, .closing:
@@ -185,7 +191,7 @@ final class HTTPEdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         self.logger.debug("Bad HTTP request", metadata: ["error": "\(error)"])
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["Connection": "close"])
-        self.refuse(head, HTTPRefusal(RPCError(.invalidRequest, message: "Malformed HTTP request")), context: context)
+        self.answer(head, HTTPStaticResponse(HTTPRefusal(RPCError(.invalidRequest, message: "Malformed HTTP request"))), context: context)
     }
 
     // MARK: Outbound (the responder's answers pass through here)
@@ -239,14 +245,14 @@ final class HTTPEdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func carryOut(_ decision: HTTPUpgradeDecision, head: HTTPRequestHead, context: ChannelHandlerContext) {
         if self.shuttingDown {
-            self.refuse(head, HTTPRefusal(RPCError(.unavailable, message: "Server shutting down")), context: context)
+            self.answer(head, HTTPStaticResponse(HTTPRefusal(RPCError(.unavailable, message: "Server shutting down"))), context: context)
             return
         }
         switch decision {
         case .upgrade(let headers, let makeHandler):
             self.upgrade(head: head, headers: headers, handler: makeHandler(), context: context)
         case .refuse(let refusal):
-            self.refuse(head, refusal, context: context)
+            self.answer(head, HTTPStaticResponse(refusal), context: context)
         case .check(let check):
             self.state = .checking(head)
             context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
@@ -264,17 +270,16 @@ final class HTTPEdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func refuse(_ head: HTTPRequestHead, _ refusal: HTTPRefusal, context: ChannelHandlerContext) {
-        var headers = HTTPErrorResponse.headers(for: refusal.error)
-        for (name, value) in refusal.headers { headers.replaceOrAdd(name: name, value: value) }
-        let body = HTTPErrorResponse.body(for: refusal.error)
+    private func answer(_ head: HTTPRequestHead, _ response: HTTPStaticResponse, context: ChannelHandlerContext) {
+        var headers = response.headers
         let keepAlive = head.isKeepAlive && !self.shuttingDown && !Self.closes(headers)
-        headers.replaceOrAdd(name: "Content-Length", value: "\(body.count)")
+        let bodyless = response.status == .notModified || response.status == .noContent
+        headers.replaceOrAdd(name: "Content-Length", value: "\(bodyless ? 0 : response.body.readableBytes)")
         headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
-        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: refusal.status, headers: headers))), promise: nil)
-        if head.method != .HEAD {
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))), promise: nil)
+        if head.method != .HEAD, !bodyless, response.body.readableBytes > 0 {
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
         }
         let written = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
         if keepAlive {
