@@ -67,6 +67,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The browser side, served from memory: the app at `/`, web/ under a versioned root, the
+        // client library at /client/; gzipped once at start-up.
+        .target(
+            name: "WebApp",
+            dependencies: [
+                "HTTPEdge", "JSONRPC", "CZlib",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // The JSON-RPC transport under the edge: the WebSocket endpoints, sessions, the engine.
         .target(
             name: "RPCServer",
@@ -286,6 +297,14 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "WebAppTests",
+            dependencies: [
+                "WebApp", "HTTPEdge",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(

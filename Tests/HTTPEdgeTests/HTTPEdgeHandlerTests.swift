@@ -13,6 +13,7 @@ struct HTTPEdgeHandlerTests {
         var configuration = HTTPEdgeConfiguration()
         configure(&configuration)
         var routes = HTTPRouteTable()
+        routes.serve(StaticPage())
         if responder { routes.respond { TestResponder() } }
         let channel = EmbeddedChannel()
         if let stalled { try channel.pipeline.syncOperations.addHandler(stalled) }
@@ -39,6 +40,19 @@ struct HTTPEdgeHandlerTests {
         #expect(text.split(separator: "HTTP/1.1 200 OK", omittingEmptySubsequences: false).count == 3, "\(text)")
         #expect(text.contains("\r\n\r\nhi"))
         #expect(text.hasSuffix("192.0.2.9"))
+        #expect(channel.isActive)
+        _ = try? channel.finish()
+    }
+
+    @Test func staticAnswersComeBeforeTheResponderAndHEADHasNoBody() throws {
+        let channel = try Self.makeChannel()
+        try channel.writeInbound(ByteBuffer(string: "GET /static HTTP/1.1\r\nHost: x\r\n\r\nHEAD /static HTTP/1.1\r\nHost: x\r\n\r\n"))
+        let text = try Self.written(channel)
+        #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(text)")
+        #expect(text.lowercased().contains("content-length: 6\r\n"))
+        #expect(text.split(separator: "HTTP/1.1 200 OK", omittingEmptySubsequences: false).count == 3)
+        #expect(text.hasSuffix("\r\n\r\n"), "the HEAD answer carries no body")
+        #expect(text.contains("\r\n\r\nstatic"))
         #expect(channel.isActive)
         _ = try? channel.finish()
     }

@@ -67,3 +67,11 @@ final class StalledSocket: ChannelOutboundHandler {
         context.close(mode: mode, promise: promise)
     }
 }
+
+/// `/static` answered from memory.
+struct StaticPage: HTTPStaticResponder {
+    func respond(to head: HTTPRequestHead) -> HTTPStaticResponse? {
+        guard head.uri == "/static" else { return nil }
+        return HTTPStaticResponse(status: .ok, headers: ["Content-Type": "text/plain"], body: ByteBuffer(string: "static"))
+    }
+}

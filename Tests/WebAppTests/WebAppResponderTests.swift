@@ -1,0 +1,84 @@
+import HTTPEdge
+import NIOCore
+import NIOHTTP1
+import Testing
+@testable import WebApp
+
+/// The embedded files as a browser gets them: paths, versions, caching, compression, policy.
+struct WebAppResponderTests {
+    static let script = String(repeating: "export const greeting = 'hello';\n", count: 40)
+    static let files = [
+        WebFile(path: "app/index.html", bytes: Array(#"<script type="module" src="__ASSETS__/app/main.js"></script>"#.utf8)),
+        WebFile(path: "app/main.js", bytes: Array(script.utf8)),
+        WebFile(path: "app/logo.png", bytes: [0x89, 0x50, 0x4E, 0x47]),
+        WebFile(path: "client/faros.js", bytes: Array("export class Faros {}\n".utf8)),
+    ]
+    static let responder = WebAppResponder(files: files)
+
+    static func get(_ uri: String, method: HTTPMethod = .GET, _ headers: [(String, String)] = []) -> HTTPStaticResponse? {
+        responder.respond(to: HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: HTTPHeaders(headers)))
+    }
+
+    @Test func theIndexNamesTheVersionedRootAndIsNeverCached() throws {
+        let response = try #require(Self.get("/?utm=1"))
+        #expect(response.status == .ok)
+        #expect(String(buffer: response.body) == #"<script type="module" src="/assets/\#(Self.responder.version)/app/main.js"></script>"#)
+        #expect(response.headers["Cache-Control"] == ["no-cache"])
+        #expect(response.headers["Content-Type"] == ["text/html; charset=utf-8"])
+        #expect(response.headers["Content-Security-Policy"].first?.contains("script-src 'self';") == true)
+        #expect(response.headers["Content-Security-Policy"].first?.contains("frame-ancestors 'none'") == true)
+    }
+
+    @Test func versionedAssetsAreImmutableAndOldVersionsGetTheCurrentFileUncached() throws {
+        let current = try #require(Self.get("/assets/\(Self.responder.version)/app/main.js"))
+        #expect(current.status == .ok)
+        #expect(String(buffer: current.body) == Self.script)
+        #expect(current.headers["Cache-Control"] == ["public, max-age=31536000, immutable"])
+        #expect(current.headers["Content-Type"] == ["text/javascript; charset=utf-8"])
+        let old = try #require(Self.get("/assets/0000/app/main.js"))
+        #expect(old.status == .ok)
+        #expect(old.headers["Cache-Control"] == ["no-cache"])
+    }
+
+    @Test func theVersionChangesWithAnyByte() {
+        var changed = Self.files
+        changed[1].bytes[0] ^= 1
+        #expect(WebAppResponder(files: changed).version != Self.responder.version)
+        #expect(WebAppResponder(files: Self.files).version == Self.responder.version)
+    }
+
+    @Test func textIsGzippedForBrowsersThatAcceptIt() throws {
+        let path = "/assets/\(Self.responder.version)/app/main.js"
+        let gzipped = try #require(Self.get(path, [("Accept-Encoding", "br, gzip;q=0.8")]))
+        #expect(gzipped.headers["Content-Encoding"] == ["gzip"])
+        #expect(gzipped.headers["Vary"] == ["Accept-Encoding"])
+        #expect(gzipped.body.readableBytes < Self.script.utf8.count / 4)
+        #expect(gzipped.body.getBytes(at: 0, length: 2) == [0x1F, 0x8B])
+        for refused in ["gzip;q=0", "gzip; q=0.000", "identity", "deflate"] {
+            #expect(Self.get(path, [("Accept-Encoding", refused)])?.headers["Content-Encoding"] == [], "\(refused)")
+        }
+        #expect(Self.get(path, [("Accept-Encoding", "*")])?.headers["Content-Encoding"] == ["gzip"])
+        // Images are not compressed again.
+        #expect(Self.get("/assets/\(Self.responder.version)/app/logo.png", [("Accept-Encoding", "gzip")])?.headers["Content-Encoding"] == [])
+    }
+
+    @Test func theClientLibraryHasAStableURLRevalidatedByETag() throws {
+        let response = try #require(Self.get("/client/faros.js"))
+        #expect(response.headers["Cache-Control"] == ["no-cache"])
+        let etag = try #require(response.headers["ETag"].first)
+        #expect(Self.get("/client/faros.js", [("If-None-Match", etag)])?.status == .notModified)
+        #expect(Self.get("/client/faros.js", [("If-None-Match", "\"other\"")])?.status == .ok)
+        #expect(Self.get("/client/faros.d.ts") == nil)  // not among the files: the next route decides
+    }
+
+    @Test func otherPathsAreNotTheAppsAndBadOnesAreRefused() throws {
+        #expect(Self.get("/health") == nil)
+        #expect(Self.get("/tasks/1/files") == nil)
+        #expect(Self.get("/assets/\(Self.responder.version)/app/missing.js")?.status == .notFound)
+        #expect(Self.get("/assets/\(Self.responder.version)/app/index.html")?.status == .notFound)
+        #expect(Self.get("/assets/nothing")?.status == .notFound)
+        let post = try #require(Self.get("/", method: .POST))
+        #expect(post.status == .methodNotAllowed)
+        #expect(post.headers["Allow"] == ["GET, HEAD"])
+    }
+}
