@@ -275,7 +275,7 @@ struct ServeCommand: AsyncParsableCommand {
         let rpc = RPCServer(
             configuration: settings.server,
             methods: MethodMetrics.instrument(domain.registry()),
-            sessions: SessionHooks(sessions: domain.sessions) { token in
+            sessions: SessionHooks(directory: domain.sessions) { token in
                 try await domain.principal(forBearer: token)
             },
             logger: logger

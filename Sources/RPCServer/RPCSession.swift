@@ -52,7 +52,7 @@ final class RPCSession {
         )
         outlet.session = NIOLoopBound(WeakSession(self), eventLoop: eventLoop)
         if let principal {
-            server.sessions.sessions.signIn(self.client, as: principal)
+            server.sessions.directory.signIn(self.client, as: principal)
         }
     }
 
@@ -105,7 +105,7 @@ final class RPCSession {
     /// domain forgets the connection (no more sign-out notices or expiry timers).
     func connectionClosed() {
         self.handler = nil
-        self.server.sessions.sessions.connectionClosed(self.client)
+        self.server.sessions.directory.connectionClosed(self.client)
     }
 }
 

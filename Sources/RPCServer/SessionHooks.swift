@@ -3,16 +3,17 @@ public import Handlers
 /// What the server asks the domain about sessions: who a bearer token on the upgrade request
 /// names, and the directory that tracks signed-in connections (so revocations reach them).
 public struct SessionHooks: Sendable {
-    public var sessions: SessionDirectory
+    /// The signed-in connections of this instance, so revocations reach them.
+    public var directory: SessionDirectory
     /// The principal of a valid token; nil for an invalid, expired or revoked one (HTTP 401).
     /// An error (the database is down) refuses the upgrade with 503.
     public var bearer: @Sendable (_ token: String) async throws -> Principal?
 
     public init(
-        sessions: SessionDirectory = SessionDirectory(),
+        directory: SessionDirectory = SessionDirectory(),
         bearer: @escaping @Sendable (_ token: String) async throws -> Principal? = { _ in nil }
     ) {
-        self.sessions = sessions
+        self.directory = directory
         self.bearer = bearer
     }
 }

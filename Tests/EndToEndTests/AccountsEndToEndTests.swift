@@ -36,7 +36,7 @@ import Testing
             configuration: DomainConfiguration(publicURL: "http://127.0.0.1"),
             logger: logger
         )
-        let hooks = SessionHooks(sessions: domain.sessions) { try await domain.principal(forBearer: $0) }
+        let hooks = SessionHooks(directory: domain.sessions) { try await domain.principal(forBearer: $0) }
         do {
             try await TestServer.with(domain: (domain.registry(), hooks)) { server, _ in try await body(server) }
         } catch {

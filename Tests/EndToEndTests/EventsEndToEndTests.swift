@@ -42,7 +42,7 @@ import Testing
             logger: logger,
             activityCommitted: { sequencer.wake() }
         )
-        let hooks = SessionHooks(sessions: domain.sessions) { try await domain.principal(forBearer: $0) }
+        let hooks = SessionHooks(directory: domain.sessions) { try await domain.principal(forBearer: $0) }
         let background = Task {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await sequencer.run() }
