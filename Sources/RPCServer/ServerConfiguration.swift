@@ -64,6 +64,11 @@ public struct ServerConfiguration: Sendable {
         public var idle: Duration = .seconds(60)
         /// How long shutdown waits for in-flight calls before closing sessions anyway.
         public var shutdownGrace: Duration = .seconds(10)
+        /// How long a closing WebSocket connection may take before its TCP connection is dropped, whatever
+        /// is still queued: the wait for the peer's close frame after ours, and the wait for our last
+        /// frames to be written after the peer's close or a protocol failure. 3 s is ample for a peer
+        /// that reads; one that stops reading must not keep its socket, queued bytes and session.
+        public var close: Duration = .seconds(3)
         public init() {}
     }
 }
