@@ -55,6 +55,11 @@ public struct ServerConfiguration: Sendable {
         /// A session that sends nothing (not even a pong to our pings) for this long is closed with 1008.
         /// Pings go out at half this interval so a healthy idle client always answers in time.
         public var idle: Duration = .seconds(60)
+        /// How long a closing WebSocket connection may take before its TCP connection is dropped, whatever
+        /// is still queued: the wait for the peer's close frame after ours, and the wait for our last
+        /// frames to be written after the peer's close or a protocol failure. 3 s is ample for a peer
+        /// that reads; one that stops reading must not keep its socket, queued bytes and session.
+        public var close: Duration = .seconds(3)
         public init() {}
     }
 }

@@ -4,8 +4,10 @@ import Logging
 import NIOCore
 import WebSocketCore
 
-/// One WebSocket connection after the upgrade: framing, the close handshake, keepalive, backpressure,
-/// and hand-off of complete messages to the endpoint.
+/// One WebSocket connection after the upgrade: carries out what its two machines decide, framing
+/// (``WebSocketConnectionMachine``) and the connection's life (``WebSocketLifecycleMachine``: the
+/// close handshake and its deadline, keepalive, draining, when to read), and hands complete
+/// messages to the endpoint.
 ///
 /// Writes are coalesced: frames are written as messages become ready and flushed once per read
 /// batch (echo) or once per event-loop tick in which answers completed (JSON-RPC). Reads stop while
@@ -16,15 +18,6 @@ final class WebSocketHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
-
-    private enum State {
-        case open
-        /// Shutting down: reads are stopped; the close frame goes out once in-flight calls finish or the deadline passes.
-        case draining
-        /// Our close frame is out; waiting for the peer's (or the close timeout).
-        case closeSent
-        case closed
-    }
 
     private let server: ServerContext
     private let endpoint: WebSocketEndpoint
@@ -37,22 +30,13 @@ final class WebSocketHandler: ChannelDuplexHandler {
     }
     private let deflate: PerMessageDeflate?
     private var machine: WebSocketConnectionMachine
+    private var lifecycle: WebSocketLifecycleMachine
     private var session: RPCSession?
-    private var state = State.open
     /// Bytes of a frame that has not fully arrived yet.
     private var cumulation: ByteBuffer?
-    /// A `read()` from the channel that we are holding back (backpressure).
-    private var readHeld = false
     private var flushScheduled = false
-    private var lastInbound = NIODeadline.now()
-    /// When a keepalive ping went out with nothing arrived since; nil when none is outstanding.
-    private var pingSentAt: NIODeadline?
-    private var keepalive: Scheduled<Void>?
-    private var closeTimer: Scheduled<Void>?
+    private var timers: [WebSocketLifecycleMachine.Timer: Scheduled<Void>] = [:]
     private var context: ChannelHandlerContext?
-
-    /// How long to wait for the peer's close frame after ours before dropping the TCP connection.
-    private static let closeTimeout = TimeAmount.seconds(3)
 
     /// The client's address (after trusted proxies) and the principal of a bearer token on the upgrade.
     private let clientAddress: String
@@ -78,6 +62,19 @@ final class WebSocketHandler: ChannelDuplexHandler {
             configuration: .init(maxFrameSize: limit, maxMessageSize: limit),
             deflate: codec
         )
+        let closeTimeout = TimeAmount(server.configuration.timeouts.close)
+        let lifecycle: WebSocketLifecycleMachine.Configuration
+        switch endpoint {
+        case .rpc:
+            lifecycle = .init(
+                closeTimeout: closeTimeout, idleTimeout: TimeAmount(server.configuration.timeouts.idle),
+                maxCallsInFlight: server.configuration.rpc.maxInflight, whenUnwritable: .closeSlowConsumer
+            )
+        case .echo:
+            // Echo answers as fast as the peer reads: pausing reads while unwritable bounds its memory.
+            lifecycle = .init(closeTimeout: closeTimeout, idleTimeout: nil, maxCallsInFlight: nil, whenUnwritable: .pauseReads)
+        }
+        self.lifecycle = WebSocketLifecycleMachine(configuration: lifecycle, now: .now())
     }
 
     // MARK: Lifecycle
@@ -99,25 +96,24 @@ final class WebSocketHandler: ChannelDuplexHandler {
             )
             session.handler = self
             self.session = session
-            self.armKeepalive(context: context)
         case .echo:
-            // Echo answers as fast as the peer reads: pausing reads while unwritable bounds its memory.
             _ = try? context.channel.syncOptions?.setOption(
                 .writeBufferWaterMark, value: .init(low: 256 << 10, high: 1 << 20)
             )
         }
         self.logger.debug("WebSocket session opened", metadata: ["ws.endpoint": "\(self.endpoint)"])
+        self.perform(self.lifecycle.start(now: .now()), context: context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.keepalive?.cancel()
-        self.closeTimer?.cancel()
+        for timer in self.timers.values { timer.cancel() }
+        self.timers = [:]
         self.deflate?.releaseIdleMemory()
         self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.state = .closed
+        self.lifecycle.channelClosed()
         self.session?.connectionClosed()
         self.logger.debug("WebSocket session closed")
         context.fireChannelInactive()
@@ -134,29 +130,22 @@ final class WebSocketHandler: ChannelDuplexHandler {
             pending.writeBuffer(&buffer)
             buffer = pending
         }
-        self.lastInbound = .now()
-        self.pingSentAt = nil
+        self.lifecycle.inboundReceived(now: .now())
         self.process(&buffer, context: context)
     }
 
-    /// Runs the protocol machine over buffered bytes until they run out, the connection ends, or the
-    /// session is at its in-flight limit; what is left waits in `cumulation`.
+    /// Runs the protocol machine over buffered bytes until they run out, the connection stops
+    /// reading frames, or the session is paused for calls (at its in-flight limit, or draining:
+    /// it starts no more calls, even ones already received); what is left waits in `cumulation`.
     ///
-    /// In `closeSent`, frames are still parsed so the peer's close frame is seen; its data is dropped.
+    /// After our close, frames are still parsed so the peer's close frame is seen; its data is dropped.
     private func process(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) {
-        while !self.isTerminal, !self.isPausedForCalls, let action = self.machine.next(&buffer) {
+        while self.lifecycle.isReadingFrames, !self.lifecycle.isPausedForCalls, let action = self.machine.next(&buffer) {
             self.handle(action, context: context)
         }
-        if buffer.readableBytes > 0, !self.isTerminal {
+        if buffer.readableBytes > 0, self.lifecycle.isReadingFrames {
             self.cumulation = buffer
         }
-    }
-
-    /// A session at its in-flight limit (or draining for shutdown) starts no more calls, even ones already received.
-    private var isPausedForCalls: Bool {
-        guard case .rpc = self.endpoint else { return false }
-        if case .draining = self.state { return true }
-        return (self.session?.inflight ?? 0) >= self.server.configuration.rpc.maxInflight
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -166,25 +155,14 @@ final class WebSocketHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        let writable = context.channel.isWritable
-        switch self.endpoint {
-        case .rpc where !writable:
-            if case .open = self.state {
-                self.logger.info("Slow consumer cut off", metadata: ["ws.outbound_buffer_bytes": "\(self.server.configuration.rpc.outboundBufferBytes)"])
-                self.sendClose(.tryAgainLater, reason: "slow consumer: outbound buffer overflow", context: context)
-                EventMetrics.slowConsumers.increment()
-                // Nothing more is queued for it: it resumes with `since` after reconnecting.
-                self.session?.client.events.reset()
-            }
-        case .rpc, .echo:
-            self.resumeReadingIfPossible(context: context)
-        }
+        self.perform(self.lifecycle.writabilityChanged(isWritable: context.channel.isWritable, now: .now()), context: context)
+        self.resumeReadingIfPossible(context: context)
         context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let shutdown = event as? ServerShutdownEvent {
-            self.beginDraining(deadline: shutdown.deadline, context: context)
+            self.perform(self.lifecycle.shutdown(deadline: shutdown.deadline, now: .now()), context: context)
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -192,16 +170,13 @@ final class WebSocketHandler: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         self.logger.debug("Connection error", metadata: ["error": "\(error)"])
-        self.state = .closed
-        context.close(promise: nil)
+        self.perform(self.lifecycle.transportFailed(), context: context)
     }
 
     // MARK: Outbound
 
     func read(context: ChannelHandlerContext) {
-        if self.shouldHoldReads(context: context) {
-            self.readHeld = true
-        } else {
+        if self.lifecycle.readRequested() {
             context.read()
         }
     }
@@ -215,19 +190,9 @@ final class WebSocketHandler: ChannelDuplexHandler {
         case .ping(let data):
             self.writeFrame(opcode: .pong, payload: data, compress: false, context: context)
         case .pong:
-            break  // lastInbound is already refreshed: any traffic proves the peer alive.
+            break  // The read already told the lifecycle: any traffic proves the peer alive.
         case .close(let reply, _):
-            switch self.state {
-            case .closeSent:
-                self.closeConnection(context: context)
-            case .open, .draining:
-                let payload = reply.map {
-                    WebSocketFrameEncoder.closePayload(code: $0, reason: "", allocator: context.channel.allocator)
-                } ?? context.channel.allocator.buffer(capacity: 0)
-                self.sendFinalClose(payload, context: context)
-            case .closed:
-                break
-            }
+            self.perform(self.lifecycle.peerClosed(reply: reply, now: .now()), context: context)
         case .fail(let code, let reason):
             self.logger.debug("WebSocket protocol violation", metadata: ["ws.close_code": "\(code.rawValue)", "reason": "\(reason)"])
             self.failConnection(code, reason: reason, context: context)
@@ -235,7 +200,7 @@ final class WebSocketHandler: ChannelDuplexHandler {
     }
 
     private func deliver(_ message: WebSocketMessage, context: ChannelHandlerContext) {
-        guard self.canSendData else { return }
+        guard self.lifecycle.isSendingData else { return }
         switch self.endpoint {
         case .echo:
             self.writeFrame(opcode: message.kind == .text ? .text : .binary, payload: message.data, compress: true, context: context)
@@ -245,12 +210,13 @@ final class WebSocketHandler: ChannelDuplexHandler {
                 return
             }
             self.session?.receive(message.data)
+            self.perform(self.lifecycle.callsInFlightChanged(to: self.session?.inflight ?? 0, now: .now()), context: context)
         }
     }
 
     /// Sends a JSON-RPC answer or notification produced by the session; flushed once per loop tick.
     func sendText(_ bytes: [UInt8]) {
-        guard let context = self.context, self.canSendData else { return }
+        guard let context = self.context, self.lifecycle.isSendingData else { return }
         let payload = context.channel.allocator.buffer(bytes: bytes)
         self.writeFrame(opcode: .text, payload: payload, compress: true, context: context)
         self.scheduleFlush(context: context)
@@ -259,12 +225,12 @@ final class WebSocketHandler: ChannelDuplexHandler {
     /// Sends a batch of notifications and flushes at once: the batch is one loop task's work
     /// (``LoopDeliveryQueue``), so there is nothing to coalesce with.
     func sendTexts(_ messages: [[UInt8]], frames: TextFrameCache) {
-        guard let context = self.context, self.canSendData else {
+        guard let context = self.context, self.lifecycle.isSendingData else {
             EventMetrics.dropped.increment(by: messages.count)
             return
         }
         for (index, bytes) in messages.enumerated() {
-            guard self.canSendData else {  // a write can fail the connection
+            guard self.lifecycle.isSendingData else {  // a write can fail the connection
                 EventMetrics.dropped.increment(by: messages.count - index)
                 break
             }
@@ -284,11 +250,8 @@ final class WebSocketHandler: ChannelDuplexHandler {
     /// Called by the session when a call finished, so held reads and shutdown can proceed.
     func callsCompleted() {
         guard let context = self.context else { return }
-        if case .draining = self.state, (self.session?.inflight ?? 0) == 0 {
-            self.sendClose(.goingAway, reason: "server shutting down", context: context)
-            return
-        }
-        if !self.isPausedForCalls, var pending = self.cumulation {
+        self.perform(self.lifecycle.callsInFlightChanged(to: self.session?.inflight ?? 0, now: .now()), context: context)
+        if !self.lifecycle.isPausedForCalls, var pending = self.cumulation {
             self.cumulation = nil
             self.process(&pending, context: context)
             self.scheduleFlush(context: context)
@@ -299,17 +262,10 @@ final class WebSocketHandler: ChannelDuplexHandler {
     /// Called by the session when the peer keeps calling after being rate limited.
     func closeForPolicy(reason: String) {
         guard let context = self.context else { return }
-        self.sendClose(.policyViolation, reason: reason, context: context)
+        self.perform(self.lifecycle.close(.policyViolation, reason: reason, now: .now()), context: context)
     }
 
     // MARK: Writing
-
-    private var canSendData: Bool {
-        switch self.state {
-        case .open, .draining: return true
-        case .closeSent, .closed: return false
-        }
-    }
 
     private func writeFrame(opcode: WebSocketOpcode, payload: ByteBuffer, compress: Bool, context: ChannelHandlerContext) {
         var payload = payload
@@ -351,115 +307,63 @@ final class WebSocketHandler: ChannelDuplexHandler {
         }
     }
 
-    // MARK: Closing
+    // MARK: Carrying out the lifecycle
 
-    /// Starts the close handshake: our close frame now, the TCP close when the peer answers or the timer fires.
-    private func sendClose(_ code: WebSocketCloseCode, reason: String, context: ChannelHandlerContext) {
-        guard self.canSendData else { return }
-        self.state = .closeSent
-        self.machine.closeSent()
-        self.keepalive?.cancel()
-        let payload = WebSocketFrameEncoder.closePayload(code: code, reason: reason, allocator: context.channel.allocator)
-        self.writeFrame(opcode: .close, payload: payload, compress: false, context: context)
-        context.flush()
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        self.closeTimer = context.eventLoop.scheduleTask(in: Self.closeTimeout) {
-            if let context = loopBound.value.context { loopBound.value.closeConnection(context: context) }
+    private func perform(_ actions: [WebSocketLifecycleMachine.Action], context: ChannelHandlerContext) {
+        for action in actions {
+            self.perform(action, context: context)
+        }
+    }
+
+    private func perform(_ action: WebSocketLifecycleMachine.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .sendPing:
+            // A quiet session keeps no zlib windows (tens of KiB each); they come back on the next message.
+            self.deflate?.releaseIdleMemory()
+            self.writeFrame(opcode: .ping, payload: context.channel.allocator.buffer(capacity: 0), compress: false, context: context)
+        case .sendClose(let code, let reason):
+            let payload = code.map {
+                WebSocketFrameEncoder.closePayload(code: $0, reason: reason, allocator: context.channel.allocator)
+            } ?? context.channel.allocator.buffer(capacity: 0)
+            self.writeFrame(opcode: .close, payload: payload, compress: false, context: context)
+        case .flush:
+            context.flush()
+        case .flushAndReport:
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+                let handler = loopBound.value
+                guard let context = handler.context else { return }
+                handler.perform(handler.lifecycle.writesFlushed(), context: context)
+            }
+        case .schedule(let timer, let deadline):
+            self.timers[timer]?.cancel()
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            self.timers[timer] = context.eventLoop.scheduleTask(deadline: deadline) {
+                let handler = loopBound.value
+                handler.timers[timer] = nil
+                guard let context = handler.context else { return }
+                handler.perform(handler.lifecycle.timerFired(timer, now: .now()), context: context)
+            }
+        case .closeTCP:
+            context.close(promise: nil)
+        case .slowConsumerCutOff:
+            self.logger.info("Slow consumer cut off", metadata: ["ws.outbound_buffer_bytes": "\(self.server.configuration.rpc.outboundBufferBytes)"])
+            EventMetrics.slowConsumers.increment()
+            // Nothing more is queued for it: it resumes with `since` after reconnecting.
+            self.session?.client.events.reset()
+        case .drainDeadlinePassed:
+            self.logger.info("Shutdown deadline passed with calls in flight", metadata: ["rpc.inflight": "\(self.lifecycle.callsInFlight)"])
         }
     }
 
     /// Fails the connection (RFC 6455 §7.1.7): a close frame with the code, then the TCP close.
     private func failConnection(_ code: WebSocketCloseCode, reason: String, context: ChannelHandlerContext) {
-        guard self.canSendData else {
-            self.closeConnection(context: context)
-            return
-        }
-        self.machine.closeSent()
-        self.sendFinalClose(
-            WebSocketFrameEncoder.closePayload(code: code, reason: reason, allocator: context.channel.allocator),
-            context: context
-        )
-    }
-
-    /// Writes the last frame of the connection, a close, and closes TCP once it has been written.
-    private func sendFinalClose(_ payload: ByteBuffer, context: ChannelHandlerContext) {
-        self.state = .closed
-        self.writeFrame(opcode: .close, payload: payload, compress: false, context: context)
-        context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
-            context.close(promise: nil)
-        }
-    }
-
-    private func closeConnection(context: ChannelHandlerContext) {
-        self.state = .closed
-        self.closeTimer?.cancel()
-        context.close(promise: nil)
-    }
-
-    private var isTerminal: Bool {
-        if case .closed = self.state { return true }
-        return false
-    }
-
-    private func beginDraining(deadline: NIODeadline, context: ChannelHandlerContext) {
-        guard case .open = self.state else { return }
-        self.state = .draining
-        if (self.session?.inflight ?? 0) == 0 {
-            self.sendClose(.goingAway, reason: "server shutting down", context: context)
-            return
-        }
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        context.eventLoop.scheduleTask(deadline: deadline) {
-            let handler = loopBound.value
-            guard case .draining = handler.state, let context = handler.context else { return }
-            handler.logger.info("Shutdown deadline passed with calls in flight", metadata: ["rpc.inflight": "\(handler.session?.inflight ?? 0)"])
-            handler.sendClose(.goingAway, reason: "server shutting down", context: context)
-        }
-    }
-
-    // MARK: Backpressure and keepalive
-
-    private func shouldHoldReads(context: ChannelHandlerContext) -> Bool {
-        switch self.endpoint {
-        case .echo: return !context.channel.isWritable
-        case .rpc: return self.isPausedForCalls
-        }
+        self.perform(self.lifecycle.protocolFailure(code, reason: reason, now: .now()), context: context)
     }
 
     private func resumeReadingIfPossible(context: ChannelHandlerContext) {
-        guard self.readHeld, !self.shouldHoldReads(context: context) else { return }
-        self.readHeld = false
-        context.read()
-    }
-
-    /// Pings a peer quiet for half the idle timeout and closes it with 1008 once quiet for all of it.
-    ///
-    /// The timer ticks at a quarter of the timeout, so a ping normally goes out between one half and
-    /// three quarters of the way. A peer is never closed without having been asked: when a loaded
-    /// loop runs a tick late, past the whole timeout, that tick pings, and the close waits until the
-    /// ping has gone unanswered for a quarter of the timeout.
-    private func armKeepalive(context: ChannelHandlerContext) {
-        let idle = TimeAmount(self.server.configuration.timeouts.idle)
-        let half = TimeAmount.nanoseconds(idle.nanoseconds / 2)
-        let grace = TimeAmount.nanoseconds(max(idle.nanoseconds / 4, 1))
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        self.keepalive = context.eventLoop.scheduleTask(in: grace) {
-            let handler = loopBound.value
-            guard case .open = handler.state, let context = handler.context else { return }
-            let now = NIODeadline.now()
-            let quiet = now - handler.lastInbound
-            if quiet >= idle, let sent = handler.pingSentAt, now - sent >= grace {
-                handler.sendClose(.policyViolation, reason: "idle timeout", context: context)
-                return
-            }
-            if quiet >= half, handler.pingSentAt == nil {
-                handler.pingSentAt = now
-                // A quiet session keeps no zlib windows (tens of KiB each); they come back on the next message.
-                handler.deflate?.releaseIdleMemory()
-                handler.writeFrame(opcode: .ping, payload: context.channel.allocator.buffer(capacity: 0), compress: false, context: context)
-                context.flush()
-            }
-            handler.armKeepalive(context: context)
+        if self.lifecycle.releaseHeldRead() {
+            context.read()
         }
     }
 }

@@ -38,10 +38,10 @@ public struct WebSocketConnectionMachine {
         case ping(ByteBuffer)
         /// A pong (answer to our ping, or a heartbeat): the connection is alive.
         case pong(ByteBuffer)
-        /// The peer sent a valid close. If ``isClosing`` is false (we had not sent a close),
-        /// send a close frame with `reply` (the peer's code echoed; `nil` means an empty close
-        /// payload, because the peer's close had no code), then close the TCP connection. If we
-        /// had sent ours, just close the TCP connection. Nothing after this is read.
+        /// The peer sent a valid close, to answer with `reply` (the peer's code echoed; `nil`
+        /// means an empty close payload, because the peer's close had no code) unless ours is out
+        /// already: ``WebSocketLifecycleMachine/peerClosed(reply:now:)`` decides. Nothing after
+        /// this is read.
         case close(reply: WebSocketCloseCode?, reason: String)
         /// The peer broke the protocol: send a close frame with this code and reason, then close
         /// the connection. Nothing after this is read.
@@ -74,9 +74,6 @@ public struct WebSocketConnectionMachine {
     private var isFinished = false
     private let allocator = ByteBufferAllocator()
 
-    /// Whether we sent a close frame and now wait for the peer's (see ``closeSent()``).
-    public private(set) var isClosing = false
-
     /// Creates the machine for one connection.
     ///
     /// - Parameters:
@@ -87,12 +84,6 @@ public struct WebSocketConnectionMachine {
         self.configuration = configuration
         self.deflate = deflate
         self.parser = WebSocketFrameParser(maxFrameSize: configuration.maxFrameSize)
-    }
-
-    /// Records that the server sent a close frame (a close it started): the connection now
-    /// waits for the peer's close, and ``isClosing`` is true.
-    public mutating func closeSent() {
-        self.isClosing = true
     }
 
     /// Consumes bytes from the connection's cumulation buffer and returns the next action, or
