@@ -33,11 +33,15 @@ let package = Package(
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
+        // Byte encodings and digests, once: hex, base64, base64url, percent-encoding, SHA-1/SHA-256
+        // and HMAC-SHA256 over libcrypto (whose pointers stay in Digest.swift).
+        .target(name: "ByteCoding", dependencies: ["COpenSSL"], swiftSettings: strict),
+
         // RFC 6455 / RFC 7692: frames, masking, UTF-8, close codes, handshake, permessage-deflate. No sockets.
         .target(
             name: "WebSocketCore",
             dependencies: [
-                "CZlib", "COpenSSL",
+                "CZlib", "ByteCoding",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -64,7 +68,7 @@ let package = Package(
         .target(
             name: "BlobStore",
             dependencies: [
-                "CCurl", "COpenSSL", "Handlers",
+                "CCurl", "ByteCoding", "Credentials", "Handlers",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -76,7 +80,7 @@ let package = Package(
         .target(
             name: "SMTPMail",
             dependencies: [
-                "CCurl",
+                "CCurl", "ByteCoding",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -87,7 +91,7 @@ let package = Package(
         .target(
             name: "RESTBridge",
             dependencies: [
-                "Handlers", "JSONRPC", "BlobStore", "Credentials", "WebSocketCore",
+                "Handlers", "JSONRPC", "BlobStore", "Credentials", "WebSocketCore", "ByteCoding",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -113,7 +117,7 @@ let package = Package(
         .target(
             name: "PostgresDriver",
             dependencies: [
-                "CLibPQ",
+                "CLibPQ", "ByteCoding",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -125,7 +129,7 @@ let package = Package(
         .target(
             name: "Credentials",
             dependencies: [
-                "COpenSSL", "CCrypt", "JSONRPC",
+                "COpenSSL", "CCrypt", "JSONRPC", "ByteCoding",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -136,7 +140,7 @@ let package = Package(
         .target(
             name: "Handlers",
             dependencies: [
-                "JSONRPC", "Credentials",
+                "JSONRPC", "Credentials", "ByteCoding",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -156,7 +160,7 @@ let package = Package(
         .target(
             name: "PubSub",
             dependencies: [
-                "CHiredis", "Handlers",
+                "CHiredis", "Handlers", "ByteCoding",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -189,6 +193,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+        // RFC 4648, RFC 3986, FIPS 180-4 and RFC 4231 vectors for the byte encodings and digests.
+        .testTarget(name: "ByteCodingTests", dependencies: ["ByteCoding"]),
         .testTarget(
             name: "SQLiteDriverTests",
             dependencies: [
@@ -217,7 +223,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CredentialsTests",
-            dependencies: ["Credentials", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["Credentials", "ByteCoding", .product(name: "NIOPosix", package: "swift-nio")]
         ),
         // Contract tests: the Store and the methods, on SQLite and on PostgreSQL alike.
         .testTarget(
