@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "faros", targets: ["Faros"]),
         // Exposed so the separate Benchmarks/ package can measure the hot paths.
         .library(name: "WebSocketCore", targets: ["WebSocketCore"]),
+        .library(name: "ByteCoding", targets: ["ByteCoding"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -48,7 +49,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // JSON-RPC 2.0 with no I/O: JSON values, requests, errors, the method registry and dispatcher.
-        .target(name: "JSONRPC", swiftSettings: strict),
+        .target(name: "JSONRPC", dependencies: ["ByteCoding"], swiftSettings: strict),
         // The server: NIO bootstrap, HTTP/1.1 upgrade, WebSocket connections, JSON-RPC sessions.
         .target(
             name: "RPCServer",
@@ -91,7 +92,7 @@ let package = Package(
         .target(
             name: "RESTBridge",
             dependencies: [
-                "Handlers", "JSONRPC", "BlobStore", "Credentials", "WebSocketCore", "ByteCoding",
+                "Handlers", "JSONRPC", "BlobStore", "Credentials", "ByteCoding",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -187,7 +188,7 @@ let package = Package(
         .testTarget(
             name: "WebSocketCoreTests",
             dependencies: [
-                "WebSocketCore",
+                "WebSocketCore", "ByteCoding",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]

@@ -113,6 +113,21 @@ import Testing
         }
     }
 
+    /// Text the WebSocket layer validated parses to the same values, and every refusal that is
+    /// not about UTF-8 stays the same.
+    @Test func validatedUTF8EntryAgreesWithTheCheckingOne() throws {
+        for testCase in Self.accepted {
+            let bytes = Array(testCase.input.utf8)
+            let value = try bytes.withUnsafeBytes { raw throws(JSONParseError) in try JSONParser().parse(validatedUTF8: raw) }
+            #expect(value == (try JSONParser().parse(bytes)), "\(testCase.name)")
+        }
+        for testCase in Self.refused where testCase.reason != .invalidUTF8 {
+            #expect(throws: JSONParseError(testCase.reason, at: testCase.offset), "\(testCase.name)") {
+                try testCase.input.withUnsafeBytes { raw throws(JSONParseError) in try JSONParser().parse(validatedUTF8: raw) }
+            }
+        }
+    }
+
     @Test func nestingUpToTheLimitIsAccepted() throws {
         let depth = JSONParser.defaultMaxDepth
         let arrays = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
