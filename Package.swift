@@ -48,13 +48,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // JSON-RPC 2.0 with no I/O: JSON values, requests, errors, the method registry and dispatcher.
-        .target(name: "JSONRPC", dependencies: ["ByteCoding"], swiftSettings: strict),
+        // RFC 8259 JSON with no I/O: values, a strict parser, a writer, Codable bridging.
+        .target(name: "JSON", dependencies: ["ByteCoding"], swiftSettings: strict),
+        // JSON-RPC 2.0 with no I/O: requests, errors, params decoding, the method registry and dispatcher.
+        .target(name: "JSONRPC", dependencies: ["JSON"], swiftSettings: strict),
         // The server: NIO bootstrap, HTTP/1.1 upgrade, WebSocket connections, JSON-RPC sessions.
         .target(
             name: "RPCServer",
             dependencies: [
-                "WebSocketCore", "JSONRPC", "Handlers", "RESTBridge",
+                "WebSocketCore", "JSON", "JSONRPC", "Handlers", "RESTBridge",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -92,7 +94,7 @@ let package = Package(
         .target(
             name: "RESTBridge",
             dependencies: [
-                "Handlers", "JSONRPC", "BlobStore", "Credentials", "ByteCoding",
+                "Handlers", "JSON", "JSONRPC", "BlobStore", "Credentials", "ByteCoding",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -130,7 +132,7 @@ let package = Package(
         .target(
             name: "Credentials",
             dependencies: [
-                "COpenSSL", "CCrypt", "JSONRPC", "ByteCoding",
+                "COpenSSL", "CCrypt", "JSON", "ByteCoding",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -141,7 +143,7 @@ let package = Package(
         .target(
             name: "Handlers",
             dependencies: [
-                "JSONRPC", "Credentials", "ByteCoding",
+                "JSON", "JSONRPC", "Credentials", "ByteCoding",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -151,7 +153,7 @@ let package = Package(
         .target(
             name: "Storage",
             dependencies: [
-                "Handlers", "SQLiteDriver", "PostgresDriver",
+                "Handlers", "JSON", "SQLiteDriver", "PostgresDriver",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -173,7 +175,7 @@ let package = Package(
         .executableTarget(
             name: "Faros",
             dependencies: [
-                "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub", "RESTBridge", "BlobStore", "SMTPMail",
+                "RPCServer", "JSON", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub", "RESTBridge", "BlobStore", "SMTPMail",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -193,7 +195,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "JSONRPCTests", dependencies: ["JSON", "JSONRPC"]),
         // RFC 4648, RFC 3986, FIPS 180-4 and RFC 4231 vectors for the byte encodings and digests.
         .testTarget(name: "ByteCodingTests", dependencies: ["ByteCoding"]),
         .testTarget(
@@ -230,7 +233,7 @@ let package = Package(
         .testTarget(
             name: "HandlersTests",
             dependencies: [
-                "Handlers", "Storage", "JSONRPC", "Credentials", "PostgresDriver",
+                "Handlers", "Storage", "JSON", "JSONRPC", "Credentials", "PostgresDriver",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -259,7 +262,7 @@ let package = Package(
         .testTarget(
             name: "RPCServerTests",
             dependencies: [
-                "RPCServer", "WebSocketCore", "JSONRPC", "Handlers",
+                "RPCServer", "WebSocketCore", "JSON", "JSONRPC", "Handlers",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

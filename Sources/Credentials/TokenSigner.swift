@@ -1,5 +1,5 @@
 import ByteCoding
-import JSONRPC
+import JSON
 
 /// Signs and verifies session tokens as HS256 JSON Web Tokens (RFC 7519 over RFC 7515's compact
 /// serialization).

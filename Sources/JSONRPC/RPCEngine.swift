@@ -1,3 +1,5 @@
+import JSON
+
 /// The JSON-RPC 2.0 engine: parses a message, runs its calls through a ``MethodRegistry`` and
 /// serializes the answer.
 ///

@@ -1,5 +1,6 @@
 import BlobStore
 import Handlers
+import JSON
 import JSONRPC
 import NIOCore
 import NIOHTTP1

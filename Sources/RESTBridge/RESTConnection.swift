@@ -1,5 +1,6 @@
 import BlobStore
 import Handlers
+import JSON
 import JSONRPC
 public import NIOCore
 public import NIOHTTP1

@@ -1,5 +1,6 @@
 public import NIOCore
 public import NIOHTTP1
+import JSON
 import JSONRPC
 
 /// One answer of the bridge with a body small enough to be whole (JSON, HTML, errors).

@@ -1,4 +1,5 @@
 import Handlers
+import JSON
 import JSONRPC
 
 /// Methods the server itself answers, whatever the domain registers.

@@ -1,4 +1,4 @@
-import JSONRPC
+import JSON
 import Testing
 
 /// RFC 8259 conformance in the style of JSONTestSuite: `y_` texts must parse (and are written back
