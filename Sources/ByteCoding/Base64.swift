@@ -5,6 +5,12 @@ public enum Base64 {
 
     /// The padded base64 text of `bytes`.
     public static func encode(_ bytes: some Collection<UInt8>) -> String {
+        encode(bytes, alphabet: alphabet, padded: true)
+    }
+
+    /// Six bits per character of `alphabet` (64 entries); a last group of one or two bytes is
+    /// padded with `=` to four characters when `padded` (base64), cut short otherwise (base64url).
+    static func encode(_ bytes: some Collection<UInt8>, alphabet: [UInt8], padded: Bool) -> String {
         var output: [UInt8] = []
         output.reserveCapacity((bytes.count + 2) / 3 * 4)
         var iterator = bytes.makeIterator()
@@ -13,8 +19,16 @@ public enum Base64 {
             let b2 = iterator.next()
             output.append(alphabet[Int(b0 >> 2)])
             output.append(alphabet[Int((b0 & 0x03) << 4 | (b1 ?? 0) >> 4)])
-            output.append(b1.map { alphabet[Int(($0 & 0x0F) << 2 | (b2 ?? 0) >> 6)] } ?? UInt8(ascii: "="))
-            output.append(b2.map { alphabet[Int($0 & 0x3F)] } ?? UInt8(ascii: "="))
+            if let b1 {
+                output.append(alphabet[Int((b1 & 0x0F) << 2 | (b2 ?? 0) >> 6)])
+            } else if padded {
+                output.append(UInt8(ascii: "="))
+            }
+            if let b2 {
+                output.append(alphabet[Int(b2 & 0x3F)])
+            } else if padded {
+                output.append(UInt8(ascii: "="))
+            }
         }
         return String(decoding: output, as: UTF8.self)
     }

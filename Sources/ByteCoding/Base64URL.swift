@@ -17,20 +17,7 @@ public enum Base64URL {
 
     /// The unpadded base64url text of `bytes`.
     public static func encode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity((bytes.count * 4 + 2) / 3)
-        var iterator = bytes.makeIterator()
-        while let b0 = iterator.next() {
-            let b1 = iterator.next()
-            let b2 = iterator.next()
-            out.append(alphabet[Int(b0 >> 2)])
-            out.append(alphabet[Int((b0 & 0x03) << 4 | (b1 ?? 0) >> 4)])
-            guard let b1 else { break }
-            out.append(alphabet[Int((b1 & 0x0F) << 2 | (b2 ?? 0) >> 6)])
-            guard let b2 else { break }
-            out.append(alphabet[Int(b2 & 0x3F)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        Base64.encode(bytes, alphabet: alphabet, padded: false)
     }
 
     /// The bytes spelled by `text`, or nil when it is not canonical unpadded base64url.
