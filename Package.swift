@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "WebSocketCore", targets: ["WebSocketCore"]),
         .library(name: "SQLiteDriver", targets: ["SQLiteDriver"]),
         .library(name: "PostgresDriver", targets: ["PostgresDriver"]),
+        .library(name: "ByteCoding", targets: ["ByteCoding"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -35,18 +36,24 @@ let package = Package(
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
+        // Byte encodings and digests, once: hex, base64, base64url, percent-encoding, SHA-1/SHA-256
+        // and HMAC-SHA256 over libcrypto (whose pointers stay in Digest.swift).
+        .target(name: "ByteCoding", dependencies: ["COpenSSL"], swiftSettings: strict),
+
         // RFC 6455 / RFC 7692: frames, masking, UTF-8, close codes, handshake, permessage-deflate. No sockets.
         .target(
             name: "WebSocketCore",
             dependencies: [
-                "CZlib", "COpenSSL",
+                "CZlib", "ByteCoding",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
-        // JSON-RPC 2.0 with no I/O: JSON values, requests, errors, the method registry and dispatcher.
-        .target(name: "JSONRPC", swiftSettings: strict),
+        // RFC 8259 JSON with no I/O: values, a strict parser, a writer, Codable bridging.
+        .target(name: "JSON", dependencies: ["ByteCoding"], swiftSettings: strict),
+        // JSON-RPC 2.0 with no I/O: requests, errors, params decoding, the method registry and dispatcher.
+        .target(name: "JSONRPC", dependencies: ["JSON"], swiftSettings: strict),
         // `protocol/openrpc.json`, embedded in the binary at build time (the file is linked in).
         .target(
             name: "ProtocolDocument",
@@ -58,7 +65,7 @@ let package = Package(
         .target(
             name: "HTTPEdge",
             dependencies: [
-                "JSONRPC",
+                "JSON", "JSONRPC",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -82,7 +89,7 @@ let package = Package(
         .target(
             name: "RPCServer",
             dependencies: [
-                "WebSocketCore", "JSONRPC", "Handlers", "HTTPEdge", "ProtocolDocument",
+                "WebSocketCore", "JSON", "JSONRPC", "Handlers", "HTTPEdge", "ProtocolDocument", "ByteCoding",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -98,7 +105,7 @@ let package = Package(
         .target(
             name: "BlobStore",
             dependencies: [
-                "CCurl", "COpenSSL", "Handlers",
+                "CCurl", "ByteCoding", "Credentials", "Handlers",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -110,7 +117,7 @@ let package = Package(
         .target(
             name: "SMTPMail",
             dependencies: [
-                "CCurl",
+                "CCurl", "ByteCoding",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -122,7 +129,7 @@ let package = Package(
         .target(
             name: "RESTBridge",
             dependencies: [
-                "Handlers", "JSONRPC", "BlobStore", "Credentials", "WebSocketCore", "HTTPEdge", "ProtocolDocument",
+                "Handlers", "JSON", "JSONRPC", "BlobStore", "Credentials", "ByteCoding", "HTTPEdge", "ProtocolDocument",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -148,7 +155,7 @@ let package = Package(
         .target(
             name: "PostgresDriver",
             dependencies: [
-                "CLibPQ",
+                "CLibPQ", "ByteCoding",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -160,7 +167,7 @@ let package = Package(
         .target(
             name: "Credentials",
             dependencies: [
-                "COpenSSL", "CCrypt", "JSONRPC",
+                "COpenSSL", "CCrypt", "JSON", "ByteCoding",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -171,7 +178,7 @@ let package = Package(
         .target(
             name: "Handlers",
             dependencies: [
-                "JSONRPC", "Credentials",
+                "JSON", "JSONRPC", "Credentials", "ByteCoding",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -181,7 +188,7 @@ let package = Package(
         .target(
             name: "Storage",
             dependencies: [
-                "Handlers", "SQLiteDriver", "PostgresDriver",
+                "Handlers", "JSON", "SQLiteDriver", "PostgresDriver",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -191,7 +198,7 @@ let package = Package(
         .target(
             name: "PubSub",
             dependencies: [
-                "CHiredis", "Handlers",
+                "CHiredis", "Handlers", "ByteCoding",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -203,7 +210,7 @@ let package = Package(
         .executableTarget(
             name: "Faros",
             dependencies: [
-                "HTTPEdge", "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub", "RESTBridge", "BlobStore", "SMTPMail",
+                "HTTPEdge", "RPCServer", "JSON", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub", "RESTBridge", "BlobStore", "SMTPMail",
                 "WebSocketCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -219,12 +226,15 @@ let package = Package(
         .testTarget(
             name: "WebSocketCoreTests",
             dependencies: [
-                "WebSocketCore",
+                "WebSocketCore", "ByteCoding",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "JSONRPCTests", dependencies: ["JSON", "JSONRPC"]),
+        // RFC 4648, RFC 3986, FIPS 180-4 and RFC 4231 vectors for the byte encodings and digests.
+        .testTarget(name: "ByteCodingTests", dependencies: ["ByteCoding"]),
         .testTarget(
             name: "SQLiteDriverTests",
             dependencies: [
@@ -253,13 +263,13 @@ let package = Package(
         ),
         .testTarget(
             name: "CredentialsTests",
-            dependencies: ["Credentials", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["Credentials", "ByteCoding", .product(name: "NIOPosix", package: "swift-nio")]
         ),
         // Contract tests: the Store and the methods, on SQLite and on PostgreSQL alike.
         .testTarget(
             name: "HandlersTests",
             dependencies: [
-                "Handlers", "Storage", "JSONRPC", "Credentials", "PostgresDriver",
+                "Handlers", "Storage", "JSON", "JSONRPC", "Credentials", "PostgresDriver",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -310,7 +320,7 @@ let package = Package(
         .testTarget(
             name: "RPCServerTests",
             dependencies: [
-                "RPCServer", "HTTPEdge", "ProtocolDocument", "WebSocketCore", "JSONRPC", "Handlers",
+                "RPCServer", "HTTPEdge", "ProtocolDocument", "WebSocketCore", "JSON", "JSONRPC", "Handlers",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -16,7 +16,10 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "faros-microbench",
-            dependencies: [.product(name: "WebSocketCore", package: "faros")],
+            dependencies: [
+                .product(name: "WebSocketCore", package: "faros"),
+                .product(name: "ByteCoding", package: "faros"),
+            ],
             swiftSettings: [
                 .enableUpcomingFeature("ExistentialAny"),
                 .enableUpcomingFeature("InternalImportsByDefault"),

@@ -1,17 +1,11 @@
+import ByteCoding
 import Credentials
 
 /// Storage keys: 32 random hex digits, so a key never says anything about the file (the
 /// client's filename is metadata in the database only) and cannot name a path.
 enum BlobKey {
     static func generate() -> String {
-        let hex = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(32)
-        for byte in SecureRandom.bytes(16) {
-            text.append(hex[Int(byte >> 4)])
-            text.append(hex[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        Hex.encode(SecureRandom.bytes(16))
     }
 
     /// Whether `key` is one this module generated (checked before it becomes a path or a URL).

@@ -1,3 +1,5 @@
+import ByteCoding
+
 /// AWS Signature Version 4 for S3 requests with an unsigned payload (the body streams from a
 /// file, so its hash is not known up front; S3 accepts `UNSIGNED-PAYLOAD` for that).
 ///
@@ -28,13 +30,13 @@ struct SigV4Signer: Sendable {
         let scope = "\(date.day)/\(region)/s3/aws4_request"
         let stringToSign = [
             "AWS4-HMAC-SHA256", date.amzDate, scope,
-            SigV4Digest.hex(SigV4Digest.sha256(Array(canonicalRequest.utf8))),
+            Hex.encode(Digest.sha256(Array(canonicalRequest.utf8))),
         ].joined(separator: "\n")
-        var key = SigV4Digest.hmac(key: Array("AWS4\(secretAccessKey)".utf8), Array(date.day.utf8))
-        key = SigV4Digest.hmac(key: key, Array(region.utf8))
-        key = SigV4Digest.hmac(key: key, Array("s3".utf8))
-        key = SigV4Digest.hmac(key: key, Array("aws4_request".utf8))
-        let signature = SigV4Digest.hex(SigV4Digest.hmac(key: key, Array(stringToSign.utf8)))
+        var key = Digest.hmacSHA256(key: Array("AWS4\(secretAccessKey)".utf8), message: Array(date.day.utf8))
+        key = Digest.hmacSHA256(key: key, message: Array(region.utf8))
+        key = Digest.hmacSHA256(key: key, message: Array("s3".utf8))
+        key = Digest.hmacSHA256(key: key, message: Array("aws4_request".utf8))
+        let signature = Hex.encode(Digest.hmacSHA256(key: key, message: Array(stringToSign.utf8)))
         headers.append((
             "authorization",
             "AWS4-HMAC-SHA256 Credential=\(accessKeyID)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"

@@ -1,3 +1,5 @@
+import ByteCoding
+
 /// Single-use tokens mailed to a user (password reset, email verification).
 ///
 /// The token goes to the user; only its SHA-256 is stored, so a leaked database cannot be
@@ -19,6 +21,6 @@ public struct OneTimeToken: Sendable {
     ///
     /// Any string is accepted, so a lookup with a mangled token simply finds nothing.
     public static func hash(_ token: String) -> String {
-        Hex.encode(OpenSSLCrypto.sha256(Array(token.utf8)))
+        Hex.encode(Digest.sha256(Array(token.utf8)))
     }
 }

@@ -1,14 +1,11 @@
 import COpenSSL
 
-/// The module's only door to OpenSSL's libcrypto: randomness, SHA-256, HMAC-SHA256 and a
-/// constant-time comparison.
+/// The module's only door to OpenSSL's libcrypto: randomness and a constant-time comparison
+/// (digests and MACs are ByteCoding's `Digest`).
 ///
 /// Every libcrypto call and every pointer handed to one stays in this file; callers see arrays.
-/// All four are one-shot functions without shared state, so they are safe from any thread.
+/// Both are one-shot functions without shared state, so they are safe from any thread.
 enum OpenSSLCrypto {
-    /// The length of a SHA-256 digest and of an HMAC-SHA256 tag.
-    static let sha256Length = 32
-
     /// `count` bytes from OpenSSL's CSPRNG; stops the process if the generator fails.
     ///
     /// A failing `RAND_bytes` means the generator could not seed itself from the OS. Returning
@@ -23,41 +20,6 @@ enum OpenSSLCrypto {
             fatalError("RAND_bytes failed: OpenSSL's random generator is not seeded; refusing to continue")
         }
         return bytes
-    }
-
-    /// The SHA-256 digest of `bytes`.
-    static func sha256(_ bytes: [UInt8]) -> [UInt8] {
-        var digest = [UInt8](repeating: 0, count: sha256Length)
-        bytes.withUnsafeBufferPointer { input in
-            digest.withUnsafeMutableBufferPointer { output in
-                _ = SHA256(input.baseAddress, input.count, output.baseAddress)
-            }
-        }
-        return digest
-    }
-
-    /// The HMAC-SHA256 tag of `message` under `key`.
-    static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
-        var tag = [UInt8](repeating: 0, count: sha256Length)
-        var tagLength: UInt32 = 0
-        let result = key.withUnsafeBufferPointer { keyBuffer in
-            message.withUnsafeBufferPointer { messageBuffer in
-                tag.withUnsafeMutableBufferPointer { tagBuffer in
-                    HMAC(
-                        EVP_sha256(),
-                        keyBuffer.baseAddress, Int32(keyBuffer.count),
-                        messageBuffer.baseAddress, messageBuffer.count,
-                        tagBuffer.baseAddress, &tagLength
-                    )
-                }
-            }
-        }
-        // HMAC with a built-in digest fails only when libcrypto cannot allocate; there is no tag
-        // to return and no safe fallback.
-        guard result != nil, Int(tagLength) == sha256Length else {
-            fatalError("HMAC-SHA256 failed inside OpenSSL")
-        }
-        return tag
     }
 
     /// Whether `a` and `b` hold the same bytes, in time that depends only on their lengths.

@@ -1,3 +1,5 @@
+import ByteCoding
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

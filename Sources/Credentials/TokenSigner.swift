@@ -1,4 +1,5 @@
-import JSONRPC
+import ByteCoding
+import JSON
 
 /// Signs and verifies session tokens as HS256 JSON Web Tokens (RFC 7519 over RFC 7515's compact
 /// serialization).
@@ -35,7 +36,7 @@ public struct TokenSigner: Sendable {
         payload.append(key: "iat", value: .number(JSONNumber(claims.issuedAt)))
         payload.append(key: "exp", value: .number(JSONNumber(claims.expiresAt)))
         let signingInput = Self.encodedHeader + "." + Base64URL.encode(JSONWriter.serialize(.object(payload)))
-        let tag = OpenSSLCrypto.hmacSHA256(key: secret, message: Array(signingInput.utf8))
+        let tag = Digest.hmacSHA256(key: secret, message: Array(signingInput.utf8))
         return signingInput + "." + Base64URL.encode(tag)
     }
 
@@ -56,9 +57,9 @@ public struct TokenSigner: Sendable {
         try Self.checkHeader(header)
 
         guard let signature = Base64URL.decode(parts[2]) else { throw .malformed }
-        guard signature.count == OpenSSLCrypto.sha256Length else { throw .badSignature }
+        guard signature.count == Digest.sha256Length else { throw .badSignature }
         let signingInput = Array(bytes[..<parts[1].endIndex])
-        let expected = OpenSSLCrypto.hmacSHA256(key: secret, message: signingInput)
+        let expected = Digest.hmacSHA256(key: secret, message: signingInput)
         guard OpenSSLCrypto.constantTimeEqual(expected, signature) else { throw .badSignature }
 
         guard let payloadBytes = Base64URL.decode(parts[1]),

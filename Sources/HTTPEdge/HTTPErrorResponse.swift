@@ -1,3 +1,4 @@
+import JSON
 public import JSONRPC
 public import NIOHTTP1
 

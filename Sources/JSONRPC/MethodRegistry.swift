@@ -1,3 +1,5 @@
+public import JSON
+
 /// The methods a server answers, by name.
 ///
 /// Built once at start-up and handed to ``RPCEngine``; a value, so it is shared between

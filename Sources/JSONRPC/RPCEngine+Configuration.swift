@@ -1,3 +1,5 @@
+public import JSON
+
 extension RPCEngine {
     /// The engine's limits and its hook for server faults.
     public struct Configuration: Sendable {

@@ -1,3 +1,5 @@
+import JSON
+
 /// The JSON-RPC 2.0 engine: parses a message, runs its calls through a ``MethodRegistry`` and
 /// serializes the answer.
 ///
@@ -35,14 +37,30 @@ public struct RPCEngine<Context: Sendable>: Sendable {
 
     // MARK: Parsing
 
-    /// Parses and checks one message (a text frame's payload).
+    /// Parses and checks one message.
     public func parse(_ bytes: UnsafeRawBufferPointer) -> RPCIncoming {
+        parse(bytes, utf8Validated: false)
+    }
+
+    /// Parses and checks one text message whose UTF-8 the WebSocket layer has validated, so
+    /// the parser does not check it again.
+    public func parse(validatedUTF8 bytes: UnsafeRawBufferPointer) -> RPCIncoming {
+        parse(bytes, utf8Validated: true)
+    }
+
+    private func parse(_ bytes: UnsafeRawBufferPointer, utf8Validated: Bool) -> RPCIncoming {
+        let parser = JSONParser(maxDepth: configuration.maxDepth)
         let value: JSONValue
         do {
-            value = try JSONParser(maxDepth: configuration.maxDepth).parse(bytes)
+            value = try utf8Validated ? parser.parse(validatedUTF8: bytes) : parser.parse(bytes)
         } catch {
             return RPCIncoming(.immediate(RPCError(.parseError)))
         }
+        return check(value)
+    }
+
+    /// The envelope checks of a parsed message: one request, or a batch within the limit.
+    private func check(_ value: JSONValue) -> RPCIncoming {
         guard case .array(let elements) = value else {
             return RPCIncoming(.single(Self.entry(for: value)))
         }

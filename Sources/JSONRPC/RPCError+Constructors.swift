@@ -1,3 +1,5 @@
+import JSON
+
 extension RPCError {
     /// One invalid field of a -32602 error: a dotted path (`changes.title`, `tags.3`) and what is
     /// wrong with it ("is required", "must be a string").

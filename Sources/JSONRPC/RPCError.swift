@@ -1,3 +1,5 @@
+public import JSON
+
 /// An error as a JSON-RPC client sees it: a code, a client-safe message and optional data.
 ///
 /// Handlers throw it for every failure the client should know about; anything else a handler

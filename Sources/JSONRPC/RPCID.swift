@@ -1,3 +1,5 @@
+public import JSON
+
 /// A JSON-RPC request id: a number, a string or null.
 ///
 /// Numbers keep their literal text, so `18446744073709551617`, `-5` or `1.50` go back exactly as

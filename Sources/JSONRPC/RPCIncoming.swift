@@ -1,3 +1,5 @@
+import JSON
+
 /// A parsed JSON-RPC message, ready for ``RPCEngine/execute(_:context:admission:)``.
 ///
 /// Parsing and executing are separate steps so the server can look at ``callCount`` (for its

@@ -1,3 +1,5 @@
+import JSON
+
 /// The `Decoder` for one value; also its own single-value container.
 struct ParamsDecoding: Decoder, SingleValueDecodingContainer {
     let value: JSONValue
@@ -127,7 +129,7 @@ struct ParamsKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func superDecoder() throws -> any Decoder {
-        let key = ParamsKey(stringValue: "super")
+        let key = JSONCodingKey(stringValue: "super")
         return ParamsDecoding(value: usage.ask(key.stringValue) ?? .null, codingPath: codingPath + [key], state: state)
     }
 
@@ -155,7 +157,7 @@ struct ParamsUnkeyedContainer: UnkeyedDecodingContainer {
     private mutating func next() throws -> (JSONValue, [any CodingKey]) {
         guard !isAtEnd else { throw state.invalid(codingPath, "has too few elements") }
         defer { currentIndex += 1 }
-        return (elements[currentIndex], codingPath + [ParamsKey(index: currentIndex)])
+        return (elements[currentIndex], codingPath + [JSONCodingKey(index: currentIndex)])
     }
 
     mutating func decodeNil() throws -> Bool {

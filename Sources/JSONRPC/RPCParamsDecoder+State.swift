@@ -1,22 +1,4 @@
-/// A coding key for array elements and for paths the decoder builds itself.
-struct ParamsKey: CodingKey {
-    var stringValue: String
-    var intValue: Int?
-
-    init(stringValue: String) {
-        self.stringValue = stringValue
-        self.intValue = nil
-    }
-
-    init(intValue: Int) {
-        self.stringValue = String(intValue)
-        self.intValue = intValue
-    }
-
-    init(index: Int) {
-        self.init(intValue: index)
-    }
-}
+import JSON
 
 /// What the decoder has seen of one object: which members were asked for and which names some
 /// key type recognized.
@@ -86,7 +68,7 @@ final class ParamsDecodingState {
             usage = existing
         } else {
             if let duplicate = object.duplicateKey {
-                throw RPCError.invalidParams(field: Self.dotted(path + [ParamsKey(stringValue: duplicate)]), message: "is duplicated")
+                throw RPCError.invalidParams(field: Self.dotted(path + [JSONCodingKey(stringValue: duplicate)]), message: "is duplicated")
             }
             usage = ObjectUsage(path: path, object: object)
             usages.append(usage)
@@ -139,7 +121,7 @@ final class ParamsDecodingState {
             for (i, member) in usage.object.members.enumerated() {
                 let known = afterSuccess ? usage.asked[i] : usage.recognized[i]
                 if !known {
-                    errors.append(.init(field: Self.dotted(usage.path + [ParamsKey(stringValue: member.key)]), message: "is unknown"))
+                    errors.append(.init(field: Self.dotted(usage.path + [JSONCodingKey(stringValue: member.key)]), message: "is unknown"))
                 }
             }
         }

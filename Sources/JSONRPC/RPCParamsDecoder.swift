@@ -1,3 +1,5 @@
+public import JSON
+
 /// Decodes a method's params (a ``JSONValue``) into a `Decodable` type, reporting every problem
 /// as -32602 with dotted field paths.
 ///

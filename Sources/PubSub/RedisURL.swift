@@ -1,3 +1,5 @@
+import ByteCoding
+
 /// A parsed `redis://[:password@|user:password@]host[:port][/db]` URL.
 ///
 /// User and password are percent-decoded (`%40` for `@`, `%3A` for `:`); a password may also
@@ -105,7 +107,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
     /// The URL with the password replaced by `***`, for logs.
     public var redacted: String {
         var text = "redis://"
-        if password != nil { text += (username.map { Self.percentEncoded($0) } ?? "") + ":***@" }
+        if password != nil { text += (username.map { PercentEncoding.encode($0) } ?? "") + ":***@" }
         text += host.contains(":") ? "[\(host)]" : host
         text += ":\(port)/\(database)"
         return text
@@ -124,48 +126,12 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     private static func percentDecoded(_ text: Substring, what: String) throws(RedisError) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
-                continue
-            }
-            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
-                throw invalid("the \(what) has a bad percent escape (use %XX with two hex digits)")
-            }
-            bytes.append(high << 4 | low)
+        guard let bytes = PercentEncoding.decode(text.utf8) else {
+            throw invalid("the \(what) has a bad percent escape (use %XX with two hex digits)")
         }
         guard let decoded = String(validating: bytes, as: UTF8.self) else {
             throw invalid("the \(what) is not valid UTF-8 once decoded")
         }
         return decoded
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
-
-    private static func percentEncoded(_ text: String) -> String {
-        var result = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                result.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let digits = Array("0123456789ABCDEF".unicodeScalars)
-                result += "%"
-                result.unicodeScalars.append(digits[Int(byte >> 4)])
-                result.unicodeScalars.append(digits[Int(byte & 0xF)])
-            }
-        }
-        return result
     }
 }

@@ -1,3 +1,5 @@
+import ByteCoding
+
 /// `Content-Disposition` both ways: reading a multipart part's (`form-data; name=…;
 /// filename=…`) and writing a download's (`attachment` with RFC 6266 / RFC 8187 encoding).
 enum ContentDisposition {
@@ -64,26 +66,7 @@ enum ContentDisposition {
     static func decodeExtended(_ value: String) -> String? {
         let pieces = value.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
         guard pieces.count == 3, pieces[0].lowercased() == "utf-8" else { return nil }
-        var bytes: [UInt8] = []
-        var utf8 = Array(pieces[2].utf8)[...]
-        while let byte = utf8.popFirst() {
-            if byte == UInt8(ascii: "%") {
-                guard utf8.count >= 2, let hi = hexValue(utf8.popFirst()!), let lo = hexValue(utf8.popFirst()!) else { return nil }
-                bytes.append(hi << 4 | lo)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: return byte - 0x30
-        case 0x41...0x46: return byte - 0x41 + 10
-        case 0x61...0x66: return byte - 0x61 + 10
-        default: return nil
-        }
+        return PercentEncoding.decodeUTF8(pieces[2])
     }
 
     /// The filename kept as metadata: the last path component (so `../../etc/passwd` is
@@ -114,16 +97,10 @@ enum ContentDisposition {
                 fallback += "_"
             }
         }
-        var encoded = ""
-        for byte in filename.utf8 {
-            let isAttrChar = (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+        // RFC 8187 §3.2.1's attr-char: letters, digits and `!#$&+-.^_`|~` stay as they are.
+        let encoded = PercentEncoding.encode(filename) { byte in
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
                 || Array("!#$&+-.^_`|~".utf8).contains(byte)
-            if isAttrChar {
-                encoded.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                let hex = Array("0123456789ABCDEF".utf8)
-                encoded += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]], as: UTF8.self)
-            }
         }
         return "attachment; filename=\"\(fallback)\"; filename*=UTF-8''\(encoded)"
     }

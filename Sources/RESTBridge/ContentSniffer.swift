@@ -1,5 +1,5 @@
 import NIOCore
-import WebSocketCore
+import ByteCoding
 
 /// Decides an upload's type from its bytes against the allow-list (API.md "REST bridge"),
 /// never from the client's claim: the first bytes pick the format, and formats that need more
@@ -90,7 +90,7 @@ struct ContentSniffer {
         switch format {
         case .text:
             guard textValid else { return false }
-            if chunk.readableBytesView.contains(0) || !utf8.validate(chunk) { textValid = false }
+            if chunk.readableBytesView.contains(0) || !chunk.withUnsafeReadableBytes({ utf8.validate($0) }) { textValid = false }
             return textValid
         case .zip, .ole:
             markers?.feed(chunk)

@@ -1,6 +1,7 @@
 import BlobStore
 import Handlers
 import HTTPEdge
+import JSON
 import JSONRPC
 import Logging
 import NIOCore

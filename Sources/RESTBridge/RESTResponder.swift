@@ -1,6 +1,7 @@
 import BlobStore
 import Handlers
 public import HTTPEdge
+import JSON
 import JSONRPC
 public import NIOCore
 public import NIOHTTP1

@@ -1,6 +1,7 @@
 public import NIOCore
 public import NIOHTTP1
 import HTTPEdge
+import JSON
 import JSONRPC
 
 /// One answer of the bridge with a body small enough to be whole (JSON, HTML, errors).

@@ -1,3 +1,4 @@
+import ByteCoding
 import NIOHTTP1
 
 /// The bridge's routes (API.md "REST bridge"), parsed from the method and path. Path ids are
@@ -85,18 +86,6 @@ struct QueryString: Sendable {
 
     /// `application/x-www-form-urlencoded` decoding; nil for bad escapes or invalid UTF-8.
     static func decode(_ text: Substring) -> String? {
-        var bytes: [UInt8] = []
-        var utf8 = Array(text.utf8)[...]
-        while let byte = utf8.popFirst() {
-            switch byte {
-            case UInt8(ascii: "+"): bytes.append(0x20)
-            case UInt8(ascii: "%"):
-                guard utf8.count >= 2, let hi = ContentDisposition.hexValue(utf8.popFirst()!),
-                      let lo = ContentDisposition.hexValue(utf8.popFirst()!) else { return nil }
-                bytes.append(hi << 4 | lo)
-            default: bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
+        PercentEncoding.decodeUTF8(text, plusAsSpace: true)
     }
 }

@@ -1,4 +1,5 @@
 import Handlers
+import JSON
 import JSONRPC
 import Logging
 import NIOCore
@@ -59,7 +60,7 @@ final class RPCSession {
     /// Starts serving one complete text message (valid UTF-8, within the size limit).
     func receive(_ message: ByteBuffer) {
         let engine = self.server.engine
-        let incoming = message.withUnsafeReadableBytes { engine.parse($0) }
+        let incoming = message.withUnsafeReadableBytes { engine.parse(validatedUTF8: $0) }
         let cost = max(incoming.callCount, 1)
         self.inflight += cost
 

@@ -1,3 +1,5 @@
+import ByteCoding
+
 /// Where the outbound SMTP relay is, how to secure the connection, and how to log in
 /// (one `FAROS_SMTP_URL`-style setting).
 ///
@@ -220,7 +222,7 @@ public struct SMTPConfiguration: Sendable, CustomStringConvertible {
     /// The relay as a URL with the password replaced by `***`: safe for logs.
     public var description: String {
         var text = self.security == .implicitTLS ? "smtps://" : "smtp://"
-        if let username = self.username { text += Self.percentEncode(username) + ":***@" }
+        if let username = self.username { text += PercentEncoding.encode(username) + ":***@" }
         text += self.urlHost + ":\(self.port)"
         switch self.security {
         case .implicitTLS: break
@@ -257,48 +259,12 @@ public struct SMTPConfiguration: Sendable, CustomStringConvertible {
 
     /// `%XX` to bytes, then UTF-8. The error names only which part was malformed.
     static func percentDecode(_ text: Substring, what: String) throws -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
-                continue
-            }
-            guard let high = iterator.next().flatMap(Self.hexValue), let low = iterator.next().flatMap(Self.hexValue) else {
-                throw ParseError("malformed percent-escape in the \(what)")
-            }
-            bytes.append(high << 4 | low)
+        guard let bytes = PercentEncoding.decode(text.utf8) else {
+            throw ParseError("malformed percent-escape in the \(what)")
         }
         guard let decoded = String(validating: bytes, as: UTF8.self) else {
             throw ParseError("the \(what) is not UTF-8 once percent-decoded")
         }
         return decoded
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
-
-    /// Everything but RFC 3986's unreserved characters as `%XX`, so ``description`` reads back.
-    static func percentEncode(_ text: String) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                 UInt8(ascii: "~"):
-                out.append(byte)
-            default:
-                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

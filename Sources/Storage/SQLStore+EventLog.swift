@@ -1,5 +1,5 @@
 public import Handlers
-import JSONRPC
+import JSON
 
 /// The event log in SQL (docs/events.md): numbering after commit, and the reads the dispatcher
 /// and `events.subscribe` make. Every method is one short transaction or snapshot.

@@ -1,3 +1,4 @@
+import ByteCoding
 public import NIOCore
 
 /// The per-connection WebSocket protocol state machine of a server (RFC 6455 §5, §7; RFC 7692).

@@ -1,3 +1,4 @@
+import ByteCoding
 public import NIOHTTP1
 
 /// The server side of the WebSocket opening handshake (RFC 6455 §4.2), as a pure function of
@@ -9,7 +10,7 @@ public enum WebSocketHandshake {
     /// The `Sec-WebSocket-Accept` value for a client's `Sec-WebSocket-Key`:
     /// base64(SHA-1(key + GUID)) (RFC 6455 §4.2.2).
     public static func acceptValue(forKey key: String) -> String {
-        Base64.encode(SHA1Digest.hash(Array((key + Self.acceptGUID).utf8)))
+        Base64.encode(Digest.sha1(Array((key + Self.acceptGUID).utf8)))
     }
 
     /// Decides whether to upgrade the request (RFC 6455 §4.2.1) and with which headers.

@@ -1,4 +1,5 @@
 import Foundation
+import ByteCoding
 import Testing
 @testable import Credentials
 

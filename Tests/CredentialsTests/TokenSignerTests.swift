@@ -1,3 +1,4 @@
+import ByteCoding
 import Testing
 @testable import Credentials
 
@@ -30,7 +31,7 @@ let sampleClaims = TokenClaims(subject: 42, sessionID: "s-7f3a", issuedAt: 1_700
 /// whatever the header says.
 func forge(header: String, payload: String, secret: [UInt8] = testSecret) -> String {
     let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(payload.utf8))
-    return input + "." + Base64URL.encode(OpenSSLCrypto.hmacSHA256(key: secret, message: Array(input.utf8)))
+    return input + "." + Base64URL.encode(Digest.hmacSHA256(key: secret, message: Array(input.utf8)))
 }
 
 let goodHeader = #"{"alg":"HS256","typ":"JWT"}"#
@@ -43,7 +44,7 @@ let goodPayload = #"{"sub":42,"sid":"s-7f3a","iat":1700000000,"exp":1700003600}"
         let key = try #require(Base64URL.decode(Array(RFC7515A1.encodedKey.utf8)))
         #expect(key.count == 64)
         let signingInput = Array((RFC7515A1.encodedHeader + "." + RFC7515A1.encodedPayload).utf8)
-        let tag = OpenSSLCrypto.hmacSHA256(key: key, message: signingInput)
+        let tag = Digest.hmacSHA256(key: key, message: signingInput)
         #expect(tag == RFC7515A1.signature)
         #expect(Base64URL.encode(tag) == RFC7515A1.encodedSignature)
         #expect(Base64URL.decode(Array(RFC7515A1.encodedSignature.utf8)) == RFC7515A1.signature)

@@ -1,5 +1,6 @@
 import Foundation
 import Handlers
+import JSON
 import JSONRPC
 import Testing
 

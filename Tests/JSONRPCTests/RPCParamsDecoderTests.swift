@@ -1,3 +1,5 @@
+import JSON
+import JSON
 import JSONRPC
 import Testing
 
@@ -241,5 +243,12 @@ private struct Nest: Decodable {
         let nest = try RPCParamsDecoder().decode(Nest.self, from: value)
         #expect(nest.a["x"]?.y?.y?.v == 7)
         #expect(nest.a["x.y"]?.v == 1)
+    }
+}
+
+@Suite struct NullableEncodingTests {
+    @Test func encodesAsNullOrTheValue() throws {
+        #expect(try JSONValueEncoder().encode(Nullable<Int>.null).description == "null")
+        #expect(try JSONValueEncoder().encode(Nullable<Int>.value(3)).description == "3")
     }
 }

@@ -1,4 +1,5 @@
 import Handlers
+import JSON
 import JSONRPC
 import ProtocolDocument
 import Testing

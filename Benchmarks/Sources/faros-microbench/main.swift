@@ -1,3 +1,4 @@
+import ByteCoding
 import WebSocketCore
 
 // Throughput of the WebSocket hot paths against naive byte-at-a-time references, for small,

@@ -1,4 +1,5 @@
 import Credentials
+import JSON
 import JSONRPC
 import Logging
 

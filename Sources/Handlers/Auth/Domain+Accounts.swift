@@ -1,3 +1,4 @@
+import ByteCoding
 import Credentials
 import JSONRPC
 import Logging
@@ -9,7 +10,7 @@ extension Domain {
 
     /// A fresh session id: 32 random bytes, base64url without padding (43 characters).
     static func newSessionID() -> String {
-        Base64URLText.encode(SecureRandom.bytes(sessionIDBytes))
+        Base64URL.encode(SecureRandom.bytes(sessionIDBytes))
     }
 
     /// When a token issued at `now` expires: `now + tokenTTL`, rounded up to the whole second
@@ -58,7 +59,7 @@ extension Domain {
     /// strings and may hold any visible character); nil without an avatar.
     func avatarURL(userID: Int64, etag: String?) -> String? {
         guard let etag, !etag.isEmpty else { return nil }
-        return "\(configuration.publicURL)/users/\(userID)/avatar?v=\(Self.percentEncoded(etag))"
+        return "\(configuration.publicURL)/users/\(userID)/avatar?v=\(PercentEncoding.encode(etag))"
     }
 
     /// The user and principal behind an access token, or nil when it is not valid now.
@@ -87,24 +88,6 @@ extension Domain {
         if let error = error as? StoreError { return "StoreError.\(error.kind)" }
         if let error = error as? RPCError { return "RPCError(\(error.code.rawValue))" }
         return String(describing: type(of: error))
-    }
-
-    private static func percentEncoded(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
-                 UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = Array("0123456789ABCDEF".unicodeScalars)
-                out.unicodeScalars.append("%")
-                out.unicodeScalars.append(hex[Int(byte >> 4)])
-                out.unicodeScalars.append(hex[Int(byte & 0x0F)])
-            }
-        }
-        return out
     }
 }
 

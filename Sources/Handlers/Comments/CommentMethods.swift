@@ -1,3 +1,4 @@
+import JSON
 public import JSONRPC
 
 /// The `comments.*` methods (API.md "Comment"): create, list, update, delete.

@@ -1,3 +1,4 @@
+import JSON
 import JSONRPC
 
 /// Logs changes to the activity log, which is the event log (docs/events.md): one place that

@@ -1,4 +1,5 @@
-public import JSONRPC
+import JSON
+import JSONRPC
 import Synchronization
 
 /// This instance's live subscriptions, and the fan-out of each dispatched event to them

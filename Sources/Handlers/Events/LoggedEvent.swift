@@ -1,4 +1,5 @@
-public import JSONRPC
+public import JSON
+import JSONRPC
 
 /// One numbered entry of the event log (docs/events.md): what changed, who did it, when, its
 /// `data`, and who may receive it.

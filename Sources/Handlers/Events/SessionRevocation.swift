@@ -1,4 +1,5 @@
-public import JSONRPC
+public import JSON
+import JSONRPC
 
 /// A `session.revoked` log entry: which live sessions must be signed out, on every instance.
 ///

@@ -1,3 +1,4 @@
+import JSON
 public import JSONRPC
 
 /// The `files.*` methods of the RPC side (API.md "File"): list, delete and the signed download

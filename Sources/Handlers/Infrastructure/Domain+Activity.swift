@@ -1,4 +1,5 @@
-public import JSONRPC
+import JSON
+import JSONRPC
 
 extension Domain {
     /// ``writeOnce(_:method:requestKey:_:)`` for a change that logs activity: the body gets an

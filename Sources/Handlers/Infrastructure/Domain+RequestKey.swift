@@ -1,4 +1,5 @@
-public import JSONRPC
+public import JSON
+import JSONRPC
 
 extension Domain {
     /// Runs a mutating call's transaction at most once per `requestKey`.

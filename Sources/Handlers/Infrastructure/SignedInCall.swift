@@ -1,3 +1,4 @@
+import JSON
 import JSONRPC
 
 /// A call from a signed-in session: the connection and who it acts as, read once when the call

@@ -1,3 +1,5 @@
+import ByteCoding
+
 /// Renders a ``MailMessage`` as one RFC 5322 message: CRLF line ends, header values that can
 /// never inject a header, RFC 2047 encoded words for non-ASCII text in headers, and UTF-8 bodies
 /// in quoted-printable (RFC 2045 §6.7), as `multipart/alternative` (RFC 2046 §5.1.4) when the
@@ -107,12 +109,12 @@ enum MailRenderer {
         for scalar in text.unicodeScalars {
             let bytes = Array(String(scalar).utf8)
             if chunk.count + bytes.count > encodedWordBytes {
-                words.append("=?UTF-8?B?" + base64(chunk) + "?=")
+                words.append("=?UTF-8?B?" + Base64.encode(chunk) + "?=")
                 chunk = []
             }
             chunk.append(contentsOf: bytes)
         }
-        if !chunk.isEmpty || words.isEmpty { words.append("=?UTF-8?B?" + base64(chunk) + "?=") }
+        if !chunk.isEmpty || words.isEmpty { words.append("=?UTF-8?B?" + Base64.encode(chunk) + "?=") }
         return words
     }
 
@@ -184,25 +186,6 @@ enum MailRenderer {
     }
 
     private static func escape(_ byte: UInt8) -> String {
-        let hex = Array("0123456789ABCDEF".unicodeScalars)
-        return "=" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 0x0F)])
-    }
-
-    /// Standard base64 with padding (RFC 4648 §4), as RFC 2047's `B` encoding uses.
-    static func base64(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".unicodeScalars)
-        var out = String.UnicodeScalarView()
-        var index = 0
-        while index < bytes.count {
-            let b0 = bytes[index]
-            let b1 = index + 1 < bytes.count ? bytes[index + 1] : nil
-            let b2 = index + 2 < bytes.count ? bytes[index + 2] : nil
-            out.append(alphabet[Int(b0 >> 2)])
-            out.append(alphabet[Int((b0 & 0x03) << 4 | (b1 ?? 0) >> 4)])
-            out.append(b1.map { alphabet[Int(($0 & 0x0F) << 2 | (b2 ?? 0) >> 6)] } ?? "=")
-            out.append(b2.map { alphabet[Int($0 & 0x3F)] } ?? "=")
-            index += 3
-        }
-        return String(out)
+        "=" + Hex.encode(CollectionOfOne(byte), uppercase: true)
     }
 }

@@ -69,16 +69,6 @@ public final class OutboxDirectoryTransport: MailTransport {
         return "\(stamp)-\(random).eml"
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".unicodeScalars)
-        var out = String.UnicodeScalarView()
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(out)
-    }
-
     // MARK: Files
 
     /// A failed system call, for the log.

@@ -1,3 +1,4 @@
+public import JSON
 public import JSONRPC
 
 /// What happened: the event type of a change (API.md "Live events"), which is also its

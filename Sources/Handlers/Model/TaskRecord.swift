@@ -1,3 +1,4 @@
+public import JSON
 public import JSONRPC
 
 /// The fields of a task that its editors write (the create and update params after validation).

@@ -1,3 +1,4 @@
+import ByteCoding
 public import Logging
 import Metrics
 import Credentials
@@ -62,7 +63,7 @@ public final class MailOutboxSender: Sendable {
         self.from = from
         self.envelopeFrom = Self.address(from)
         self.settings = settings
-        self.instance = "\(Base64URLText.encode(SecureRandom.bytes(9)))"
+        self.instance = "\(Base64URL.encode(SecureRandom.bytes(9)))"
         self.logger = logger
     }
 
@@ -127,7 +128,7 @@ public final class MailOutboxSender: Sendable {
     }
 
     private func deliver(_ message: OutboxMail) async {
-        let boundary = "=_faros_" + OutboxDirectoryTransport.hex(SecureRandom.bytes(12))
+        let boundary = "=_faros_" + Hex.encode(SecureRandom.bytes(12))
         let rendered = MailRenderer.render(message.message, from: from, date: message.mail.createdAt, boundary: boundary)
         let outgoing = OutgoingMail(
             envelopeFrom: envelopeFrom, envelopeTo: message.mail.recipient, bytes: Array(rendered.utf8),

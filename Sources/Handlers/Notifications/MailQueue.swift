@@ -1,3 +1,4 @@
+import ByteCoding
 public import Credentials
 
 /// Puts mail in the outbox from inside a change's transaction (docs/mail.md): the message
@@ -15,7 +16,7 @@ struct MailQueue: Sendable {
 
     /// A new `Message-ID` (`<random@mailDomain>`), made once per message so retries keep it.
     func newMessageID() -> String {
-        "<\(Base64URLText.encode(SecureRandom.bytes(18)))@\(mailDomain)>"
+        "<\(Base64URL.encode(SecureRandom.bytes(18)))@\(mailDomain)>"
     }
 
     /// Account mail (verification, reset): due now, whatever the preferences.

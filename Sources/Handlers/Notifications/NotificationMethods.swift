@@ -1,4 +1,5 @@
-public import JSONRPC
+import JSON
+import JSONRPC
 import Credentials
 
 /// The `notifications.*` methods (API.md "Preferences"): read and change preferences, ask for a

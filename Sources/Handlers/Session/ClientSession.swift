@@ -1,4 +1,5 @@
-public import JSONRPC
+public import JSON
+import JSONRPC
 public import Logging
 import Synchronization
 

@@ -1,3 +1,4 @@
+import JSON
 public import JSONRPC
 
 /// The `shares.*` methods (API.md "Share"): create, list, update, revoke, sharedWithMe.

@@ -1,4 +1,5 @@
-public import JSONRPC
+public import JSON
+import JSONRPC
 
 /// The storage the domain needs, in the domain's terms: users, sessions, single-use tokens,
 /// stored call results, tasks, shares, comments, files and the activity log.

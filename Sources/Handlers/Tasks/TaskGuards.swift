@@ -1,3 +1,4 @@
+import JSON
 import JSONRPC
 
 /// Who may do what with a task, answered with the API's errors.

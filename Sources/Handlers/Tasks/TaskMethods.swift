@@ -1,3 +1,4 @@
+import JSON
 public import JSONRPC
 
 /// The `tasks.*` methods (API.md, "Task and tasks.*"): create, get, update, delete, list,

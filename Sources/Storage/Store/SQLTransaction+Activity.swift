@@ -1,5 +1,5 @@
 import Handlers
-import JSONRPC
+import JSON
 
 extension SQLTransaction {
     func insertActivity(_ activity: NewActivity) throws -> Int64 {

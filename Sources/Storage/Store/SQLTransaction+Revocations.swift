@@ -1,5 +1,5 @@
 import Handlers
-import JSONRPC
+import JSON
 
 extension SQLTransaction {
     /// A `session` row through the same statement as every other activity row: no resource, no

@@ -1,5 +1,5 @@
 import Handlers
-import JSONRPC
+import JSON
 
 /// A task's tags as `tasks.tags` stores them: a JSON array of the spelled tags, in order.
 enum TagList {

@@ -1,5 +1,6 @@
 import Credentials
 @testable import Handlers
+import JSON
 import JSONRPC
 import Testing
 

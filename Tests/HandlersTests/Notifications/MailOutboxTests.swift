@@ -1,4 +1,5 @@
 @testable import Handlers
+import JSON
 import JSONRPC
 import Logging
 import Storage

@@ -1,5 +1,6 @@
 import Credentials
 import Handlers
+import JSON
 import JSONRPC
 import Logging
 import NIOPosix

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Handlers
+import JSON
 import JSONRPC
 import Testing
 

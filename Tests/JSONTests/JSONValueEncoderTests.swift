@@ -1,4 +1,4 @@
-import JSONRPC
+import JSON
 import Testing
 
 private struct User: Encodable {
@@ -47,8 +47,6 @@ private struct User: Encodable {
         #expect(try text(UInt64.max) == "18446744073709551615")
         #expect(try text([Int8(-1)]) == "[-1]")
         #expect(try text([String?.none, "x"]) == #"[null,"x"]"#)
-        #expect(try text(Nullable<Int>.null) == "null")
-        #expect(try text(Nullable<Int>.value(3)) == "3")
     }
 
     @Test func refusesNonFiniteNumbers() {

@@ -1,4 +1,4 @@
-import JSONRPC
+import JSON
 import Testing
 
 /// RFC 8259 conformance in the style of JSONTestSuite: `y_` texts must parse (and are written back
@@ -110,6 +110,21 @@ import Testing
     func refusesInvalidJSON(_ testCase: (name: String, input: [UInt8], reason: JSONParseError.Reason, offset: Int)) {
         #expect(throws: JSONParseError(testCase.reason, at: testCase.offset), "\(testCase.name)") {
             try JSONParser().parse(testCase.input)
+        }
+    }
+
+    /// Text the WebSocket layer validated parses to the same values, and every refusal that is
+    /// not about UTF-8 stays the same.
+    @Test func validatedUTF8EntryAgreesWithTheCheckingOne() throws {
+        for testCase in Self.accepted {
+            let bytes = Array(testCase.input.utf8)
+            let value = try bytes.withUnsafeBytes { raw throws(JSONParseError) in try JSONParser().parse(validatedUTF8: raw) }
+            #expect(value == (try JSONParser().parse(bytes)), "\(testCase.name)")
+        }
+        for testCase in Self.refused where testCase.reason != .invalidUTF8 {
+            #expect(throws: JSONParseError(testCase.reason, at: testCase.offset), "\(testCase.name)") {
+                try testCase.input.withUnsafeBytes { raw throws(JSONParseError) in try JSONParser().parse(validatedUTF8: raw) }
+            }
         }
     }
 

@@ -89,7 +89,7 @@ public enum JSONWriter {
     }
 
     /// Appends a static ASCII fragment, such as a fixed envelope prefix, to `buffer`.
-    static func appendASCII(_ text: StaticString, to buffer: inout [UInt8]) {
+    public static func appendASCII(_ text: StaticString, to buffer: inout [UInt8]) {
         buffer.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 

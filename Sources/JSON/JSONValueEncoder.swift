@@ -255,7 +255,7 @@ struct KeyedValueEncoding<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 
     mutating func superEncoder() -> any Encoder {
-        superEncoder(key: ParamsKey(stringValue: "super"))
+        superEncoder(key: JSONCodingKey(stringValue: "super"))
     }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
@@ -277,7 +277,7 @@ struct UnkeyedValueEncoding: UnkeyedEncodingContainer {
 
     var count: Int { box.elements.count }
 
-    private var nextPath: [any CodingKey] { codingPath + [ParamsKey(index: box.elements.count)] }
+    private var nextPath: [any CodingKey] { codingPath + [JSONCodingKey(index: box.elements.count)] }
 
     private func append(_ value: JSONValue) { box.elements.append(.value(value)) }
 

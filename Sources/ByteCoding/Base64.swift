@@ -1,44 +1,41 @@
-/// Standard base64 (RFC 4648 §4) for the handshake's key and accept values.
-///
-/// Small enough to own rather than pull Foundation into the framing module for two short strings.
-enum Base64 {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+/// Standard base64 with padding (RFC 4648 §4): the WebSocket handshake's key and accept values
+/// and RFC 2047's `B` encoding in mail headers.
+public enum Base64 {
+    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    /// Encodes `bytes` with padding.
-    static func encode(_ bytes: [UInt8]) -> String {
+    /// The padded base64 text of `bytes`.
+    public static func encode(_ bytes: some Collection<UInt8>) -> String {
+        encode(bytes, alphabet: alphabet, padded: true)
+    }
+
+    /// Six bits per character of `alphabet` (64 entries); a last group of one or two bytes is
+    /// padded with `=` to four characters when `padded` (base64), cut short otherwise (base64url).
+    static func encode(_ bytes: some Collection<UInt8>, alphabet: [UInt8], padded: Bool) -> String {
         var output: [UInt8] = []
         output.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var index = 0
-        while index + 3 <= bytes.count {
-            let group = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            output.append(Self.alphabet[Int(group >> 18 & 0x3F)])
-            output.append(Self.alphabet[Int(group >> 12 & 0x3F)])
-            output.append(Self.alphabet[Int(group >> 6 & 0x3F)])
-            output.append(Self.alphabet[Int(group & 0x3F)])
-            index += 3
-        }
-        switch bytes.count - index {
-        case 1:
-            let group = UInt32(bytes[index]) << 16
-            output.append(Self.alphabet[Int(group >> 18 & 0x3F)])
-            output.append(Self.alphabet[Int(group >> 12 & 0x3F)])
-            output.append(UInt8(ascii: "="))
-            output.append(UInt8(ascii: "="))
-        case 2:
-            let group = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
-            output.append(Self.alphabet[Int(group >> 18 & 0x3F)])
-            output.append(Self.alphabet[Int(group >> 12 & 0x3F)])
-            output.append(Self.alphabet[Int(group >> 6 & 0x3F)])
-            output.append(UInt8(ascii: "="))
-        default:
-            break
+        var iterator = bytes.makeIterator()
+        while let b0 = iterator.next() {
+            let b1 = iterator.next()
+            let b2 = iterator.next()
+            output.append(alphabet[Int(b0 >> 2)])
+            output.append(alphabet[Int((b0 & 0x03) << 4 | (b1 ?? 0) >> 4)])
+            if let b1 {
+                output.append(alphabet[Int((b1 & 0x0F) << 2 | (b2 ?? 0) >> 6)])
+            } else if padded {
+                output.append(UInt8(ascii: "="))
+            }
+            if let b2 {
+                output.append(alphabet[Int(b2 & 0x3F)])
+            } else if padded {
+                output.append(UInt8(ascii: "="))
+            }
         }
         return String(decoding: output, as: UTF8.self)
     }
 
     /// Decodes padded base64; `nil` for anything else (wrong length, stray characters, padding
     /// in the middle). Bits under the padding are ignored, as most decoders do.
-    static func decode(_ string: some StringProtocol) -> [UInt8]? {
+    public static func decode(_ string: some StringProtocol) -> [UInt8]? {
         let input = Array(string.utf8)
         guard input.count % 4 == 0 else { return nil }
         var output: [UInt8] = []
@@ -56,7 +53,7 @@ enum Base64 {
                     guard isLast, offset >= 2 else { return nil }
                     padding += 1
                 } else {
-                    guard padding == 0, let value = Self.value(of: character) else { return nil }
+                    guard padding == 0, let value = value(of: character) else { return nil }
                     group |= UInt32(value)
                 }
             }

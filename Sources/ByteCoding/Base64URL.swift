@@ -1,10 +1,11 @@
-/// Base64url without padding (RFC 4648 §5, as JWS uses it in RFC 7515 §2).
+/// Base64url without padding (RFC 4648 §5, as JWS uses it in RFC 7515 §2): tokens, session and
+/// message ids made of random bytes.
 ///
 /// Decoding is strict, so each byte string has exactly one accepted spelling: no padding, no
 /// whitespace, no characters outside `A–Z a–z 0–9 - _`, no impossible length, and the unused low
 /// bits of the last character must be zero. A lenient decoder would let a token be re-spelled
 /// without changing its meaning, which turns "the same token" into a fuzzy notion.
-enum Base64URL {
+public enum Base64URL {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     /// The 6-bit value of each alphabet character; 0xFF for every other byte.
@@ -15,25 +16,12 @@ enum Base64URL {
     }()
 
     /// The unpadded base64url text of `bytes`.
-    static func encode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity((bytes.count * 4 + 2) / 3)
-        var iterator = bytes.makeIterator()
-        while let b0 = iterator.next() {
-            let b1 = iterator.next()
-            let b2 = iterator.next()
-            out.append(alphabet[Int(b0 >> 2)])
-            out.append(alphabet[Int((b0 & 0x03) << 4 | (b1 ?? 0) >> 4)])
-            guard let b1 else { break }
-            out.append(alphabet[Int((b1 & 0x0F) << 2 | (b2 ?? 0) >> 6)])
-            guard let b2 else { break }
-            out.append(alphabet[Int(b2 & 0x3F)])
-        }
-        return String(decoding: out, as: UTF8.self)
+    public static func encode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
+        Base64.encode(bytes, alphabet: alphabet, padded: false)
     }
 
     /// The bytes spelled by `text`, or nil when it is not canonical unpadded base64url.
-    static func decode<Text: Collection<UInt8>>(_ text: Text) -> [UInt8]? {
+    public static func decode<Text: Collection<UInt8>>(_ text: Text) -> [UInt8]? {
         // A lone trailing character carries only 6 bits: no byte ends there.
         guard text.count % 4 != 1 else { return nil }
         var out = [UInt8]()

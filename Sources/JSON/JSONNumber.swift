@@ -99,7 +99,7 @@ extension JSONNumber: CustomStringConvertible {
 
 extension JSONNumber {
     /// How the number stands as an integer.
-    enum IntegerClass {
+    public enum IntegerClass: Sendable {
         /// Integral, with a magnitude that fits in 64 bits.
         case exact(negative: Bool, magnitude: UInt64)
         /// Integral, but beyond 64 bits.
@@ -113,7 +113,7 @@ extension JSONNumber {
     /// Works on the decimal digits directly: value = digits × 10^(exponent − fraction length),
     /// with leading zeros of the digits and trailing zeros moved into the exponent. A number with a
     /// megabyte of digits is settled after at most 20 significant ones.
-    var integerClass: IntegerClass {
+    public var integerClass: IntegerClass {
         var text = text
         return text.withUTF8 { utf8 -> IntegerClass in
             var i = 0

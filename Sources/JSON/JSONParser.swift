@@ -1,3 +1,5 @@
+import ByteCoding
+
 /// A strict RFC 8259 JSON parser over bytes.
 ///
 /// Everything the RFC's grammar does not allow is an error with its offset: trailing commas,
@@ -25,7 +27,20 @@ public struct JSONParser: Sendable {
 
     /// Parses one JSON text.
     public func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSONValue {
-        var cursor = Cursor(bytes: bytes, maxDepth: maxDepth)
+        try parse(bytes, checkingUTF8: true)
+    }
+
+    /// Parses one JSON text whose bytes the caller has already checked to be well-formed UTF-8
+    /// (a WebSocket text message is, before it is delivered), so strings are not checked again.
+    ///
+    /// Bytes that are not UTF-8 do not make this unsafe: such strings are decoded with
+    /// replacement characters instead of being rejected.
+    public func parse(validatedUTF8 bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSONValue {
+        try parse(bytes, checkingUTF8: false)
+    }
+
+    private func parse(_ bytes: UnsafeRawBufferPointer, checkingUTF8: Bool) throws(JSONParseError) -> JSONValue {
+        var cursor = Cursor(bytes: bytes, maxDepth: maxDepth, checksUTF8: checkingUTF8)
         let value = try cursor.parseValue()
         cursor.skipWhitespace()
         guard cursor.index == bytes.count else {
@@ -61,14 +76,17 @@ extension JSONParser {
     private struct Cursor {
         let bytes: UnsafeRawBufferPointer
         let maxDepth: Int
+        /// False when the caller has validated the whole input as UTF-8 already.
+        let checksUTF8: Bool
         var index = 0
         var depth = 0
         /// Reused for strings with escapes, so each does not allocate a fresh buffer.
         var scratch: [UInt8] = []
 
-        init(bytes: UnsafeRawBufferPointer, maxDepth: Int) {
+        init(bytes: UnsafeRawBufferPointer, maxDepth: Int, checksUTF8: Bool) {
             self.bytes = bytes
             self.maxDepth = maxDepth
+            self.checksUTF8 = checksUTF8
         }
 
         mutating func skipWhitespace() {
@@ -213,7 +231,7 @@ extension JSONParser {
             while i < bytes.count {
                 let b = bytes[i]
                 if b == UInt8(ascii: "\"") {
-                    if sawNonASCII, let bad = firstInvalidUTF8(bytes, in: start..<i) {
+                    if sawNonASCII, checksUTF8, let bad = UTF8Validator.firstInvalidOffset(in: bytes, range: start..<i) {
                         throw JSONParseError(.invalidUTF8, at: bad)
                     }
                     index = i + 1
@@ -254,7 +272,9 @@ extension JSONParser {
         /// Appends raw string bytes after checking they are well-formed UTF-8.
         private mutating func appendRun(_ range: Range<Int>) throws(JSONParseError) {
             guard !range.isEmpty else { return }
-            if let bad = firstInvalidUTF8(bytes, in: range) { throw JSONParseError(.invalidUTF8, at: bad) }
+            if checksUTF8, let bad = UTF8Validator.firstInvalidOffset(in: bytes, range: range) {
+                throw JSONParseError(.invalidUTF8, at: bad)
+            }
             scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[range]))
         }
 

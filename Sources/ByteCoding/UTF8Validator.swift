@@ -1,6 +1,5 @@
-public import NIOCore
-
-/// An incremental UTF-8 validator that follows RFC 3629 exactly.
+/// An incremental UTF-8 validator that follows RFC 3629 exactly: the one check of well-formed
+/// UTF-8 for WebSocket text messages and for JSON strings.
 ///
 /// Text messages arrive in fragments and frames arrive in pieces, so validation keeps a partial
 /// sequence across calls. It rejects overlong forms, surrogates (U+D800–U+DFFF), code points
@@ -147,15 +146,29 @@ public struct UTF8Validator: Hashable, Sendable {
         return ~(((difference & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | difference) & Self.highBits
     }
 
-    /// Validates the readable bytes of `buffer` as the next bytes of the text.
-    public mutating func validate(_ buffer: ByteBuffer) -> Bool {
-        buffer.withUnsafeReadableBytes { self.validate($0) }
+    /// Whether `bytes` are, on their own, complete valid UTF-8.
+    public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var validator = UTF8Validator()
+        return validator.validate(bytes) && validator.isComplete
     }
 
-    /// Whether `buffer`'s readable bytes are, on their own, complete valid UTF-8.
-    public static func isValid(_ buffer: ByteBuffer) -> Bool {
-        var validator = UTF8Validator()
-        return validator.validate(buffer) && validator.isComplete
+    /// The offset of the first byte of the first ill-formed sequence in `bytes[range]` (the
+    /// lead byte of a sequence that a later byte breaks or that the range cuts short), or nil
+    /// when that range is complete valid UTF-8: a parser's error position.
+    ///
+    /// Valid text, the common case, takes the block-wise path of ``validate(_:)``; only text
+    /// known to be ill-formed is walked again byte by byte to find the position.
+    public static func firstInvalidOffset(in bytes: UnsafeRawBufferPointer, range: Range<Int>) -> Int? {
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[range])
+        guard !isValid(slice) else { return nil }
+        var state = Self.accept
+        var lead = range.lowerBound
+        for offset in range {
+            if state == Self.accept { lead = offset }
+            state = Self.step(state, bytes[offset])
+            if state == Self.reject { return lead }
+        }
+        return lead
     }
 
     private static let highBits: UInt64 = 0x8080_8080_8080_8080
