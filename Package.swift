@@ -51,6 +51,7 @@ let package = Package(
             dependencies: [
                 "WebSocketCore", "JSONRPC", "Handlers", "RESTBridge",
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -64,7 +65,7 @@ let package = Package(
         .target(
             name: "BlobStore",
             dependencies: [
-                "CCurl", "COpenSSL", "Handlers",
+                "CCurl", "COpenSSL", "Handlers", "Credentials",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -76,7 +77,8 @@ let package = Package(
         .target(
             name: "SMTPMail",
             dependencies: [
-                "CCurl",
+                "CCurl", "Handlers", "Credentials",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -125,7 +127,7 @@ let package = Package(
         .target(
             name: "Credentials",
             dependencies: [
-                "COpenSSL", "CCrypt", "JSONRPC",
+                "COpenSSL", "CCrypt", "JSONRPC", "Handlers",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -136,7 +138,7 @@ let package = Package(
         .target(
             name: "Handlers",
             dependencies: [
-                "JSONRPC", "Credentials",
+                "JSONRPC",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -146,7 +148,7 @@ let package = Package(
         .target(
             name: "Storage",
             dependencies: [
-                "Handlers", "SQLiteDriver", "PostgresDriver",
+                "Handlers", "JSONRPC", "SQLiteDriver", "PostgresDriver",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -169,6 +171,7 @@ let package = Package(
             name: "Faros",
             dependencies: [
                 "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub", "RESTBridge", "BlobStore", "SMTPMail",
+                "WebSocketCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -217,7 +220,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CredentialsTests",
-            dependencies: ["Credentials", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["Credentials", "Handlers", .product(name: "NIOPosix", package: "swift-nio")]
         ),
         // Contract tests: the Store and the methods, on SQLite and on PostgreSQL alike.
         .testTarget(
@@ -228,11 +231,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "FarosTests", dependencies: ["Faros", "RPCServer"]),
+        .testTarget(
+            name: "FarosTests",
+            dependencies: ["Faros", "RPCServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         // SMTP over libcurl against a real SMTP server we did not write (aiosmtpd) on loopback.
         .testTarget(
             name: "SMTPMailTests",
-            dependencies: ["SMTPMail", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: [
+                "SMTPMail", "Handlers", "TestSupport",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The REST bridge's parsers: content sniffing, Range, Content-Disposition, multipart, routes.
         .testTarget(
@@ -269,6 +279,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
     ]

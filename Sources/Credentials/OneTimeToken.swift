@@ -22,3 +22,4 @@ public struct OneTimeToken: Sendable {
         Hex.encode(OpenSSLCrypto.sha256(Array(token.utf8)))
     }
 }
+

@@ -222,6 +222,7 @@ struct ServeCommand: AsyncParsableCommand {
             // calls leave over and cannot take an equal share from the event loops.
             hasher: PasswordHasher(cost: settings.passwordCost, threadPool: hashingPool, maxConcurrent: System.coreCount, niceIncrement: 10),
             signer: TokenSigner(secret: secret),
+            oneTimeTokens: OneTimeTokenIssuer(),
             rateLimiter: rateLimiter,
             sessions: sessions,
             hub: hub,

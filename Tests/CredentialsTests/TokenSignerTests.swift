@@ -1,5 +1,6 @@
 import Testing
 @testable import Credentials
+import Handlers
 
 /// RFC 7515 appendix A.1: the HS256 example, byte for byte.
 enum RFC7515A1 {

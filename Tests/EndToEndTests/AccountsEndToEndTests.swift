@@ -32,6 +32,7 @@ import Testing
             store: store,
             hasher: PasswordHasher(cost: .minimum, threadPool: threadPool, maxConcurrent: 2),
             signer: TokenSigner(secret: SecureRandom.bytes(32)),
+            oneTimeTokens: OneTimeTokenIssuer(),
             rateLimiter: InProcessRateLimiter(),
             configuration: DomainConfiguration(publicURL: "http://127.0.0.1"),
             logger: logger

@@ -35,6 +35,7 @@ import Testing
             store: store,
             hasher: PasswordHasher(cost: .minimum, threadPool: AccountsEndToEndTests.threadPool, maxConcurrent: 2),
             signer: TokenSigner(secret: SecureRandom.bytes(32)),
+            oneTimeTokens: OneTimeTokenIssuer(),
             rateLimiter: InProcessRateLimiter(),
             sessions: sessions,
             hub: hub,

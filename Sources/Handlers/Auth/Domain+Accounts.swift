@@ -1,4 +1,3 @@
-import Credentials
 import JSONRPC
 import Logging
 
@@ -9,7 +8,7 @@ extension Domain {
 
     /// A fresh session id: 32 random bytes, base64url without padding (43 characters).
     static func newSessionID() -> String {
-        Base64URLText.encode(SecureRandom.bytes(sessionIDBytes))
+        Base64URLText.encode(RandomBytes.make(sessionIDBytes))
     }
 
     /// When a token issued at `now` expires: `now + tokenTTL`, rounded up to the whole second

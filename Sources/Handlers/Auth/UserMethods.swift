@@ -1,4 +1,3 @@
-import Credentials
 import JSONRPC
 import Logging
 import Synchronization
@@ -174,7 +173,7 @@ enum UserMethods {
         if emailChanges { try await domain.rateLimitCheck(mailKeys) }
 
         let now = domain.clock()
-        let verification = OneTimeToken.generate()
+        let verification = domain.oneTimeTokens.generate()
         let queue = domain.mailQueue(at: now)
         let outcome = UpdateOutcome()
         let passwordGiven = params.currentPassword != nil

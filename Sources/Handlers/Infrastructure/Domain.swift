@@ -1,4 +1,3 @@
-public import Credentials
 public import Logging
 import Synchronization
 
@@ -47,8 +46,9 @@ public struct DomainConfiguration: Sendable {
 /// Everything the method handlers use, built once by the executable and shared by every session.
 public struct Domain: Sendable {
     public var store: any Store
-    public var hasher: PasswordHasher
-    public var signer: TokenSigner
+    public var hasher: any PasswordHashing
+    public var signer: any TokenSigning
+    public var oneTimeTokens: any OneTimeTokens
     public var rateLimiter: any RateLimiter
     /// Time zones of quiet hours, read once each from the system's zone database.
     public var zones: ZoneCache
@@ -72,8 +72,9 @@ public struct Domain: Sendable {
 
     public init(
         store: any Store,
-        hasher: PasswordHasher,
-        signer: TokenSigner,
+        hasher: any PasswordHashing,
+        signer: any TokenSigning,
+        oneTimeTokens: any OneTimeTokens,
         rateLimiter: any RateLimiter,
         zones: ZoneCache = ZoneCache(),
         sessions: SessionDirectory = SessionDirectory(),
@@ -87,6 +88,7 @@ public struct Domain: Sendable {
         self.store = store
         self.hasher = hasher
         self.signer = signer
+        self.oneTimeTokens = oneTimeTokens
         self.rateLimiter = rateLimiter
         self.zones = zones
         self.sessions = sessions

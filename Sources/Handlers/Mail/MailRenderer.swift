@@ -6,7 +6,7 @@
 /// Pure: the date and the multipart boundary come in, bytes come out, so the output can be
 /// tested exactly. Lines stay within RFC 5322's 78 characters except an address longer than a
 /// line (up to 254 characters; addresses cannot be folded), well within the hard 998.
-enum MailRenderer {
+public enum MailRenderer {
     /// RFC 5322 §2.1.1: lines SHOULD be at most 78 characters, CRLF excluded.
     static let maxLineLength = 78
     /// RFC 2045 §6.7 rule 5: encoded lines are at most 76 characters, soft break included.
@@ -64,7 +64,7 @@ enum MailRenderer {
     /// `value` with every control character (C0, DEL, C1, and the Unicode line and paragraph
     /// separators) replaced by a space, then trimmed: a header value can never end its line, so
     /// no CR or LF in a subject or address can start another header (or the body).
-    static func headerText(_ value: String) -> String {
+    public static func headerText(_ value: String) -> String {
         var out = String.UnicodeScalarView()
         for scalar in value.unicodeScalars {
             let v = scalar.value

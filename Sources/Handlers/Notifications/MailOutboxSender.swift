@@ -1,6 +1,5 @@
 public import Logging
 import Metrics
-import Credentials
 import Synchronization
 
 /// Delivers the mail outbox (docs/mail.md): the background half of "mail is never lost".
@@ -62,7 +61,7 @@ public final class MailOutboxSender: Sendable {
         self.from = from
         self.envelopeFrom = Self.address(from)
         self.settings = settings
-        self.instance = "\(Base64URLText.encode(SecureRandom.bytes(9)))"
+        self.instance = "\(Base64URLText.encode(RandomBytes.make(9)))"
         self.logger = logger
     }
 
@@ -127,7 +126,7 @@ public final class MailOutboxSender: Sendable {
     }
 
     private func deliver(_ message: OutboxMail) async {
-        let boundary = "=_faros_" + OutboxDirectoryTransport.hex(SecureRandom.bytes(12))
+        let boundary = "=_faros_" + MailOutboxSender.hex(RandomBytes.make(12))
         let rendered = MailRenderer.render(message.message, from: from, date: message.mail.createdAt, boundary: boundary)
         let outgoing = OutgoingMail(
             envelopeFrom: envelopeFrom, envelopeTo: message.mail.recipient, bytes: Array(rendered.utf8),
@@ -304,5 +303,18 @@ public final class MailWakeSignal: Sendable {
         }
         // A signal that raced the timer's own must not end the next wait early.
         state.withLock { $0.pending = false }
+    }
+}
+
+extension MailOutboxSender {
+    /// Lowercase hex, for MIME boundaries.
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".unicodeScalars)
+        var out = String.UnicodeScalarView()
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(out)
     }
 }

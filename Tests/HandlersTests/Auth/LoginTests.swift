@@ -186,7 +186,7 @@ import Testing
             let ana = try await Auth.register(t, t.client(), "ana")
             let old = try #require(try await store.read { try $0.user(id: ana.userID) }?.passwordHash)
             var stronger = t.domain
-            stronger.hasher = PasswordHasher(cost: PasswordCost(rawValue: 2)!, threadPool: testThreadPool, maxConcurrent: 2)
+            stronger.hasher = FastPasswordHasher(cost: 2)
             #expect(stronger.hasher.needsRehash(old))
             let engine = RPCEngine(registry: stronger.registry())
             try await Auth.login(TestClient(engine: engine, address: "192.0.2.1", sessions: stronger.sessions), "ana")

@@ -199,8 +199,9 @@ import Testing
             configuration.tokenTTLMilliseconds = 1_000
             let domain = Domain(
                 store: store,
-                hasher: PasswordHasher(cost: .minimum, threadPool: testThreadPool, maxConcurrent: 4),
+                hasher: FastPasswordHasher(),
                 signer: TokenSigner(secret: Array(repeating: 7, count: 32)),
+                oneTimeTokens: OneTimeTokenIssuer(),
                 rateLimiter: InProcessRateLimiter(),
                 configuration: configuration,
                 logger: Logger(label: "faros.handlers.tests", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -75,8 +75,9 @@ struct TestDomain {
         self.commits = commits
         self.domain = Domain(
             store: store,
-            hasher: PasswordHasher(cost: .minimum, threadPool: testThreadPool, maxConcurrent: 4),
+            hasher: FastPasswordHasher(),
             signer: TokenSigner(secret: Array(repeating: 7, count: 32)),
+            oneTimeTokens: OneTimeTokenIssuer(),
             rateLimiter: InProcessRateLimiter(),
             configuration: configuration,
             clock: { clock.now },
