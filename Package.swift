@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "RPCServer",
             dependencies: [
-                "WebSocketCore", "JSONRPC", "Handlers", "RESTBridge",
+                "WebSocketCore", "JSONRPC", "Handlers", "RESTBridge", "SystemTime",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -144,11 +144,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The host's time facilities behind the domain's ports: the real-time clock and the
+        // compiled zone database (/usr/share/zoneinfo).
+        .target(name: "SystemTime", dependencies: ["Handlers"], swiftSettings: strict),
         // The Store on SQLite or PostgreSQL: one SQL implementation, schema migrations.
         .target(
             name: "Storage",
             dependencies: [
-                "Handlers", "JSONRPC", "SQLiteDriver", "PostgresDriver",
+                "Handlers", "JSONRPC", "SQLiteDriver", "PostgresDriver", "SystemTime",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -171,7 +174,7 @@ let package = Package(
             name: "Faros",
             dependencies: [
                 "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub", "RESTBridge", "BlobStore", "SMTPMail",
-                "WebSocketCore",
+                "WebSocketCore", "SystemTime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -226,7 +229,7 @@ let package = Package(
         .testTarget(
             name: "HandlersTests",
             dependencies: [
-                "Handlers", "Storage", "JSONRPC", "Credentials", "PostgresDriver",
+                "Handlers", "Storage", "JSONRPC", "Credentials", "PostgresDriver", "SystemTime",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -273,7 +276,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub",
+                "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub", "SystemTime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -18,6 +18,7 @@ import WebSocketCore
 
 #if canImport(Glibc)
 import Glibc
+import SystemTime
 #endif
 
 /// `faros serve`: runs the server until SIGTERM or SIGINT.
@@ -202,7 +203,7 @@ struct ServeCommand: AsyncParsableCommand {
             bus = InProcessEventBus()
             rateLimiter = InProcessRateLimiter()
         }
-        let sessions = SessionDirectory()
+        let sessions = SessionDirectory(clock: SystemClock.now)
         let hub = EventHub()
         // The janitor needs the store and the blob store, made after the domain; commits wake it
         // (tasks.delete and users.deleteMe enqueue blobs too).
@@ -224,9 +225,11 @@ struct ServeCommand: AsyncParsableCommand {
             signer: TokenSigner(secret: secret),
             oneTimeTokens: OneTimeTokenIssuer(),
             rateLimiter: rateLimiter,
+            zones: ZoneCache(source: ZoneDirectory()),
             sessions: sessions,
             hub: hub,
             configuration: domainConfiguration,
+            clock: SystemClock.now,
             logger: logger,
             activityCommitted: { sequencer.wake(); janitorBox.janitor?.wake() },
             mailCommitted: { mailSignal.signal() }

@@ -1,4 +1,5 @@
 public import Handlers
+import SystemTime
 
 /// What the server asks the domain about sessions: who a bearer token on the upgrade request
 /// names, and the directory that tracks signed-in connections (so revocations reach them).
@@ -9,10 +10,10 @@ public struct SessionHooks: Sendable {
     public var bearer: @Sendable (_ token: String) async throws -> Principal?
 
     public init(
-        sessions: SessionDirectory = SessionDirectory(),
+        sessions: SessionDirectory? = nil,
         bearer: @escaping @Sendable (_ token: String) async throws -> Principal? = { _ in nil }
     ) {
-        self.sessions = sessions
+        self.sessions = sessions ?? SessionDirectory(clock: SystemClock.now)
         self.bearer = bearer
     }
 }

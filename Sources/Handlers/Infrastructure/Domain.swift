@@ -50,13 +50,14 @@ public struct Domain: Sendable {
     public var signer: any TokenSigning
     public var oneTimeTokens: any OneTimeTokens
     public var rateLimiter: any RateLimiter
-    /// Time zones of quiet hours, read once each from the system's zone database.
+    /// Time zones of quiet hours, read once each from the zone source.
     public var zones: ZoneCache
     public var sessions: SessionDirectory
     /// This instance's event subscriptions.
     public var hub: EventHub
     public var configuration: DomainConfiguration
-    /// The current time; tests substitute their own.
+    /// The current time: the system clock in production (the executable passes it), a clock of
+    /// their own in tests.
     public var clock: @Sendable () -> Timestamp
     public var logger: Logger
     /// Called after every successful write that logged activity, once it has committed (never
@@ -76,11 +77,11 @@ public struct Domain: Sendable {
         signer: any TokenSigning,
         oneTimeTokens: any OneTimeTokens,
         rateLimiter: any RateLimiter,
-        zones: ZoneCache = ZoneCache(),
-        sessions: SessionDirectory = SessionDirectory(),
+        zones: ZoneCache,
+        sessions: SessionDirectory? = nil,
         hub: EventHub = EventHub(),
         configuration: DomainConfiguration,
-        clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
+        clock: @escaping @Sendable () -> Timestamp,
         logger: Logger,
         activityCommitted: @escaping @Sendable () -> Void = {},
         mailCommitted: @escaping @Sendable () -> Void = {}
@@ -91,7 +92,7 @@ public struct Domain: Sendable {
         self.oneTimeTokens = oneTimeTokens
         self.rateLimiter = rateLimiter
         self.zones = zones
-        self.sessions = sessions
+        self.sessions = sessions ?? SessionDirectory(clock: clock)
         self.hub = hub
         self.configuration = configuration
         self.clock = clock

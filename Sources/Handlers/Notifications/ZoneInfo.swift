@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A wall-clock date and time with no zone: what a person reads off the clock on their wall.
 ///
 /// Only whole minutes, since quiet hours are set in minutes. The calendar is the proleptic
@@ -107,7 +101,7 @@ struct LocalDateTime: Sendable, Hashable, CustomStringConvertible {
 /// range and every offset to be within a day and a bit of UTC.
 struct ZoneInfo: Sendable {
     /// A file larger than this is not a zone (the largest in tzdata is a few kilobytes).
-    static let maxFileSize = 1 << 20
+    static let maxFileSize = ZoneSourceLimits.maxBytes
     /// RFC 8536 §3.2: `utoff` SHOULD lie in -89999...93599; anything outside is refused, which
     /// also keeps `seconds + offset` far from overflowing.
     static let offsets: ClosedRange<Int32> = -89_999...93_599
@@ -141,15 +135,13 @@ struct ZoneInfo: Sendable {
 
     // MARK: Loading
 
-    /// The zone named `identifier` in the database at `root`, or nil when the name is not a
-    /// plausible zone name, no such file exists, or the file is not a well-formed TZif file.
+    /// The zone named `identifier` in `source`, or nil when the name is not a plausible zone
+    /// name, the source has no such zone, or its bytes are not a well-formed TZif file.
     ///
-    /// The name is checked before the file system is touched, so a client-chosen name can never
-    /// reach outside `root` (`..`, absolute paths, NUL bytes are all refused).
-    static func load(identifier: String, root: String = "/usr/share/zoneinfo") -> ZoneInfo? {
-        guard isValidIdentifier(identifier), !root.isEmpty, !root.utf8.contains(0) else { return nil }
-        let separator = root.hasSuffix("/") ? "" : "/"
-        guard let bytes = readFile(root + separator + identifier) else { return nil }
+    /// The name is checked before the source is asked, so a client-chosen name can never reach
+    /// outside a zone directory (`..`, absolute paths, NUL bytes are all refused).
+    static func load(identifier: String, source: any ZoneSource) -> ZoneInfo? {
+        guard isValidIdentifier(identifier), let bytes = source.tzif(named: identifier) else { return nil }
         return ZoneInfo(tzif: bytes)
     }
 
@@ -181,29 +173,6 @@ struct ZoneInfo: Sendable {
             return true
         default:
             return false
-        }
-    }
-
-    /// The whole of a regular file of at most ``maxFileSize`` bytes, or nil. Non-blocking open
-    /// and the regular-file check mean a FIFO or device under `root` cannot hang the caller.
-    private static func readFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size <= maxFileSize else { return nil }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16_384)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            if count == 0 { return bytes }
-            bytes.append(contentsOf: chunk[0..<count])
-            // The file may have grown since fstat; a zone file never legitimately does.
-            guard bytes.count <= maxFileSize else { return nil }
         }
     }
 

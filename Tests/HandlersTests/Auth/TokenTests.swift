@@ -3,6 +3,7 @@ import Credentials
 import JSONRPC
 import Logging
 import Testing
+import SystemTime
 
 /// Tokens and sessions on both backends: authenticate, refresh, logout, the upgrade's bearer
 /// check, expiry, housekeeping.
@@ -203,7 +204,9 @@ import Testing
                 signer: TokenSigner(secret: Array(repeating: 7, count: 32)),
                 oneTimeTokens: OneTimeTokenIssuer(),
                 rateLimiter: InProcessRateLimiter(),
+                zones: ZoneCache(source: ZoneDirectory()),
                 configuration: configuration,
+                clock: SystemClock.now,
                 logger: Logger(label: "faros.handlers.tests", factory: { _ in SwiftLogNoOpLogHandler() })
             )
             let engine = RPCEngine(registry: domain.registry())

@@ -4,6 +4,7 @@ import JSONRPC
 import Logging
 import NIOPosix
 import Synchronization
+import SystemTime
 
 /// Shared by all tests and never shut down: the process ends with the test run.
 let testThreadPool: NIOThreadPool = {
@@ -79,6 +80,7 @@ struct TestDomain {
             signer: TokenSigner(secret: Array(repeating: 7, count: 32)),
             oneTimeTokens: OneTimeTokenIssuer(),
             rateLimiter: InProcessRateLimiter(),
+            zones: ZoneCache(source: ZoneDirectory()),
             configuration: configuration,
             clock: { clock.now },
             logger: Logger(label: "faros.handlers.tests", factory: { _ in SwiftLogNoOpLogHandler() }),
