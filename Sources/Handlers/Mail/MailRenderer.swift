@@ -120,9 +120,9 @@ public enum MailRenderer {
     static func rfc5322Date(_ time: Timestamp) -> String {
         let day = time.day
         let (year, month, dayOfMonth) = day.components
-        let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
+        let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        let weekday = weekdays[Int(((day.daysSinceEpoch % 7) + 7) % 7)]
+        let weekday = weekdays[CivilCalendar.weekday(ofDay: day.daysSinceEpoch)]
         let ms = time.milliseconds - day.daysSinceEpoch * 86_400_000
         let clock = "\(Timestamp.pad(ms / 3_600_000, 2)):\(Timestamp.pad(ms / 60_000 % 60, 2)):\(Timestamp.pad(ms / 1000 % 60, 2))"
         return "\(weekday), \(dayOfMonth) \(months[Int(month) - 1]) \(Timestamp.pad(year, 4)) \(clock) +0000"

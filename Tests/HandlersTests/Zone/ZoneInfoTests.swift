@@ -145,7 +145,7 @@ import SystemTime
         var overlaps = 0
         for instant in stride(from: Int64(1_767_225_600), to: 1_798_761_600, by: 900) {
             let wall = instant + Int64(zone.utcOffset(atUTC: instant))
-            let days = ZoneInfo.floorDivide(wall, 86_400)
+            let days = wall.floorDivided(by: 86_400)
             let local = try #require(LocalDateTime(daysSinceEpoch: days, minuteOfDay: Int((wall - days * 86_400) / 60)))
             switch zone.utcInstants(forLocal: local) {
             case .unique(let found):
