@@ -225,11 +225,30 @@ let package = Package(
             name: "CredentialsTests",
             dependencies: ["Credentials", "Handlers", .product(name: "NIOPosix", package: "swift-nio")]
         ),
-        // Contract tests: the Store and the methods, on SQLite and on PostgreSQL alike.
+        // A fresh store on SQLite or PostgreSQL per test, for the Store contract and handler tests.
+        .target(
+            name: "StoreTestSupport",
+            dependencies: [
+                "Handlers", "Storage",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/StoreTestSupport"
+        ),
+        // Contract tests: the Store, on SQLite and on PostgreSQL alike.
+        .testTarget(
+            name: "StorageTests",
+            dependencies: [
+                "Storage", "Handlers", "StoreTestSupport", "PostgresDriver", "JSONRPC",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The methods, with test doubles for the ports and a real store on SQLite and PostgreSQL.
         .testTarget(
             name: "HandlersTests",
             dependencies: [
-                "Handlers", "Storage", "JSONRPC", "Credentials", "PostgresDriver", "SystemTime",
+                "Handlers", "Storage", "StoreTestSupport", "JSONRPC", "Credentials", "SystemTime",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

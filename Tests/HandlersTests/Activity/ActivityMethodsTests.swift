@@ -1,6 +1,7 @@
 import Handlers
 import JSONRPC
 import Storage
+import StoreTestSupport
 import Testing
 
 /// Contract tests of `activity.list`, `activity.taskTimeline` and `activity.stats` on both

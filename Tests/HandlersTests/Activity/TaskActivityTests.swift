@@ -1,5 +1,6 @@
 import Handlers
 import JSONRPC
+import StoreTestSupport
 import Testing
 
 /// Every task change logs its activity row, with old and new values and its audience, in the

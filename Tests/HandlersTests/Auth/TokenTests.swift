@@ -2,6 +2,7 @@ import Credentials
 @testable import Handlers
 import JSONRPC
 import Logging
+import StoreTestSupport
 import Testing
 import SystemTime
 

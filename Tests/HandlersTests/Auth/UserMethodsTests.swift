@@ -1,6 +1,7 @@
 import Credentials
 @testable import Handlers
 import JSONRPC
+import StoreTestSupport
 import Testing
 
 /// `users.*` on both backends.

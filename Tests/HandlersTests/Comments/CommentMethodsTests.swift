@@ -1,5 +1,6 @@
 import Handlers
 import JSONRPC
+import StoreTestSupport
 import Testing
 
 /// Contract tests of `comments.*` on both backends.

@@ -1,6 +1,7 @@
 @testable import Handlers
 import JSONRPC
 import Storage
+import StoreTestSupport
 import Testing
 
 extension TestClient {

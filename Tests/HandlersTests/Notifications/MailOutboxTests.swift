@@ -2,6 +2,7 @@
 import JSONRPC
 import Logging
 import Storage
+import StoreTestSupport
 import Testing
 
 /// The durable outbox and its sender: quiet hours and digests with the hand-moved clock,

@@ -1,6 +1,7 @@
 @testable import Handlers
 import JSONRPC
 import Storage
+import StoreTestSupport
 import Testing
 
 /// Who gets notification mail, and what it says (API.md: share granted, task completed by

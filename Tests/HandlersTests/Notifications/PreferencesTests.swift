@@ -1,5 +1,6 @@
 @testable import Handlers
 import JSONRPC
+import StoreTestSupport
 import Testing
 
 /// `notifications.getPreferences` / `updatePreferences` on both backends.

@@ -1,5 +1,6 @@
 import Handlers
 import JSONRPC
+import StoreTestSupport
 import Testing
 
 /// Contract tests of `shares.*` on both backends: every method, every role, the activity each

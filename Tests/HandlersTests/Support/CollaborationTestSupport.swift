@@ -1,6 +1,7 @@
 import Handlers
 import JSONRPC
 import Storage
+import StoreTestSupport
 import Testing
 
 /// One `activity` row as stored, `data` and audience included.

@@ -6,13 +6,6 @@ import NIOPosix
 import Synchronization
 import SystemTime
 
-/// Shared by all tests and never shut down: the process ends with the test run.
-let testThreadPool: NIOThreadPool = {
-    let pool = NIOThreadPool(numberOfThreads: 16)
-    pool.start()
-    return pool
-}()
-
 /// A clock tests move by hand; starts at a fixed instant.
 final class TestClock: Sendable {
     private let current: Mutex<Timestamp>

@@ -1,5 +1,6 @@
 import Handlers
 import JSONRPC
+import StoreTestSupport
 import Testing
 
 /// Contract tests of `tasks.bulkUpdate`, `tasks.addTags` and `tasks.removeTag`, concurrency

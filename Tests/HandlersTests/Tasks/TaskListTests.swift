@@ -1,5 +1,6 @@
 import Handlers
 import JSONRPC
+import StoreTestSupport
 import Testing
 
 /// Contract tests of `tasks.list`: every filter, search with LIKE metacharacters, every sort in

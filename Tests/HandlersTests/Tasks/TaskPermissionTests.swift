@@ -1,5 +1,6 @@
 import Handlers
 import JSONRPC
+import StoreTestSupport
 import Testing
 
 /// Contract tests of who may do what with a shared task, on both backends: owner, editor,

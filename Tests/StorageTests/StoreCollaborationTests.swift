@@ -1,6 +1,7 @@
 import Handlers
 import JSONRPC
 import Storage
+import StoreTestSupport
 import Testing
 
 /// The store's shares, comments, files and activity log on both backends, below the handlers.
