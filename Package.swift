@@ -266,6 +266,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The real-time clock and the system's zone database behind the domain's ports.
+        .testTarget(name: "SystemTimeTests", dependencies: ["SystemTime", "Handlers"]),
         // The REST bridge's parsers: content sniffing, Range, Content-Disposition, multipart, routes.
         .testTarget(
             name: "RESTBridgeTests",
