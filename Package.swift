@@ -89,9 +89,10 @@ let package = Package(
         .target(
             name: "RPCServer",
             dependencies: [
-                "WebSocketCore", "JSON", "JSONRPC", "Handlers", "HTTPEdge", "ProtocolDocument", "ByteCoding",
+                "WebSocketCore", "JSON", "JSONRPC", "Handlers", "HTTPEdge", "ProtocolDocument", "ByteCoding", "SystemTime",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -117,7 +118,8 @@ let package = Package(
         .target(
             name: "SMTPMail",
             dependencies: [
-                "CCurl", "ByteCoding",
+                "CCurl", "ByteCoding", "Handlers", "Credentials",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -167,7 +169,7 @@ let package = Package(
         .target(
             name: "Credentials",
             dependencies: [
-                "COpenSSL", "CCrypt", "JSON", "ByteCoding",
+                "COpenSSL", "CCrypt", "JSON", "ByteCoding", "Handlers",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -178,17 +180,20 @@ let package = Package(
         .target(
             name: "Handlers",
             dependencies: [
-                "JSON", "JSONRPC", "Credentials", "ByteCoding",
+                "JSON", "JSONRPC", "ByteCoding",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
+        // The host's time facilities behind the domain's ports: the real-time clock and the
+        // compiled zone database (/usr/share/zoneinfo).
+        .target(name: "SystemTime", dependencies: ["Handlers"], swiftSettings: strict),
         // The Store on SQLite or PostgreSQL: one SQL implementation, schema migrations.
         .target(
             name: "Storage",
             dependencies: [
-                "Handlers", "JSON", "SQLiteDriver", "PostgresDriver",
+                "Handlers", "JSON", "SQLiteDriver", "PostgresDriver", "SystemTime",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -211,7 +216,7 @@ let package = Package(
             name: "Faros",
             dependencies: [
                 "HTTPEdge", "RPCServer", "JSON", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub", "RESTBridge", "BlobStore", "SMTPMail",
-                "WebSocketCore",
+                "WebSocketCore", "SystemTime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -263,13 +268,32 @@ let package = Package(
         ),
         .testTarget(
             name: "CredentialsTests",
-            dependencies: ["Credentials", "ByteCoding", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["Credentials", "ByteCoding", "Handlers", .product(name: "NIOPosix", package: "swift-nio")]
         ),
-        // Contract tests: the Store and the methods, on SQLite and on PostgreSQL alike.
+        // A fresh store on SQLite or PostgreSQL per test, for the Store contract and handler tests.
+        .target(
+            name: "StoreTestSupport",
+            dependencies: [
+                "Handlers", "Storage",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/StoreTestSupport"
+        ),
+        // Contract tests: the Store, on SQLite and on PostgreSQL alike.
+        .testTarget(
+            name: "StorageTests",
+            dependencies: [
+                "Storage", "Handlers", "StoreTestSupport", "PostgresDriver", "JSON", "JSONRPC",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The methods, with test doubles for the ports and a real store on SQLite and PostgreSQL.
         .testTarget(
             name: "HandlersTests",
             dependencies: [
-                "Handlers", "Storage", "JSON", "JSONRPC", "Credentials", "PostgresDriver",
+                "Handlers", "Storage", "StoreTestSupport", "JSON", "JSONRPC", "Credentials", "SystemTime",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -281,8 +305,14 @@ let package = Package(
         // SMTP over libcurl against a real SMTP server we did not write (aiosmtpd) on loopback.
         .testTarget(
             name: "SMTPMailTests",
-            dependencies: ["SMTPMail", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: [
+                "SMTPMail", "Handlers", "TestSupport",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
+        // The real-time clock and the system's zone database behind the domain's ports.
+        .testTarget(name: "SystemTimeTests", dependencies: ["SystemTime", "Handlers"]),
         // The REST bridge's parsers: content sniffing, Range, Content-Disposition, multipart, routes.
         .testTarget(
             name: "RESTBridgeTests",
@@ -331,7 +361,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "HTTPEdge", "RPCServer", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub",
+                "HTTPEdge", "RPCServer", "JSON", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub", "SystemTime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

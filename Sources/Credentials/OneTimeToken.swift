@@ -24,3 +24,4 @@ public struct OneTimeToken: Sendable {
         Hex.encode(Digest.sha256(Array(token.utf8)))
     }
 }
+

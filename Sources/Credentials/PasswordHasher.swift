@@ -1,3 +1,4 @@
+public import Handlers
 public import NIOPosix
 
 /// Hashes and verifies passwords with yescrypt, off the caller's thread and with bounded
@@ -14,7 +15,7 @@ public import NIOPosix
 /// Password policy (the spec's 8–72 bytes) is the caller's; this type only refuses what it
 /// cannot hash faithfully: NUL bytes, which the C interface would cut the password at, and more
 /// than ``maxPasswordBytes``.
-public struct PasswordHasher: Sendable {
+public struct PasswordHasher: PasswordHashing {
     /// The longest password accepted: libxcrypt's own limit (511 bytes), far above the spec's 72.
     public static let maxPasswordBytes = Yescrypt.maxPassphraseBytes
 

@@ -1,4 +1,5 @@
 import ByteCoding
+public import Handlers
 import JSON
 
 /// Signs and verifies session tokens as HS256 JSON Web Tokens (RFC 7519 over RFC 7515's compact
@@ -8,10 +9,9 @@ import JSON
 /// algorithm), a valid signature checked in constant time before the claims are even parsed, and
 /// the four claims `sub`, `sid`, `iat`, `exp` with integer/string types. JSON goes through the
 /// `JSONRPC` module's parser and writer, which keep numbers exact and report duplicate names.
-public struct TokenSigner: Sendable {
-    /// The largest token accepted, checked before any decoding: ours are about 200 bytes, so 4 KiB
-    /// leaves room for long session ids while bounding the work a hostile header can cause.
-    public static let maxTokenBytes = 4096
+public struct TokenSigner: TokenSigning {
+    /// The largest token accepted, checked before any decoding (the domain checks the same bound).
+    public static let maxTokenBytes = TokenLimits.maxTokenBytes
 
     /// The shortest secret accepted: 256 bits, HMAC-SHA256's full strength (RFC 7518 §3.2).
     public static let minimumSecretBytes = 32

@@ -19,6 +19,7 @@ import WebSocketCore
 
 #if canImport(Glibc)
 import Glibc
+import SystemTime
 #endif
 
 /// `faros serve`: runs the server until SIGTERM or SIGINT.
@@ -203,7 +204,7 @@ struct ServeCommand: AsyncParsableCommand {
             bus = InProcessEventBus()
             rateLimiter = InProcessRateLimiter()
         }
-        let sessions = SessionDirectory()
+        let sessions = SessionDirectory(clock: SystemClock.now)
         let hub = EventHub()
         // The janitor needs the store and the blob store, made after the domain; commits wake it
         // (tasks.delete and users.deleteMe enqueue blobs too).
@@ -223,10 +224,13 @@ struct ServeCommand: AsyncParsableCommand {
             // calls leave over and cannot take an equal share from the event loops.
             hasher: PasswordHasher(cost: settings.passwordCost, threadPool: hashingPool, maxConcurrent: System.coreCount, niceIncrement: 10),
             signer: TokenSigner(secret: secret),
+            oneTimeTokens: OneTimeTokenIssuer(),
             rateLimiter: rateLimiter,
+            zones: ZoneCache(source: ZoneDirectory()),
             sessions: sessions,
             hub: hub,
             configuration: domainConfiguration,
+            clock: SystemClock.now,
             logger: logger,
             activityCommitted: { sequencer.wake(); janitorBox.janitor?.wake() },
             mailCommitted: { mailSignal.signal() }

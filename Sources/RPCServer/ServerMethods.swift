@@ -2,6 +2,7 @@ import Handlers
 import JSON
 import JSONRPC
 import ProtocolDocument
+import SystemTime
 
 /// Methods the server itself answers, whatever the domain registers; both are open to anonymous
 /// sessions.
@@ -16,7 +17,7 @@ enum ServerMethods {
         // A heartbeat for clients that cannot see WebSocket pings (browsers): no I/O at all.
         registry.register("rpc.ping") { params, _ in
             try refuseParams(params, of: "rpc.ping")
-            return ["serverTime": .string(Timestamp.now().description)]
+            return ["serverTime": .string(SystemClock.now().description)]
         }
     }
 

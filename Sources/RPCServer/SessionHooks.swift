@@ -1,4 +1,5 @@
 public import Handlers
+import SystemTime
 
 /// What the server asks the domain about sessions: who a bearer token on the upgrade request
 /// names, and the directory that tracks signed-in connections (so revocations reach them).
@@ -10,10 +11,10 @@ public struct SessionHooks: Sendable {
     public var bearer: @Sendable (_ token: String) async throws -> Principal?
 
     public init(
-        directory: SessionDirectory = SessionDirectory(),
+        directory: SessionDirectory? = nil,
         bearer: @escaping @Sendable (_ token: String) async throws -> Principal? = { _ in nil }
     ) {
-        self.directory = directory
+        self.directory = directory ?? SessionDirectory(clock: SystemClock.now)
         self.bearer = bearer
     }
 }

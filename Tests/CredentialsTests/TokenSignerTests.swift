@@ -1,6 +1,7 @@
 import ByteCoding
 import Testing
 @testable import Credentials
+import Handlers
 
 /// RFC 7515 appendix A.1: the HS256 example, byte for byte.
 enum RFC7515A1 {

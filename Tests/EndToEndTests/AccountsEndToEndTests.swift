@@ -8,6 +8,7 @@ import RPCServer
 import Storage
 import Synchronization
 import Testing
+import SystemTime
 
 /// Accounts over real sockets: the production domain on a SQLite store, driven by NIO's own
 /// WebSocket client. The store and every method are contract-tested on both backends in
@@ -32,8 +33,11 @@ import Testing
             store: store,
             hasher: PasswordHasher(cost: .minimum, threadPool: threadPool, maxConcurrent: 2),
             signer: TokenSigner(secret: SecureRandom.bytes(32)),
+            oneTimeTokens: OneTimeTokenIssuer(),
             rateLimiter: InProcessRateLimiter(),
+            zones: ZoneCache(source: ZoneDirectory()),
             configuration: DomainConfiguration(publicURL: "http://127.0.0.1"),
+            clock: SystemClock.now,
             logger: logger
         )
         let hooks = SessionHooks(directory: domain.sessions) { try await domain.principal(forBearer: $0) }

@@ -9,6 +9,7 @@ import RPCServer
 import Storage
 import Synchronization
 import Testing
+import SystemTime
 
 /// Live events over real sockets: the production domain with its sequencer and dispatcher on the
 /// in-process bus and a SQLite store, driven by NIO's own WebSocket client. (Replay, limits and
@@ -25,7 +26,7 @@ import Testing
         let store = try await StoreFactory.open(
             StoreConfiguration(databaseURL: nil, dataDirectory: directory), threadPool: AccountsEndToEndTests.threadPool, logger: logger)
         let bus = InProcessEventBus()
-        let sessions = SessionDirectory()
+        let sessions = SessionDirectory(clock: SystemClock.now)
         let hub = EventHub()
         let sequencer = EventSequencer(log: store, bus: bus, logger: logger)
         let dispatcher = EventDispatcher(log: store, bus: bus, hub: hub, sessions: sessions, logger: logger)
@@ -35,10 +36,13 @@ import Testing
             store: store,
             hasher: PasswordHasher(cost: .minimum, threadPool: AccountsEndToEndTests.threadPool, maxConcurrent: 2),
             signer: TokenSigner(secret: SecureRandom.bytes(32)),
+            oneTimeTokens: OneTimeTokenIssuer(),
             rateLimiter: InProcessRateLimiter(),
+            zones: ZoneCache(source: ZoneDirectory()),
             sessions: sessions,
             hub: hub,
             configuration: configuration,
+            clock: SystemClock.now,
             logger: logger,
             activityCommitted: { sequencer.wake() }
         )

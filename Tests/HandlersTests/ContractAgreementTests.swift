@@ -2,6 +2,7 @@ import Foundation
 import Handlers
 import JSON
 import JSONRPC
+import StoreTestSupport
 import Testing
 
 /// `protocol/openrpc.json` is the contract: every method the domain registers is in it, and it

@@ -1,5 +1,3 @@
-import Credentials
-
 /// The account mails (address verification, password reset): plain text plus a simple HTML
 /// alternative, each with its one link and a sentence saying to ignore it if unexpected.
 ///

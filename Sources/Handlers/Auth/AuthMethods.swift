@@ -1,4 +1,3 @@
-import Credentials
 import JSON
 import JSONRPC
 import Logging
@@ -105,7 +104,7 @@ enum AuthMethods {
         ])
         let hash = try await domain.hasher.hash(params.password)
         let now = domain.clock()
-        let verification = OneTimeToken.generate()
+        let verification = domain.oneTimeTokens.generate()
         let queue = domain.mailQueue(at: now)
         let (user, session): (UserRow, SessionRow) = try await domain.store.write { tx in
             let user = try tx.insertUser(NewUser(username: username, email: email, passwordHash: hash, createdAt: now))
@@ -217,8 +216,8 @@ enum AuthMethods {
     static func authenticate(_ params: AuthenticateParams, client: ClientSession, domain: Domain) async throws -> Authenticated {
         let token = params.accessToken
         if token.isEmpty { throw RPCError.invalidParams(field: "accessToken", message: "must not be empty") }
-        guard token.utf8.count <= TokenSigner.maxTokenBytes else {
-            throw RPCError.invalidParams(field: "accessToken", message: "must be at most \(TokenSigner.maxTokenBytes) bytes")
+        guard token.utf8.count <= TokenLimits.maxTokenBytes else {
+            throw RPCError.invalidParams(field: "accessToken", message: "must be at most \(TokenLimits.maxTokenBytes) bytes")
         }
         guard let verified = try await domain.verifiedAccessToken(token) else { throw RPCError.invalidToken }
         domain.sessions.signIn(client, as: verified.principal)
@@ -307,7 +306,7 @@ enum AuthMethods {
         if length == 0 { throw RPCError.invalidParams(field: "token", message: "must not be empty") }
         guard length <= maxOneTimeTokenLength else { throw RPCError.invalidOneTimeToken }
 
-        let tokenHash = OneTimeToken.hash(params.token)
+        let tokenHash = domain.oneTimeTokens.hash(params.token)
         let now = domain.clock()
         let userID: Int64? = try await domain.store.write { tx in
             guard let row = try tx.takeOneTimeToken(purpose: .passwordReset, tokenHash: tokenHash, now: now),
@@ -355,7 +354,7 @@ extension Domain {
             return
         }
         let now = clock()
-        let generated = OneTimeToken.generate()
+        let generated = oneTimeTokens.generate()
         let queue = mailQueue(at: now)
         do {
             let userID: Int64? = try await store.write { tx in

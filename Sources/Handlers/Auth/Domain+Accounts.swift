@@ -1,5 +1,4 @@
 import ByteCoding
-import Credentials
 import JSONRPC
 import Logging
 
@@ -10,7 +9,7 @@ extension Domain {
 
     /// A fresh session id: 32 random bytes, base64url without padding (43 characters).
     static func newSessionID() -> String {
-        Base64URL.encode(SecureRandom.bytes(sessionIDBytes))
+        Base64URL.encode(RandomBytes.make(sessionIDBytes))
     }
 
     /// When a token issued at `now` expires: `now + tokenTTL`, rounded up to the whole second

@@ -1,4 +1,3 @@
-import Credentials
 import JSONRPC
 
 extension Domain {
@@ -12,7 +11,7 @@ extension Domain {
         let length = token.utf8.count
         if length == 0 { throw RPCError.invalidParams(field: "token", message: "must not be empty") }
         guard length <= AuthMethods.maxOneTimeTokenLength else { throw RPCError.invalidOneTimeToken }
-        let tokenHash = OneTimeToken.hash(token)
+        let tokenHash = oneTimeTokens.hash(token)
         let now = clock()
         let verified: Bool = try await store.write { tx in
             guard let row = try tx.takeOneTimeToken(purpose: .emailVerification, tokenHash: tokenHash, now: now),

@@ -1,4 +1,3 @@
-import Credentials
 import JSON
 import JSONRPC
 import Logging
@@ -175,7 +174,7 @@ enum UserMethods {
         if emailChanges { try await domain.rateLimitCheck(mailKeys) }
 
         let now = domain.clock()
-        let verification = OneTimeToken.generate()
+        let verification = domain.oneTimeTokens.generate()
         let queue = domain.mailQueue(at: now)
         let outcome = UpdateOutcome()
         let passwordGiven = params.currentPassword != nil

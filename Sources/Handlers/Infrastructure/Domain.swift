@@ -1,4 +1,3 @@
-public import Credentials
 public import Logging
 import Synchronization
 
@@ -47,16 +46,18 @@ public struct DomainConfiguration: Sendable {
 /// Everything the method handlers use, built once by the executable and shared by every session.
 public struct Domain: Sendable {
     public var store: any Store
-    public var hasher: PasswordHasher
-    public var signer: TokenSigner
+    public var hasher: any PasswordHashing
+    public var signer: any TokenSigning
+    public var oneTimeTokens: any OneTimeTokens
     public var rateLimiter: any RateLimiter
-    /// Time zones of quiet hours, read once each from the system's zone database.
+    /// Time zones of quiet hours, read once each from the zone source.
     public var zones: ZoneCache
     public var sessions: SessionDirectory
     /// This instance's event subscriptions.
     public var hub: EventHub
     public var configuration: DomainConfiguration
-    /// The current time; tests substitute their own.
+    /// The current time: the system clock in production (the executable passes it), a clock of
+    /// their own in tests.
     public var clock: @Sendable () -> Timestamp
     public var logger: Logger
     /// Called after every successful write that logged activity, once it has committed (never
@@ -72,14 +73,15 @@ public struct Domain: Sendable {
 
     public init(
         store: any Store,
-        hasher: PasswordHasher,
-        signer: TokenSigner,
+        hasher: any PasswordHashing,
+        signer: any TokenSigning,
+        oneTimeTokens: any OneTimeTokens,
         rateLimiter: any RateLimiter,
-        zones: ZoneCache = ZoneCache(),
-        sessions: SessionDirectory = SessionDirectory(),
+        zones: ZoneCache,
+        sessions: SessionDirectory? = nil,
         hub: EventHub = EventHub(),
         configuration: DomainConfiguration,
-        clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
+        clock: @escaping @Sendable () -> Timestamp,
         logger: Logger,
         activityCommitted: @escaping @Sendable () -> Void = {},
         mailCommitted: @escaping @Sendable () -> Void = {}
@@ -87,9 +89,10 @@ public struct Domain: Sendable {
         self.store = store
         self.hasher = hasher
         self.signer = signer
+        self.oneTimeTokens = oneTimeTokens
         self.rateLimiter = rateLimiter
         self.zones = zones
-        self.sessions = sessions
+        self.sessions = sessions ?? SessionDirectory(clock: clock)
         self.hub = hub
         self.configuration = configuration
         self.clock = clock

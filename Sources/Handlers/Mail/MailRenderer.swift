@@ -8,7 +8,7 @@ import ByteCoding
 /// Pure: the date and the multipart boundary come in, bytes come out, so the output can be
 /// tested exactly. Lines stay within RFC 5322's 78 characters except an address longer than a
 /// line (up to 254 characters; addresses cannot be folded), well within the hard 998.
-enum MailRenderer {
+public enum MailRenderer {
     /// RFC 5322 §2.1.1: lines SHOULD be at most 78 characters, CRLF excluded.
     static let maxLineLength = 78
     /// RFC 2045 §6.7 rule 5: encoded lines are at most 76 characters, soft break included.
@@ -66,7 +66,7 @@ enum MailRenderer {
     /// `value` with every control character (C0, DEL, C1, and the Unicode line and paragraph
     /// separators) replaced by a space, then trimmed: a header value can never end its line, so
     /// no CR or LF in a subject or address can start another header (or the body).
-    static func headerText(_ value: String) -> String {
+    public static func headerText(_ value: String) -> String {
         var out = String.UnicodeScalarView()
         for scalar in value.unicodeScalars {
             let v = scalar.value
@@ -122,9 +122,9 @@ enum MailRenderer {
     static func rfc5322Date(_ time: Timestamp) -> String {
         let day = time.day
         let (year, month, dayOfMonth) = day.components
-        let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
+        let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        let weekday = weekdays[Int(((day.daysSinceEpoch % 7) + 7) % 7)]
+        let weekday = weekdays[CivilCalendar.weekday(ofDay: day.daysSinceEpoch)]
         let ms = time.milliseconds - day.daysSinceEpoch * 86_400_000
         let clock = "\(Timestamp.pad(ms / 3_600_000, 2)):\(Timestamp.pad(ms / 60_000 % 60, 2)):\(Timestamp.pad(ms / 1000 % 60, 2))"
         return "\(weekday), \(dayOfMonth) \(months[Int(month) - 1]) \(Timestamp.pad(year, 4)) \(clock) +0000"

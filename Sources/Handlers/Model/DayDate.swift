@@ -15,15 +15,8 @@ public struct DayDate: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// A valid Gregorian date; nil for `2026-02-30` and friends.
     public init?(year: Int64, month: Int64, day: Int64) {
-        guard (1...12).contains(month), day >= 1, day <= Self.daysIn(month: month, year: year) else { return nil }
-        // Howard Hinnant's days_from_civil.
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        self.daysSinceEpoch = era * 146_097 + doe - 719_468
+        guard (1...12).contains(month), day >= 1, day <= CivilCalendar.daysIn(month: month, year: year) else { return nil }
+        self.daysSinceEpoch = CivilCalendar.days(year: year, month: month, day: day)
     }
 
     /// Parses exactly `YYYY-MM-DD`.
@@ -41,15 +34,7 @@ public struct DayDate: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     public var components: (year: Int64, month: Int64, day: Int64) {
-        let z = daysSinceEpoch + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        CivilCalendar.civil(fromDays: daysSinceEpoch)
     }
 
     public var description: String {
@@ -74,14 +59,6 @@ public struct DayDate: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// The first millisecond of this day, UTC.
     public var startOfDay: Timestamp { Timestamp(milliseconds: daysSinceEpoch * 86_400_000) }
-
-    static func daysIn(month: Int64, year: Int64) -> Int64 {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
 }
 
 extension DayDate: Codable {

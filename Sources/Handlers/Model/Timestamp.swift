@@ -13,12 +13,6 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         self.milliseconds = milliseconds
     }
 
-    /// The current time, from the system's real-time clock.
-    public static func now() -> Timestamp {
-        let now = ContinuousClockReference.realTimeMilliseconds()
-        return Timestamp(milliseconds: now)
-    }
-
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
     /// Seconds since the epoch, rounded down (JWT `iat` / `exp`).

@@ -1,7 +1,6 @@
 import ByteCoding
 public import Logging
 import Metrics
-import Credentials
 import Synchronization
 
 /// Delivers the mail outbox (docs/mail.md): the background half of "mail is never lost".
@@ -63,7 +62,7 @@ public final class MailOutboxSender: Sendable {
         self.from = from
         self.envelopeFrom = Self.address(from)
         self.settings = settings
-        self.instance = "\(Base64URL.encode(SecureRandom.bytes(9)))"
+        self.instance = "\(Base64URL.encode(RandomBytes.make(9)))"
         self.logger = logger
     }
 
@@ -128,7 +127,7 @@ public final class MailOutboxSender: Sendable {
     }
 
     private func deliver(_ message: OutboxMail) async {
-        let boundary = "=_faros_" + Hex.encode(SecureRandom.bytes(12))
+        let boundary = "=_faros_" + Hex.encode(RandomBytes.make(12))
         let rendered = MailRenderer.render(message.message, from: from, date: message.mail.createdAt, boundary: boundary)
         let outgoing = OutgoingMail(
             envelopeFrom: envelopeFrom, envelopeTo: message.mail.recipient, bytes: Array(rendered.utf8),

@@ -1,5 +1,4 @@
 import ByteCoding
-public import Credentials
 
 /// Puts mail in the outbox from inside a change's transaction (docs/mail.md): the message
 /// commits or rolls back with the change, so no mail is lost and none goes out for a change that
@@ -10,13 +9,13 @@ public import Credentials
 struct MailQueue: Sendable {
     let publicURL: String
     let mailDomain: String
-    let signer: TokenSigner
+    let signer: any TokenSigning
     let zones: ZoneCache
     let at: Timestamp
 
     /// A new `Message-ID` (`<random@mailDomain>`), made once per message so retries keep it.
     func newMessageID() -> String {
-        "<\(Base64URL.encode(SecureRandom.bytes(18)))@\(mailDomain)>"
+        "<\(Base64URL.encode(RandomBytes.make(18)))@\(mailDomain)>"
     }
 
     /// Account mail (verification, reset): due now, whatever the preferences.
@@ -70,12 +69,12 @@ public struct UnsubscribeLink: Sendable, Hashable {
         self.kind = kind
     }
 
-    func query(signer: TokenSigner) -> String {
+    func query(signer: any TokenSigning) -> String {
         "u=\(userID)&k=\(kind.rawValue)&s=\(signer.linkSignature(purpose: Self.purpose, message: "\(userID):\(kind.rawValue)"))"
     }
 
     /// The link's target when `query` (its parameters) carries a valid signature, else nil.
-    public static func verified(_ query: [String: String], signer: TokenSigner) -> UnsubscribeLink? {
+    public static func verified(_ query: [String: String], signer: any TokenSigning) -> UnsubscribeLink? {
         guard let userText = query["u"], let user = Int64(userText), user > 0, String(user) == userText,
               let kindText = query["k"], let kind = MailKind(rawValue: kindText), !kind.isAccountMail,
               let signature = query["s"],

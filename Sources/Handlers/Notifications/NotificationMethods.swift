@@ -1,6 +1,5 @@
 import JSON
-import JSONRPC
-import Credentials
+public import JSONRPC
 
 /// The `notifications.*` methods (API.md "Preferences"): read and change preferences, ask for a
 /// new verification mail, and verify an address with the mailed token.
@@ -138,7 +137,7 @@ public enum NotificationMethods {
             RateLimitKey(rule: RateLimitPolicy.verificationMailsPerAddress, key: RateLimitPolicy.addressKey(call.client.clientAddress)),
         ])
         let now = domain.clock()
-        let verification = OneTimeToken.generate()
+        let verification = domain.oneTimeTokens.generate()
         let queue = domain.mailQueue(at: now)
         let sent: Bool = try await domain.store.write { tx in
             guard let current = try tx.user(id: userID) else { throw RPCError.sessionEnded }

@@ -74,9 +74,9 @@ extension QuietHours {
     func holdUntil(nowUTCMilliseconds now: Int64, zone: ZoneInfo) -> Int64? {
         let day = Int64(Self.minutesPerDay)
         guard (0..<day).contains(Int64(start)), (0..<day).contains(Int64(end)), start != end else { return nil }
-        let seconds = ZoneInfo.clamp(ZoneInfo.floorDivide(now, 1000))
+        let seconds = ZoneInfo.clamp(now.floorDivided(by: 1000))
         let wall = seconds + Int64(zone.utcOffset(atUTC: seconds))
-        let today = ZoneInfo.floorDivide(wall, 86_400)
+        let today = wall.floorDivided(by: 86_400)
         let minuteOfDay = Int((wall - today * 86_400) / 60)
         guard contains(minuteOfDay: minuteOfDay) else { return nil }
         let endDay = minuteOfDay < end ? today : today + 1

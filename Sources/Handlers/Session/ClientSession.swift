@@ -74,7 +74,7 @@ public final class ClientSession: Sendable {
     /// Signs the session in (or swaps its token) and arms the expiry timer, which signs it out
     /// with reason `expired` when `principal.expiresAt` passes. Returns the previous principal.
     @discardableResult
-    func signIn(_ principal: Principal, onExpiry: @escaping @Sendable (ClientSession, UInt64) -> Void) -> Principal? {
+    func signIn(_ principal: Principal, now: Timestamp, onExpiry: @escaping @Sendable (ClientSession, UInt64) -> Void) -> Principal? {
         self.state.withLock { state in
             guard !state.closed else { return nil }
             let previous = state.principal
@@ -83,7 +83,7 @@ public final class ClientSession: Sendable {
             state.generation &+= 1
             state.expiryTimer?.cancel()
             let generation = state.generation
-            let delay = max(0, principal.expiresAt.milliseconds - Timestamp.now().milliseconds)
+            let delay = max(0, principal.expiresAt.milliseconds - now.milliseconds)
             state.expiryTimer = Task { [weak self] in
                 try? await Task.sleep(for: .milliseconds(delay))
                 guard !Task.isCancelled, let self else { return }

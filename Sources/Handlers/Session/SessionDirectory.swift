@@ -22,13 +22,18 @@ public final class SessionDirectory: Sendable {
         var principal: Principal
     }
 
-    public init() {}
+    private let clock: @Sendable () -> Timestamp
+
+    /// - Parameter clock: the current time, which turns a principal's expiry into a timer.
+    public init(clock: @escaping @Sendable () -> Timestamp) {
+        self.clock = clock
+    }
 
     /// Signs `client` in as `principal` and tracks it; a previous sign-in of the connection is
     /// replaced. Returns the previous principal (a different user means its subscriptions go).
     @discardableResult
     public func signIn(_ client: ClientSession, as principal: Principal) -> Principal? {
-        let previous = client.signIn(principal) { [weak self] client, generation in
+        let previous = client.signIn(principal, now: clock()) { [weak self] client, generation in
             guard let self else { return }
             if let gone = client.signOut(reason: .expired, ifGeneration: generation) {
                 self.untrack(client.connectionID, principal: gone)

@@ -71,7 +71,7 @@ public enum OneTimePurpose: String, Sendable, Hashable, CaseIterable {
 public struct OneTimeTokenRow: Sendable, Hashable {
     public var purpose: OneTimePurpose
     public var userID: Int64
-    /// Hex SHA-256 of the token (``Credentials/OneTimeToken/hash(_:)``).
+    /// Hex SHA-256 of the token (``OneTimeTokens/hash(_:)``).
     public var tokenHash: String
     /// For email verification: the address being verified (a later email change voids it).
     public var email: String

@@ -1,5 +1,6 @@
 import Handlers
 import Logging
+import SystemTime
 
 /// Applies the pending ``Migration``s in one transaction, safely when several processes start
 /// at once.
@@ -34,7 +35,7 @@ enum Migrator {
             migrations.enumerated().allSatisfy { $0.offset + 1 == $0.element.version },
             "migration versions must be 1, 2, 3, …"
         )
-        let now = Timestamp.now().milliseconds
+        let now = SystemClock.now().milliseconds
         let dialect = backend.dialect
         let (applied, current) = try await backend.write { connection in
             try migrate(migrations, connection, now: now)

@@ -2,6 +2,7 @@ import Handlers
 import JSON
 import JSONRPC
 import Storage
+import StoreTestSupport
 import Testing
 
 /// Contract tests of `activity.list`, `activity.taskTimeline` and `activity.stats` on both

@@ -1,6 +1,7 @@
 import Handlers
 import JSON
 import JSONRPC
+import StoreTestSupport
 import Testing
 
 /// Every task change logs its activity row, with old and new values and its audience, in the

@@ -3,6 +3,7 @@ import Credentials
 import JSON
 import JSONRPC
 import Logging
+import StoreTestSupport
 import Testing
 
 /// `auth.login` on both backends: credentials, enumeration, limits, rehash.
@@ -187,7 +188,7 @@ import Testing
             let ana = try await Auth.register(t, t.client(), "ana")
             let old = try #require(try await store.read { try $0.user(id: ana.userID) }?.passwordHash)
             var stronger = t.domain
-            stronger.hasher = PasswordHasher(cost: PasswordCost(rawValue: 2)!, threadPool: testThreadPool, maxConcurrent: 2)
+            stronger.hasher = FastPasswordHasher(cost: 2)
             #expect(stronger.hasher.needsRehash(old))
             let engine = RPCEngine(registry: stronger.registry())
             try await Auth.login(TestClient(engine: engine, address: "192.0.2.1", sessions: stronger.sessions), "ana")

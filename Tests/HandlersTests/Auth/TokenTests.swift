@@ -3,7 +3,9 @@ import Credentials
 import JSON
 import JSONRPC
 import Logging
+import StoreTestSupport
 import Testing
+import SystemTime
 
 /// Tokens and sessions on both backends: authenticate, refresh, logout, the upgrade's bearer
 /// check, expiry, housekeeping.
@@ -200,10 +202,13 @@ import Testing
             configuration.tokenTTLMilliseconds = 1_000
             let domain = Domain(
                 store: store,
-                hasher: PasswordHasher(cost: .minimum, threadPool: testThreadPool, maxConcurrent: 4),
+                hasher: FastPasswordHasher(),
                 signer: TokenSigner(secret: Array(repeating: 7, count: 32)),
+                oneTimeTokens: OneTimeTokenIssuer(),
                 rateLimiter: InProcessRateLimiter(),
+                zones: ZoneCache(source: ZoneDirectory()),
                 configuration: configuration,
+                clock: SystemClock.now,
                 logger: Logger(label: "faros.handlers.tests", factory: { _ in SwiftLogNoOpLogHandler() })
             )
             let engine = RPCEngine(registry: domain.registry())

@@ -1,6 +1,7 @@
 import Handlers
 import JSON
 import JSONRPC
+import StoreTestSupport
 import Testing
 
 /// Contract tests of `comments.*` on both backends.

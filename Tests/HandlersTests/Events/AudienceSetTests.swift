@@ -1,6 +1,7 @@
 import Handlers
 import JSONRPC
 import Storage
+import StoreTestSupport
 import Testing
 
 /// Audience sets (docs/events.md §1a) on both backends: events of a task share one set until

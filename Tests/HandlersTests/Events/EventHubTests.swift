@@ -4,6 +4,7 @@ import JSONRPC
 import Logging
 import Synchronization
 import Testing
+import SystemTime
 
 /// Notifications one client received, parsed back.
 final class NotificationSink: Sendable {
@@ -35,9 +36,9 @@ func recordingClient(_ connectionID: UInt64, user: Int64? = nil, username: Strin
         }
     )
     if let user {
-        SessionDirectory().signIn(session, as: Principal(
+        SessionDirectory(clock: SystemClock.now).signIn(session, as: Principal(
             userID: user, username: username, sessionID: "s\(connectionID)",
-            expiresAt: Timestamp.now().adding(milliseconds: 3_600_000)))
+            expiresAt: SystemClock.now().adding(milliseconds: 3_600_000)))
     }
     return (session, sink)
 }
@@ -172,9 +173,9 @@ func loggedEvent(
 
     @Test func signingOutOrInAsSomeoneElseDropsEverySubscription() {
         let hub = EventHub()
-        let directory = SessionDirectory()
+        let directory = SessionDirectory(clock: SystemClock.now)
         let (client, sink) = recordingClient(1)
-        let principal = Principal(userID: 2, username: "b", sessionID: "s", expiresAt: Timestamp.now().adding(milliseconds: 60_000))
+        let principal = Principal(userID: 2, username: "b", sessionID: "s", expiresAt: SystemClock.now().adding(milliseconds: 60_000))
         directory.signIn(client, as: principal)
         subscribe(client, to: [.tasks], as: 2, in: hub)
         var swapped = principal
@@ -189,9 +190,9 @@ func loggedEvent(
 
     @Test func theHubKeepsNothingForAClosedSignedOutOrIdleConnection() {
         let hub = EventHub()
-        let directory = SessionDirectory()
+        let directory = SessionDirectory(clock: SystemClock.now)
         let principal = { (user: Int64, id: String) in
-            Principal(userID: user, username: "u", sessionID: id, expiresAt: Timestamp.now().adding(milliseconds: 60_000))
+            Principal(userID: user, username: "u", sessionID: id, expiresAt: SystemClock.now().adding(milliseconds: 60_000))
         }
         let (closing, _) = recordingClient(1)
         directory.signIn(closing, as: principal(2, "a"))

@@ -1,6 +1,7 @@
 @testable import Handlers
 import JSONRPC
 import Storage
+import StoreTestSupport
 import Testing
 
 /// Writes one event-log row and its audience as a change would (raw SQL: the tests of the log

@@ -2,6 +2,7 @@
 import JSON
 import JSONRPC
 import Storage
+import StoreTestSupport
 import Testing
 
 extension TestClient {

@@ -1,5 +1,6 @@
 @testable import Handlers
 import JSONRPC
+import StoreTestSupport
 import Testing
 
 /// Sign-outs reach other instances through the event log: two domains over one store stand for

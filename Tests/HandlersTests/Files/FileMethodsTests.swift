@@ -1,5 +1,6 @@
 import Handlers
 import JSONRPC
+import StoreTestSupport
 import Testing
 
 /// Contract tests of `files.list` and `files.delete` on both backends, and of the blob-cleanup

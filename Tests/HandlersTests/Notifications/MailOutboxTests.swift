@@ -3,6 +3,7 @@ import JSON
 import JSONRPC
 import Logging
 import Storage
+import StoreTestSupport
 import Testing
 
 /// The durable outbox and its sender: quiet hours and digests with the hand-moved clock,

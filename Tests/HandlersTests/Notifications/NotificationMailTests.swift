@@ -2,6 +2,7 @@
 import JSON
 import JSONRPC
 import Storage
+import StoreTestSupport
 import Testing
 
 /// Who gets notification mail, and what it says (API.md: share granted, task completed by

@@ -1,6 +1,7 @@
 @testable import Handlers
 import JSON
 import JSONRPC
+import StoreTestSupport
 import Testing
 
 /// `notifications.getPreferences` / `updatePreferences` on both backends.

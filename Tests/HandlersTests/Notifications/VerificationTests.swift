@@ -2,6 +2,7 @@ import Credentials
 @testable import Handlers
 import JSON
 import JSONRPC
+import StoreTestSupport
 import Testing
 
 /// `notifications.sendVerification` / `verifyEmail`, and the one-click unsubscribe link.

@@ -1,6 +1,7 @@
 import Handlers
 import JSON
 import JSONRPC
+import StoreTestSupport
 import Testing
 
 /// Contract tests of `shares.*` on both backends: every method, every role, the activity each

@@ -2,6 +2,7 @@ import Handlers
 import JSON
 import JSONRPC
 import Storage
+import StoreTestSupport
 import Testing
 
 /// One `activity` row as stored, `data` and audience included.

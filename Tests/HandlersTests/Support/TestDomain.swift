@@ -5,13 +5,7 @@ import JSONRPC
 import Logging
 import NIOPosix
 import Synchronization
-
-/// Shared by all tests and never shut down: the process ends with the test run.
-let testThreadPool: NIOThreadPool = {
-    let pool = NIOThreadPool(numberOfThreads: 16)
-    pool.start()
-    return pool
-}()
+import SystemTime
 
 /// A clock tests move by hand; starts at a fixed instant.
 final class TestClock: Sendable {
@@ -76,9 +70,11 @@ struct TestDomain {
         self.commits = commits
         self.domain = Domain(
             store: store,
-            hasher: PasswordHasher(cost: .minimum, threadPool: testThreadPool, maxConcurrent: 4),
+            hasher: FastPasswordHasher(),
             signer: TokenSigner(secret: Array(repeating: 7, count: 32)),
+            oneTimeTokens: OneTimeTokenIssuer(),
             rateLimiter: InProcessRateLimiter(),
+            zones: ZoneCache(source: ZoneDirectory()),
             configuration: configuration,
             clock: { clock.now },
             logger: Logger(label: "faros.handlers.tests", factory: { _ in SwiftLogNoOpLogHandler() }),

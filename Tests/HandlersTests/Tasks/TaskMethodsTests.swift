@@ -1,6 +1,7 @@
 import Handlers
 import JSON
 import JSONRPC
+import StoreTestSupport
 import Testing
 
 /// Contract tests of `tasks.create`, `get`, `update`, `delete` and `stats` on both backends.

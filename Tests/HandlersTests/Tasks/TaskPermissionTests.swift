@@ -1,6 +1,7 @@
 import Handlers
 import JSON
 import JSONRPC
+import StoreTestSupport
 import Testing
 
 /// Contract tests of who may do what with a shared task, on both backends: owner, editor,

@@ -3,6 +3,7 @@ import JSON
 import JSONRPC
 import Synchronization
 import Testing
+import SystemTime
 
 extension TestDomain {
     /// A user inserted straight into the store (no dependency on `auth.*`) and a client signed
@@ -30,7 +31,7 @@ extension TestDomain {
                 username: username,
                 sessionID: "test-\(userID)-\(client.session.connectionID)",
                 // The expiry timer runs on the real clock; an hour outlives any test.
-                expiresAt: Timestamp.now().adding(milliseconds: 3_600_000)
+                expiresAt: SystemClock.now().adding(milliseconds: 3_600_000)
             )
         )
         return client

@@ -4,26 +4,33 @@ import Testing
 /// Civil dates against day counts worked out independently (`date -u -d … +%s` / 86400).
 @Suite struct LocalDateTimeTests {
     @Test func knownDays() {
-        #expect(LocalDateTime.days(year: 1970, month: 1, day: 1) == 0)
-        #expect(LocalDateTime.days(year: 1969, month: 12, day: 31) == -1)
-        #expect(LocalDateTime.days(year: 2000, month: 3, day: 1) == 11_017)
-        #expect(LocalDateTime.days(year: 2026, month: 3, day: 29) == 20_541)
-        #expect(LocalDateTime.days(year: 2028, month: 2, day: 29) == 21_243)
-        #expect(LocalDateTime.days(year: 1900, month: 1, day: 1) == -25_567)
-        #expect(LocalDateTime.days(year: 2100, month: 1, day: 1) == 47_482)
-        #expect(LocalDateTime.days(year: 0, month: 3, day: 1) == -719_468)
+        #expect(CivilCalendar.days(year: 1970, month: 1, day: 1) == 0)
+        #expect(CivilCalendar.days(year: 1969, month: 12, day: 31) == -1)
+        #expect(CivilCalendar.days(year: 2000, month: 3, day: 1) == 11_017)
+        #expect(CivilCalendar.days(year: 2026, month: 3, day: 29) == 20_541)
+        #expect(CivilCalendar.days(year: 2028, month: 2, day: 29) == 21_243)
+        #expect(CivilCalendar.days(year: 1900, month: 1, day: 1) == -25_567)
+        #expect(CivilCalendar.days(year: 2100, month: 1, day: 1) == 47_482)
+        #expect(CivilCalendar.days(year: 0, month: 3, day: 1) == -719_468)
     }
 
     @Test func roundTripsEveryDayOverCenturies() {
-        var previous: (year: Int64, month: Int, day: Int)?
+        var previous: (year: Int64, month: Int64, day: Int64)?
         for days in Int64(-100_000)...Int64(100_000) {
-            let civil = LocalDateTime.civil(fromDays: days)
-            #expect(LocalDateTime.days(year: civil.year, month: civil.month, day: civil.day) == days)
+            let civil = CivilCalendar.civil(fromDays: days)
+            #expect(CivilCalendar.days(year: civil.year, month: civil.month, day: civil.day) == days)
             if let previous, civil.day != 1 {
                 #expect(civil.day == previous.day + 1 && civil.month == previous.month)
             }
             previous = civil
         }
+    }
+
+    @Test func weekdaysCountFromSunday() {
+        #expect(CivilCalendar.weekday(ofDay: 0) == 4)  // 1970-01-01, a Thursday
+        #expect(CivilCalendar.weekday(ofDay: -1) == 3)
+        #expect(CivilCalendar.weekday(ofDay: CivilCalendar.days(year: 2026, month: 11, day: 25)) == 3)
+        #expect(CivilCalendar.weekday(ofDay: CivilCalendar.days(year: 2026, month: 3, day: 29)) == 0)
     }
 
     @Test func rejectsImpossibleWallTimes() {

@@ -114,7 +114,7 @@ import Testing
         let text = "AAA0BBB,J60/0,300/0"
         #expect(try offset(text, 21_244 * 86_400 - 1) == 0)
         #expect(try offset(text, 21_244 * 86_400) == 3600)
-        let day300 = LocalDateTime.days(year: 2028, month: 1, day: 1) + 300
+        let day300 = CivilCalendar.days(year: 2028, month: 1, day: 1) + 300
         #expect(try offset(text, day300 * 86_400 - 3600 - 1) == 3600)
         #expect(try offset(text, day300 * 86_400 - 3600) == 0)
     }

@@ -140,7 +140,7 @@ import Testing
         let periods = [(1320, 420), (90, 150), (120, 180), (135, 165), (0, 150), (150, 90), (540, 1020), (1380, 60)]
         func wallMinute(_ seconds: Int64) -> Int {
             let wall = seconds + Int64(zone.utcOffset(atUTC: seconds))
-            return Int((wall - ZoneInfo.floorDivide(wall, 86_400) * 86_400) / 60)
+            return Int((wall - wall.floorDivided(by: 86_400) * 86_400) / 60)
         }
         let ranges: [Range<Int64>] = [1_772_323_200..<1_775_606_400, 1_790_985_600..<1_794_268_800]  // Mar 1–Apr 8, Oct 3–Nov 10
         for range in ranges {

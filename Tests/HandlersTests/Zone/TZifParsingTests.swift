@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Testing
 @testable import Handlers
+import SystemTime
 
 /// TZif files built byte by byte, to reach the version 1 path, footer-only zones and every
 /// way a file can be malformed.
@@ -135,13 +136,13 @@ import Testing
         huge.append(contentsOf: [UInt8](repeating: 0, count: ZoneInfo.maxFileSize))
         try root.write("Test/Huge", huge)
 
-        let copy = try #require(ZoneInfo.load(identifier: "Test/Full", root: root.path))
+        let copy = try #require(ZoneInfo.load(identifier: "Test/Full", source: ZoneDirectory(root: root.path)))
         #expect(copy.utcOffset(atUTC: 1_774_746_000) == 7200)
-        #expect(ZoneInfo.load(identifier: "Test/Full", root: root.path + "/") != nil)
+        #expect(ZoneInfo.load(identifier: "Test/Full", source: ZoneDirectory(root: root.path + "/")) != nil)
         for name in ["Test/Truncated", "Test/Empty", "Test/Text", "Test/Huge", "Test", "Test/Missing"] {
-            #expect(ZoneInfo.load(identifier: name, root: root.path) == nil, "\(name)")
+            #expect(ZoneInfo.load(identifier: name, source: ZoneDirectory(root: root.path)) == nil, "\(name)")
         }
-        #expect(ZoneInfo.load(identifier: "Europe/Berlin", root: root.path) == nil)
+        #expect(ZoneInfo.load(identifier: "Europe/Berlin", source: ZoneDirectory(root: root.path)) == nil)
     }
 
     /// Every truncation of a real file is refused, and none traps.

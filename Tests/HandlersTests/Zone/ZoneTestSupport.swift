@@ -5,13 +5,14 @@ import Darwin
 #endif
 import Testing
 @testable import Handlers
+import SystemTime
 
 /// The system zone database the tests read real zones from.
 let systemZoneRoot = "/usr/share/zoneinfo"
 
 /// A system zone the tests rely on; a missing zone fails the test rather than skipping it.
 func systemZone(_ identifier: String) throws -> ZoneInfo {
-    try #require(ZoneInfo.load(identifier: identifier), "no zone \(identifier) in \(systemZoneRoot)")
+    try #require(ZoneInfo.load(identifier: identifier, source: ZoneDirectory()), "no zone \(identifier) in \(systemZoneRoot)")
 }
 
 /// A wall time for tests, failing the test for an invalid one.

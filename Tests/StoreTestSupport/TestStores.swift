@@ -4,8 +4,15 @@ import Logging
 import NIOPosix
 import Storage
 
+/// Shared by all tests and never shut down: the process ends with the test run.
+public let testThreadPool: NIOThreadPool = {
+    let pool = NIOThreadPool(numberOfThreads: 16)
+    pool.start()
+    return pool
+}()
+
 /// The two storage backends every contract test runs against.
-enum TestBackend: String, CaseIterable, Sendable {
+public enum TestBackend: String, CaseIterable, Sendable {
     case sqlite
     case postgresql
 }
@@ -15,10 +22,10 @@ enum TestBackend: String, CaseIterable, Sendable {
 /// `FAROS_TEST_DATABASE_URL` names a server where the tests may create schemas (scripts/test
 /// starts one); without it the PostgreSQL cases return without running, unless
 /// `FAROS_TEST_REQUIRE_ALL=1` (CI) turns that into a failure.
-enum TestStoreEnvironment {
-    static let databaseURL: String? = ProcessInfo.processInfo.environment["FAROS_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
-    static let requireAll = ProcessInfo.processInfo.environment["FAROS_TEST_REQUIRE_ALL"] == "1"
-    static let logger = Logger(label: "faros.storage.tests", factory: { _ in SwiftLogNoOpLogHandler() })
+public enum TestStoreEnvironment {
+    public static let databaseURL: String? = ProcessInfo.processInfo.environment["FAROS_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    public static let requireAll = ProcessInfo.processInfo.environment["FAROS_TEST_REQUIRE_ALL"] == "1"
+    public static let logger = Logger(label: "faros.storage.tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// Creates and drops the per-test schemas; shared, never closed (the process ends first).
     static let administration: PostgresAdministration? = databaseURL.flatMap {
@@ -26,8 +33,10 @@ enum TestStoreEnvironment {
     }
 }
 
-struct MissingTestDatabase: Error, CustomStringConvertible {
-    var description: String { "FAROS_TEST_REQUIRE_ALL=1 but FAROS_TEST_DATABASE_URL is not set (or not a PostgreSQL URL)" }
+public struct MissingTestDatabase: Error, CustomStringConvertible {
+    public init() {}
+
+    public var description: String { "FAROS_TEST_REQUIRE_ALL=1 but FAROS_TEST_DATABASE_URL is not set (or not a PostgreSQL URL)" }
 }
 
 /// Runs `body` with the configuration of a fresh, empty, not yet migrated database, removed
@@ -41,7 +50,7 @@ struct MissingTestDatabase: Error, CustomStringConvertible {
 ///
 /// `poolTimeout` is long by default: the whole suite runs in parallel on two cores, and a test
 /// that waits for its turn is not a failing test (tests of the timeout itself pass a short one).
-func withStoreConfiguration(
+public func withStoreConfiguration(
     _ backend: TestBackend,
     poolSize: Int = 4,
     poolTimeout: Duration = .seconds(60),
@@ -81,7 +90,7 @@ func withStoreConfiguration(
 /// See ``withStoreConfiguration(_:poolSize:poolTimeout:_:)`` for where it lives and when PostgreSQL is
 /// skipped. For rows no method writes yet (shares, comments) use ``insertShare(_:taskID:userID:permission:sharedAt:sharedBy:)``,
 /// ``insertComment(_:taskID:authorID:content:at:)`` or raw SQL through ``sqlStore(_:)``.
-func withStore(_ backend: TestBackend, _ body: @Sendable (any Store) async throws -> Void) async throws {
+public func withStore(_ backend: TestBackend, _ body: @Sendable (any Store) async throws -> Void) async throws {
     try await withStoreConfiguration(backend) { configuration in
         let store = try await StoreFactory.open(configuration, threadPool: testThreadPool, logger: TestStoreEnvironment.logger)
         do {
@@ -98,13 +107,13 @@ func withStore(_ backend: TestBackend, _ body: @Sendable (any Store) async throw
 /// `try await sqlStore(store).execute("UPDATE tasks SET … WHERE id = $1", [.int64(id)])`
 /// (`$1`-style placeholders on both backends; `query` for reads, `write(connection:)` for
 /// several statements in one transaction).
-func sqlStore(_ store: any Store) -> SQLStore {
+public func sqlStore(_ store: any Store) -> SQLStore {
     guard let sql = store as? SQLStore else { preconditionFailure("not an SQLStore: \(type(of: store))") }
     return sql
 }
 
 /// Shares `taskID` with `userID` (the sharing API arrives in issue 4).
-func insertShare(
+public func insertShare(
     _ store: any Store,
     taskID: Int64,
     userID: Int64,
@@ -120,7 +129,7 @@ func insertShare(
 
 /// Adds a comment by `authorID` on `taskID` (the comments API arrives in issue 4); returns its id.
 @discardableResult
-func insertComment(
+public func insertComment(
     _ store: any Store,
     taskID: Int64,
     authorID: Int64,

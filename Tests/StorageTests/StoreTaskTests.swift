@@ -1,5 +1,6 @@
 import Handlers
 import Storage
+import StoreTestSupport
 import Testing
 
 /// Tasks one at a time: insert, get, permissions through shares, update, lock, delete.

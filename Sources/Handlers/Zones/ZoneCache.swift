@@ -1,26 +1,25 @@
 import Synchronization
 
-/// The IANA time zones quiet hours name, each read once from the system's zone database
-/// (`/usr/share/zoneinfo`, Debian's `tzdata`) and kept: a zone file is a few kilobytes, and
-/// deciding whether a mail falls in someone's quiet hours must not read a file each time.
+/// The IANA time zones quiet hours name, each read once from the zone source (in production the
+/// system's zone database) and kept: a zone file is a few kilobytes, and deciding whether a
+/// mail falls in someone's quiet hours must not read a file each time.
 ///
 /// Only zones that exist are kept (at most ``capacity``, about twice the database's size), so
 /// clients naming made-up zones cannot grow it; an unknown name is looked up again each time,
-/// which costs one failed `open` after the name's syntax has been checked.
+/// which costs one failed lookup after the name's syntax has been checked.
 public final class ZoneCache: Sendable {
     static let capacity = 1200
-    private let root: String
+    private let source: any ZoneSource
     private let zones = Mutex<[String: ZoneInfo]>([:])
 
-    /// - Parameter root: the zone database (tests point it elsewhere).
-    public init(root: String = "/usr/share/zoneinfo") {
-        self.root = root
+    public init(source: any ZoneSource) {
+        self.source = source
     }
 
     /// The zone named `identifier`, or nil when there is no such zone.
     func zone(_ identifier: String) -> ZoneInfo? {
         if let cached = zones.withLock({ $0[identifier] }) { return cached }
-        guard let loaded = ZoneInfo.load(identifier: identifier, root: root) else { return nil }
+        guard let loaded = ZoneInfo.load(identifier: identifier, source: source) else { return nil }
         zones.withLock { zones in
             if zones.count < Self.capacity { zones[identifier] = loaded }
         }

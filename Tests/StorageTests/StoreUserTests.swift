@@ -1,5 +1,6 @@
 import Handlers
 import Storage
+import StoreTestSupport
 import Testing
 
 /// Users: insert, look-ups, case-insensitive uniqueness, search, update, delete.

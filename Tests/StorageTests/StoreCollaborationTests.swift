@@ -2,6 +2,7 @@ import Handlers
 import JSON
 import JSONRPC
 import Storage
+import StoreTestSupport
 import Testing
 
 /// The store's shares, comments, files and activity log on both backends, below the handlers.

@@ -1,6 +1,7 @@
 import Foundation
 import Handlers
 import Storage
+import StoreTestSupport
 import Testing
 
 /// Schema migrations and store configuration.

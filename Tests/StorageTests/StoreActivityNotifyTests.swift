@@ -1,5 +1,6 @@
 import Handlers
 import PostgresDriver
+import StoreTestSupport
 import Testing
 
 /// On PostgreSQL, logging activity notifies `faros_activity` when the transaction commits, so a

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Handlers
 import Logging
+@testable import SMTPMail
 import Synchronization
 import Testing
 

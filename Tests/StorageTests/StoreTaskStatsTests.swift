@@ -1,5 +1,6 @@
 import Handlers
 import Storage
+import StoreTestSupport
 import Testing
 
 /// `taskStats`: counts over owned tasks, always current.

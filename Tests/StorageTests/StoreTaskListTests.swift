@@ -1,5 +1,6 @@
 import Handlers
 import Storage
+import StoreTestSupport
 import Synchronization
 import Testing
 

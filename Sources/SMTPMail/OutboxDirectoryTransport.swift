@@ -1,4 +1,5 @@
 import Credentials
+public import Handlers
 public import Logging
 
 #if canImport(Glibc)
@@ -18,8 +19,7 @@ import Darwin
 /// replaces its own file instead of leaving a copy. Names sort by time. The directory is created
 /// with mode 0700 and files with 0600: reset and verification links are credentials.
 ///
-/// The log names recipient, subject and file at `info` (API.md's documented outbox behaviour,
-/// the outbox standing in for a mail log), never the body, which holds the link's token.
+/// The log names recipient, subject and file at `info` (the outbox standing in for a mail log), never the body, which holds the link's token.
 ///
 /// Writing is blocking file I/O (a few kilobytes and two `fsync`s), run through `runBlocking`
 /// (the server passes its blocking-I/O thread pool; inline by default, for tests).

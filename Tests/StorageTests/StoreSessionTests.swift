@@ -1,5 +1,6 @@
 import Handlers
 import Storage
+import StoreTestSupport
 import Testing
 
 /// Sessions, single-use tokens and stored call results.
