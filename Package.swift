@@ -313,10 +313,18 @@ let package = Package(
         ),
         // The real-time clock and the system's zone database behind the domain's ports.
         .testTarget(name: "SystemTimeTests", dependencies: ["SystemTime", "Handlers"]),
-        // The REST bridge's parsers: content sniffing, Range, Content-Disposition, multipart, routes.
+        // The REST bridge: its parsers (sniffing, Range, Content-Disposition, multipart, routes) and its
+        // responder behind the edge over a real SQLite store.
         .testTarget(
             name: "RESTBridgeTests",
-            dependencies: ["RESTBridge", "JSONRPC", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "RESTBridge", "HTTPEdge", "Handlers", "BlobStore", "Credentials", "SystemTime", "StoreTestSupport",
+                "ProtocolDocument", "JSON", "JSONRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The blob stores on local disk and against a real S3-compatible server (moto) on loopback.
         .testTarget(
