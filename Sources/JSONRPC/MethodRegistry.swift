@@ -35,22 +35,26 @@ public struct MethodRegistry<Context: Sendable>: Sendable {
 
     /// Registers a method with typed params and result.
     ///
-    /// Params are decoded with ``RPCParamsDecoder`` (absent params decode as `{}`; array params
-    /// are -32602 "params must be an object (by name)"), the result is encoded with
-    /// ``JSONValueEncoder``. Use ``NoParams`` for a method without params.
+    /// Params are decoded with ``RPCParamsDecoder`` (absent params decode as `{}`), the result is
+    /// encoded with ``JSONValueEncoder``. Use ``NoParams`` for a method without params.
     public mutating func register<P: Decodable & SendableMetatype, R: Encodable & SendableMetatype>(
         _ name: String,
         params: P.Type,
         _ handler: @escaping @Sendable (P, Context) async throws -> R
     ) {
         register(name) { (raw: JSONValue?, context: Context) async throws -> JSONValue in
-            let value = raw ?? .object(JSONObject())
-            if case .array = value {
-                throw RPCError.invalidParams(field: "params", message: "must be an object (by name)")
-            }
-            let params = try RPCParamsDecoder().decode(P.self, from: value)
-            let result = try await handler(params, context)
-            return try JSONValueEncoder().encode(result)
+            try Self.encode(try await handler(try Self.decode(P.self, raw), context))
         }
+    }
+
+    /// A handler's params as `P`. The engine has already refused positional (array) params, so
+    /// `raw` is an object or absent (`{}`).
+    public static func decode<P: Decodable>(_ type: P.Type, _ raw: JSONValue?) throws -> P {
+        try RPCParamsDecoder().decode(P.self, from: raw ?? .object(JSONObject()))
+    }
+
+    /// A handler's result as the response's `result`.
+    public static func encode<R: Encodable>(_ result: R) throws -> JSONValue {
+        try JSONValueEncoder().encode(result)
     }
 }

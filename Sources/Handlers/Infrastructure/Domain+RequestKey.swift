@@ -25,7 +25,8 @@ extension Domain {
         let now = clock()
         let since = now.adding(milliseconds: -configuration.requestKeyLifetimeMilliseconds)
         do {
-            let text: String = try await store.write { tx in
+            // The answer is the value in hand; only a replay parses the stored text.
+            return try await store.write { tx in
                 if let stored = try tx.storedResult(userID: userID, requestKey: requestKey, since: since) {
                     throw Replay(stored: stored)
                 }
@@ -36,9 +37,8 @@ extension Domain {
                     requestKey: requestKey,
                     result: StoredResult(method: method, result: text, createdAt: now)
                 )
-                return text
+                return value
             }
-            return try Self.parse(text)
         } catch let replay as Replay {
             return try Self.answer(replay.stored, method: method)
         } catch let error as StoreError where error.kind == .conflict(field: "requestKey") {

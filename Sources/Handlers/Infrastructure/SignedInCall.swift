@@ -29,13 +29,8 @@ extension MethodRegistry where Context == ClientSession {
     ) {
         self.register(name) { (raw: JSONValue?, client: ClientSession) async throws -> JSONValue in
             guard let principal = client.principal else { throw RPCError.signInRequired }
-            let value = raw ?? .object(JSONObject())
-            if case .array = value {
-                throw RPCError.invalidParams(field: "params", message: "must be an object (by name)")
-            }
-            let params = try RPCParamsDecoder().decode(P.self, from: value)
-            let result = try await handler(params, SignedInCall(client: client, principal: principal))
-            return try JSONValueEncoder().encode(result)
+            let params = try Self.decode(P.self, raw)
+            return try Self.encode(try await handler(params, SignedInCall(client: client, principal: principal)))
         }
     }
 }
