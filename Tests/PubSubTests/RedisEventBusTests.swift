@@ -182,9 +182,14 @@ struct RedisEventBusTests {
         await bus.shutdown()
         #expect(await !bus.isHealthy())
         #expect(await eventually { (try? numberOfSubscribers(channel)) == 0 })
+        // A witness subscribed after the shutdown is the marker: once Redis has fanned the
+        // message out to it, a delivery to the shut-down subscriber would have been sent too.
+        let witness = Inbox()
+        let watching = await other.subscribe(channel: channel) { witness.append($0) }
         try await other.publish(channel: channel, payload: [1])
-        try await Task.sleep(for: .milliseconds(100))
+        #expect(await witness.wait(for: 1) == [.message([1])])
         #expect(inbox.deliveries.isEmpty)
+        watching.cancel()
         subscription.cancel()
         await other.shutdown()
     }

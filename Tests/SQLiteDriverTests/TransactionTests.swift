@@ -184,8 +184,19 @@ import Testing
         try await withDatabase(readers: 1, threads: 3) { database, _ in
             try await database.write { try $0.executeScript("CREATE TABLE t(v INTEGER)") }
             let gate = DispatchSemaphore(value: 0)
-            let holder = Task { try await database.write { _ in gate.wait() } }
-            try await Task.sleep(for: .milliseconds(50))
+            let holding = DispatchSemaphore(value: 0)
+            let holder = Task {
+                try await database.write { _ in
+                    holding.signal()
+                    gate.wait()
+                }
+            }
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    holding.wait()
+                    continuation.resume()
+                }
+            }
             let queued = Task { try await database.write { try $0.execute("INSERT INTO t VALUES (1)") } }
             try await Task.sleep(for: .milliseconds(50))
             queued.cancel()
