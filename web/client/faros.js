@@ -51,7 +51,8 @@ export class FarosClient extends EventTarget {
     this.lostAfter = o.lostAfter ?? 10000;
     this.state = 'closed';
     this.attempt = 0;
-    this.lastSeq = null;
+    this.lastSeq = null; // highest seq handed to a handler
+    this.resumeSeq = null; // highest seq a subscribe answer vouched for
     this.subs = []; // {topics, handler}
     this.pending = new Map(); // id -> call record waiting for an answer
     this.queue = []; // calls waiting for an authenticated connection
@@ -243,10 +244,16 @@ export class FarosClient extends EventTarget {
 
   afterSubscribe(r) {
     if (r.resync) this.emit('resync', { seq: r.seq });
-    if (this.lastSeq == null || r.seq > this.lastSeq) this.lastSeq = r.seq;
+    // The answer's seq is only a resume point, never a dedupe mark: the server can answer with
+    // a seq whose event is still on its way (seen against the real server), and dropping it
+    // would lose it. Duplicates from resuming a little early are dropped by seq in deliver().
+    if (this.resumeSeq == null || r.seq > this.resumeSeq) this.resumeSeq = r.seq;
   }
 
-  subParams(topics) { return this.lastSeq == null ? { topics } : { topics, since: this.lastSeq }; }
+  subParams(topics) {
+    const since = Math.max(this.lastSeq ?? -1, this.resumeSeq ?? -1);
+    return since < 0 ? { topics } : { topics, since };
+  }
 
   // --- heartbeat and token refresh ---
 

@@ -145,3 +145,11 @@ test('lost signal after lostAfter', async () => {
   await c.advance(2500); assert.equal(lost, 0);
   await c.advance(30000); assert.equal(lost, 1);
 });
+
+test('an event arriving after a subscribe answer that already counts it is still delivered', async () => {
+  const { sockets, client } = setup((m) => m.method === 'events.subscribe' ? { result: { topics: m.params.topics, seq: 5, resync: false } } : ok(m));
+  const got = []; client.subscribe(['tasks'], (e) => got.push(e.seq));
+  client.connect(); sockets[0].onopen(); await tick();
+  sockets[0].push({ jsonrpc: '2.0', method: 'event', params: { seq: 5, topic: 'tasks', type: 'task.created' } });
+  assert.deepEqual(got, [5]);
+});
