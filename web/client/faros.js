@@ -159,6 +159,13 @@ export class FarosClient extends EventTarget {
     ws.onmessage = (m) => { if (ws === this.ws) this.receive(m.data); };
     ws.onclose = (e) => { if (ws === this.ws) this.lost(e.code); };
     ws.onerror = () => {}; // a close event always follows
+    // A connection attempt can hang (seen against a server restarting on the same port): give
+    // up on it after one call timeout, detach it so its late events are ignored, and retry.
+    this.beatTimer = this.setTimeout(() => {
+      if (ws !== this.ws || this.state === 'open') return;
+      try { ws.close(); } catch { /* not yet open: some implementations throw */ }
+      this.lost(1006);
+    }, this.timeout);
   }
 
   async handshake() {

@@ -153,3 +153,12 @@ test('an event arriving after a subscribe answer that already counts it is still
   sockets[0].push({ jsonrpc: '2.0', method: 'event', params: { seq: 5, topic: 'tasks', type: 'task.created' } });
   assert.deepEqual(got, [5]);
 });
+
+test('a connection attempt that never opens is abandoned and retried', async () => {
+  const { c, sockets, client } = setup(ok, { timeout: 2000 });
+  client.connect();
+  await c.advance(2001);
+  assert.equal(client.state, 'reconnecting');
+  await c.advance(1000);
+  assert.equal(sockets.length, 2);
+});
