@@ -36,6 +36,14 @@ export class FarosClient extends EventTarget {
    * @param {number} [o.timeout] default call timeout, ms
    * @param {number} [o.heartbeat] send rpc.ping after this much silence, ms
    * @param {number} [o.lostAfter] fire `lost` when not open for this long, ms
+   * @param {any} [o.WebSocket] injectables for tests and other runtimes: WebSocket and XMLHttpRequest
+   * @param {any} [o.XMLHttpRequest] constructors, a clock, randomness and window/document event sources
+   * @param {() => number} [o.now]
+   * @param {(f: () => void, ms: number) => any} [o.setTimeout]
+   * @param {(t: any) => void} [o.clearTimeout]
+   * @param {() => number} [o.random]
+   * @param {any} [o.window]
+   * @param {any} [o.document]
    */
   constructor(url, o = {}) {
     super();
@@ -79,6 +87,7 @@ export class FarosClient extends EventTarget {
   }
 
   /** Calls a method. Writes get a requestKey that stays the same when the call is resent. */
+  /** @param {string} method @param {any} [params] @param {{timeout?: number, signal?: AbortSignal}} opts */
   call(method, params, { timeout = this.timeout, signal } = {}) {
     if (IDEMPOTENT_METHODS.has(method) && !(params && params.requestKey)) {
       params = { ...params, requestKey: randomKey(this.random) };
@@ -121,7 +130,7 @@ export class FarosClient extends EventTarget {
    * Uploads with XMLHttpRequest because fetch has no upload progress.
    * @returns {Promise<any>} the File the server stored
    */
-  async upload(taskId, file, { onProgress, signal } = {}) {
+  async upload(taskId, file, /** @type {{onProgress?: (p: {loaded: number, total: number}) => void, signal?: AbortSignal}} */ { onProgress, signal } = {}) {
     const token = await this.o.getToken?.();
     const XHR = this.o.XMLHttpRequest ?? globalThis.XMLHttpRequest;
     const base = this.url.replace(/^ws/, 'http').replace(/\/rpc$/, '');
