@@ -83,6 +83,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            resources: [.embedInCode("Embedded")],
             swiftSettings: strict
         ),
         // The JSON-RPC transport under the edge: the WebSocket endpoints, sessions, the engine.
@@ -216,7 +217,7 @@ let package = Package(
             name: "Faros",
             dependencies: [
                 "HTTPEdge", "RPCServer", "JSON", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub", "RESTBridge", "BlobStore", "SMTPMail",
-                "WebSocketCore", "SystemTime",
+                "WebSocketCore", "SystemTime", "WebApp",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -15,6 +15,7 @@ import PubSub
 import RPCServer
 import ServiceLifecycle
 import Storage
+import WebApp
 import WebSocketCore
 
 #if canImport(Glibc)
@@ -286,7 +287,7 @@ struct ServeCommand: AsyncParsableCommand {
         )
         let server = HTTPEdge(
             configuration: settings.edge,
-            routes: Routes.table(rpc: rpc, bridge: bridge, enableEcho: settings.server.enableEcho),
+            routes: Routes.table(rpc: rpc, bridge: bridge, webApp: WebAppResponder(files: EmbeddedFiles.all), enableEcho: settings.server.enableEcho),
             eventLoopGroup: group,
             logger: logger,
             onBound: { [publicURL = domain.configuration.publicURLSource, derived = settings.derivesPublicURL, host = settings.edge.host] port in

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPEdge
 import NIOCore
 import NIOHTTP1
@@ -80,5 +81,36 @@ struct WebAppResponderTests {
         let post = try #require(Self.get("/", method: .POST))
         #expect(post.status == .methodNotAllowed)
         #expect(post.headers["Allow"] == ["GET, HEAD"])
+    }
+}
+
+/// What the binary embeds is what `web/` holds: every servable file, byte for byte.
+struct EmbeddedFilesTests {
+    static let web = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("web")
+
+    /// `web/app/` entirely (it holds only what the browser loads) and the client library.
+    static func servableFiles() throws -> Set<String> {
+        var paths: Set<String> = ["client/faros.js", "client/faros.d.ts"]
+        let app = web.appendingPathComponent("app")
+        if let walker = FileManager.default.enumerator(atPath: app.path) {
+            for case let path as String in walker {
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: app.appendingPathComponent(path).path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                    paths.insert("app/" + path)
+                }
+            }
+        }
+        return paths
+    }
+
+    @Test func everyServableFileIsEmbeddedAsItIsOnDisk() throws {
+        let embedded = Dictionary(uniqueKeysWithValues: EmbeddedFiles.all.map { ($0.path, $0.bytes) })
+        let onDisk = try Self.servableFiles()
+        #expect(Set(embedded.keys) == onDisk, "add each file to Sources/WebApp/Embedded and EmbeddedFiles.swift")
+        for path in onDisk {
+            let bytes = try Data(contentsOf: Self.web.appendingPathComponent(path))
+            #expect(embedded[path] == Array(bytes), "\(path) differs from the embedded copy")
+        }
     }
 }

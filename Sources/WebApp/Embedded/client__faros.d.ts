@@ -1,0 +1,1 @@
+../../../web/client/faros.d.ts
