@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Browser tests of the Faros web app in Debian's Chromium (playwright, never a downloaded browser).
+
+Each test uses fresh browser contexts (one per user), so sessions never leak between them.
+
+    FAROS_E2E_URL      where the app is served (default http://127.0.0.1:8080/)
+    FAROS_E2E_OUTPUT   directory for screenshots (default ./e2e-output)
+    FAROS_E2E_CHROMIUM the browser binary (default /usr/bin/chromium)
+
+Run: python3 scripts/e2e/test_browser.py [-v] [TestClass.test_name]
+"""
+import os
+import re
+import secrets
+import unittest
+
+from playwright.sync_api import sync_playwright, expect
+
+APP_URL = os.environ.get("FAROS_E2E_URL", "http://127.0.0.1:8080/")
+OUTPUT = os.environ.get("FAROS_E2E_OUTPUT", "e2e-output")
+CHROMIUM = os.environ.get("FAROS_E2E_CHROMIUM", "/usr/bin/chromium")
+PASSWORD = "correct-horse-9"
+LIVE_TIMEOUT_MS = 5000  # the app promises well under a second; the margin is for slow CI machines
+
+
+def unique(prefix):
+    return f"{prefix}{secrets.token_hex(3)}"
+
+
+class User:
+    """One person in their own browser context."""
+
+    def __init__(self, test, browser, prefix):
+        self.test = test
+        self.name = unique(prefix)
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.errors = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.set_default_timeout(LIVE_TIMEOUT_MS)
+
+    def tid(self, testid):
+        return self.page.get_by_test_id(testid)
+
+    def register(self):
+        self.page.goto(APP_URL)
+        self.tid("goto-register").click()
+        self.tid("register-username").fill(self.name)
+        self.tid("register-email").fill(f"{self.name}@example.com")
+        self.tid("register-password").fill(PASSWORD)
+        self.tid("register-submit").click()
+        expect(self.tid("current-user")).to_have_text(self.name)
+        return self
+
+    def create_task(self, title):
+        self.tid("new-task-title").fill(title)
+        self.tid("new-task-submit").click()
+        expect(self.row(title)).to_be_visible()
+
+    def row(self, title):
+        return self.tid("task-row").filter(has=self.page.get_by_test_id("task-title").get_by_text(title, exact=True))
+
+    def open_task(self, title):
+        self.row(title).get_by_test_id("task-title").click()
+        expect(self.tid("task-heading")).to_have_text(title)
+
+    def shot(self, name):
+        os.makedirs(OUTPUT, exist_ok=True)
+        self.page.screenshot(path=os.path.join(OUTPUT, f"{name}.png"), full_page=True)
+
+    def close(self):
+        self.context.close()
+        self.test.assertEqual(self.errors, [], f"console errors for {self.name}")
+
+
+class BrowserTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.pw = sync_playwright().start()
+        cls.browser = cls.pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.close()
+        cls.pw.stop()
+
+    def user(self, prefix):
+        u = User(self, self.browser, prefix)
+        self.addCleanup(u.close)
+        return u
+
+    def test_register_create_task_and_see_it_listed(self):
+        ana = self.user("ana").register()
+        ana.shot("tasks-empty")
+        ana.create_task("Water the plants")
+        expect(ana.tid("stat-total").locator(".value")).to_have_text("1")
+        ana.page.reload()
+        expect(ana.row("Water the plants")).to_be_visible()
+        ana.shot("tasks")
+
+    def test_two_users_share_a_task_and_see_each_other_live(self):
+        a = self.user("ana").register()
+        b = self.user("ben").register()
+        a.create_task("Plan the offsite")
+
+        # A finds B in the share dialog and shares with edit.
+        a.open_task("Plan the offsite")
+        a.tid("share-open").click()
+        a.tid("share-role").select_option("edit")
+        a.tid("share-search").fill(b.name[:5])
+        a.tid("share-suggestions").get_by_test_id("share-suggestion").filter(has_text=b.name).click()
+        expect(a.tid("share-current-row").filter(has_text=b.name)).to_be_visible()
+        a.shot("share-dialog")
+        a.tid("share-dialog-close").click()
+
+        # B's list shows it without a reload.
+        expect(b.row("Plan the offsite")).to_be_visible()
+        b.open_task("Plan the offsite")
+
+        # A comments; B sees it live.
+        a.tid("comment-input").fill("Shall we go to the lake?")
+        a.tid("comment-submit").click()
+        expect(b.tid("comment-body").filter(has_text="Shall we go to the lake?")).to_have_count(1)
+
+        # B edits the title; A sees it live.
+        b.tid("task-edit-title").fill("Plan the lake offsite")
+        b.tid("task-save").click()
+        expect(a.tid("task-heading")).to_have_text("Plan the lake offsite")
+        expect(a.tid("task-edit-title")).to_have_value("Plan the lake offsite")
+        b.shot("task-shared")
+
+        # A revokes; the task leaves B's screen live, with a notice.
+        a.tid("share-open").click()
+        a.tid("share-current-row").filter(has_text=b.name).get_by_test_id("share-revoke").click()
+        expect(a.tid("share-current-row")).to_have_count(0)
+        a.tid("share-dialog-close").click()
+        expect(b.tid("toast").filter(has_text=re.compile("no longer available"))).to_be_visible()
+        expect(b.page).to_have_url(re.compile(r"#/tasks$"))
+        expect(b.row("Plan the lake offsite")).to_have_count(0)
+
+
+if __name__ == "__main__":
+    unittest.main()
