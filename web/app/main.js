@@ -66,8 +66,9 @@ function render() {
   view?.dispose?.();
   pending.length = 0;
   ctx.query = query;
+  // The sign-in message survives the extra render of the hash change that led there.
   ctx.flashMessage = flashMessage;
-  flashMessage = '';
+  if (section !== 'signin') flashMessage = '';
   let next;
   if (section === 'signin') next = signIn(ctx);
   else if (section === 'register') next = register(ctx);

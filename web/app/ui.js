@@ -74,6 +74,9 @@ export function connectionBanner(session) {
       nextAt = status.nextAttemptAt ?? 0;
       tick();
       timer = setInterval(tick, 250);
+    } else if (status.state === 'closed') {
+      wasDown = false;
+      banner.hidden = true;
     } else if (status.state === 'open' && wasDown) {
       wasDown = false;
       retry.hidden = true;

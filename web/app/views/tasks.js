@@ -116,8 +116,10 @@ export function tasksPage(ctx, { shared = false } = {}) {
   };
   const toggle = (id, on) => { if (on) selection.add(id); else selection.delete(id); updateBulk(); };
   selectAll.addEventListener('change', () => {
-    for (const t of tasks) toggle(t.id, selectAll.checked);
-    for (const box of listEl.querySelectorAll('[data-testid=task-select]')) /** @type {HTMLInputElement} */ (box).checked = selectAll.checked;
+    const on = selectAll.checked;
+    for (const t of tasks) if (on) selection.add(t.id); else selection.delete(t.id);
+    for (const box of listEl.querySelectorAll('[data-testid=task-select]')) /** @type {HTMLInputElement} */ (box).checked = on;
+    updateBulk();
   });
   bulkDone.addEventListener('click', async () => {
     try {
