@@ -139,6 +139,72 @@ class BrowserTest(unittest.TestCase):
         expect(b.page).to_have_url(re.compile(r"#/tasks$"))
         expect(b.row("Plan the lake offsite")).to_have_count(0)
 
+    def test_password_change_elsewhere_returns_to_sign_in(self):
+        b = self.user("ben").register()
+        other = self.user("ben")
+        other.name = b.name
+        other.page.goto(APP_URL)
+        other.tid("signin-username").fill(b.name)
+        other.tid("signin-password").fill(PASSWORD)
+        other.tid("signin-submit").click()
+        other.tid("nav-profile").click()
+        other.tid("password-current").fill(PASSWORD)
+        other.tid("password-new").fill("another-horse-9")
+        other.tid("password-form-submit").click()
+        expect(other.tid("password-form-status")).to_be_visible()
+        expect(b.tid("signin-message")).to_contain_text("password was changed")
+        b.shot("signed-out")
+
+    def test_hostile_text_shows_literally_and_runs_nothing(self):
+        hostile = "<img src=x onerror=window.__pwned=1>"
+        a = self.user("eve").register()
+        dialogs = []
+        a.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        a.create_task(f"Title {hostile}")
+        a.open_task(f"Title {hostile}")
+        a.tid("comment-input").fill(f"Comment {hostile}")
+        a.tid("comment-submit").click()
+        expect(a.tid("comment-body")).to_have_text(f"Comment {hostile}")
+        path = os.path.join(OUTPUT, "hostile <img src=x onerror=window.__pwned=1>.txt")
+        os.makedirs(OUTPUT, exist_ok=True)
+        with open(path, "w") as f:
+            f.write("plain text\n")
+        a.tid("file-input").set_input_files(path)
+        expect(a.tid("file-name")).to_have_text(os.path.basename(path))
+        self.assertEqual(a.page.locator("img[src=x]").count(), 0)
+        self.assertIsNone(a.page.evaluate("window.__pwned"))
+        self.assertEqual(dialogs, [])
+
+    def test_upload_shows_progress_and_download_is_identical(self):
+        a = self.user("ana").register()
+        a.create_task("Big file")
+        a.open_task("Big file")
+        path = os.path.join(OUTPUT, "twenty-mb.txt")
+        os.makedirs(OUTPUT, exist_ok=True)
+        with open(path, "wb") as f:
+            f.write((b"0123456789abcdef" * 64 + b"\n") * 20_000)
+        # Slow the upload down (about 10 MB/s) so the bar is seen moving even on loopback.
+        cdp = a.context.new_cdp_session(a.page)
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+                                                      "downloadThroughput": -1, "uploadThroughput": 10_000_000})
+        a.page.evaluate("""() => {
+            window.__progress = [];
+            const bar = document.querySelector('[data-testid=upload-progress]');
+            const tick = () => { window.__progress.push(bar.value); if (window.__progress.length < 2000) setTimeout(tick, 20); };
+            tick();
+        }""")
+        a.tid("file-input").set_input_files(path)
+        expect(a.tid("file-name")).to_have_text("twenty-mb.txt", timeout=60_000)
+        seen = sorted(set(a.page.evaluate("window.__progress")))
+        self.assertGreaterEqual(len([v for v in seen if 0 < v < 100]), 2, f"progress values seen: {seen}")
+        cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+                                                      "downloadThroughput": -1, "uploadThroughput": -1})
+        with a.page.expect_download() as download:
+            a.tid("file-download").click()
+        with open(download.value.path(), "rb") as got, open(path, "rb") as sent:
+            self.assertEqual(got.read(), sent.read())
+
 
 if __name__ == "__main__":
     unittest.main()
