@@ -110,6 +110,7 @@ function flush() {
   view.applyEvents(batch);
 }
 session.onResync(() => view?.resync?.());
+session.onUserChanged(() => updateTopbar(topbar.querySelector('[aria-current]')?.getAttribute('data-nav') ?? ''));
 session.onSignedOut((message) => {
   flashMessage = message;
   updateTopbar('');

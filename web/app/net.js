@@ -31,6 +31,7 @@ export class Session {
     /** @type {Set<(message: string) => void>} */ this.signedOutListeners = new Set();
     /** @type {Set<(status: any) => void>} */ this.connectionListeners = new Set();
     /** @type {Set<(count: number) => void>} */ this.caughtUpListeners = new Set();
+    /** @type {Set<(user: any) => void>} */ this.userListeners = new Set();
     this.viewTopics = [];
     this.missed = 0;
     this.client.on('event', (ev) => {
@@ -72,8 +73,9 @@ export class Session {
   async login(username, password) { this.signedIn(await this.client.call('auth.login', { username, password })); await this.startLive(); }
   async register(username, email, password) { this.signedIn(await this.client.call('auth.register', { username, email, password })); await this.startLive(); }
   signedIn({ user, token }) { this.user = user; this.token = token; }
-  async reloadUser() { this.user = await this.call('users.me', {}); }
-  setUser(user) { this.user = user; }
+  async reloadUser() { this.setUser(await this.call('users.me', {})); }
+  setUser(user) { this.user = user; for (const fn of this.userListeners) fn(user); }
+  onUserChanged(fn) { this.userListeners.add(fn); }
 
   async changePassword(currentPassword, newPassword) {
     this.token = await this.call('users.changePassword', { currentPassword, newPassword });
