@@ -127,8 +127,9 @@ export class Session {
   retryNow() { this.client.reconnectNow(); }
 
   /** @returns {Promise<any>} the File */
-  upload(taskId, file, { onProgress, signal } = {}) {
-    return this.client.upload(`${this.base}/tasks/${taskId}/files`, file, { token: this.token?.accessToken, onProgress, signal });
+  /** @param {number} taskId @param {File} file @param {{onProgress?: (loaded: number, total: number) => void, signal?: AbortSignal}} [options] */
+  upload(taskId, file, options = {}) {
+    return this.client.upload(`${this.base}/tasks/${taskId}/files`, file, { token: this.token?.accessToken, ...options });
   }
   uploadAvatar(file) {
     return this.client.upload(`${this.base}/users/me/avatar`, file, { token: this.token?.accessToken });

@@ -49,7 +49,7 @@ export function taskPage(ctx, id) {
     h('div', { class: 'row' }, fieldsBox.priority, fieldsBox.dueDate), fieldsBox.completed,
     h('div', { class: 'actions' }, saveBtn, deleteBtn));
   const dirty = new Set();
-  for (const [name, control] of [['title', title], ['description', description], ['priority', priority], ['dueDate', due], ['completed', completed]]) {
+  for (const [name, control] of /** @type {[string, HTMLElement][]} */ ([['title', title], ['description', description], ['priority', priority], ['dueDate', due], ['completed', completed]])) {
     control.addEventListener('input', () => dirty.add(name));
     control.addEventListener('change', () => dirty.add(name));
   }
