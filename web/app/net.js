@@ -39,6 +39,8 @@ export class Session {
       for (const fn of this.eventListeners) fn(ev);
     });
     this.client.on('resync', () => { for (const fn of this.resyncListeners) fn(); });
+    // The library refreshes the token before it expires; keep the fresh one for the next reload.
+    this.client.on('token', (token) => { if (token && this.user) sessionStorage.setItem(TOKEN_KEY, JSON.stringify(token)); });
     this.client.on('signedOut', ({ reason }) => this.forget(SIGNED_OUT[reason] ?? SIGNED_OUT.loggedOut));
     this.client.on('state', (status) => {
       if (status.state === 'reconnecting') this.missed = 0;

@@ -260,6 +260,10 @@ export function tasksPage(ctx, { shared = false } = {}) {
             changed.add(task.id);
           }
         } else if (ev.type === 'task.created') changed.add(ev.data.id);
+        else if (ev.type === 'task.deleted' && ev.actor?.id !== ctx.session.user?.id) {
+          const gone = tasks.find((t) => t.id === ev.data.id);
+          if (gone) ctx.notice(`${ev.actor?.username ?? 'Someone'} deleted “${gone.title}”.`);
+        }
       }
       if (changed.size) renderList(changed);
       refresh(changed);
