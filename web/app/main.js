@@ -91,13 +91,20 @@ function render() {
 }
 
 // Live: queue, then apply once per frame.
+// A hidden tab gets no animation frames at all, so a timer flushes there instead.
 const pending = [];
 let frame = 0;
+let timer = 0;
 session.onEvent((ev) => {
   pending.push(ev);
-  if (!frame) frame = requestAnimationFrame(flush);
+  if (!frame) {
+    frame = requestAnimationFrame(flush);
+    timer = setTimeout(flush, 250);
+  }
 });
 function flush() {
+  cancelAnimationFrame(frame);
+  clearTimeout(timer);
   frame = 0;
   const batch = pending.splice(0);
   if (!batch.length || !view?.applyEvents) return;

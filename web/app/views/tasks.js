@@ -3,7 +3,7 @@
 import { h, replace, field, flash, formatDate, todayUTC, errorText } from '../dom.js';
 import { confirmDialog } from '../ui.js';
 
-const PAGE_SIZE = 20;
+const PAGE_SIZE = 50;
 const SORTS = [['createdAt', 'Created'], ['updatedAt', 'Updated'], ['dueDate', 'Due date'], ['priority', 'Priority'], ['title', 'Title']];
 
 /** Filters live in the hash (#/tasks?status=open&page=2) so Back and reload keep them. */
@@ -154,6 +154,8 @@ export function tasksPage(ctx, { shared = false } = {}) {
   }
 
   // One fetch at a time; events arriving meanwhile mark the view dirty for one more.
+  /** @type {Map<number, any>} the newest copy of each task an event brought */
+  const fresher = new Map();
   let inFlight = null;
   let dirty = false;
   async function refresh(changedIds = new Set()) {
@@ -167,7 +169,8 @@ export function tasksPage(ctx, { shared = false } = {}) {
           shared ? null : ctx.session.call('tasks.stats', {}),
         ]);
         const initial = before.size === 0 && !loaded;
-        tasks = page.items;
+        // A fetch that started before an event may carry an older copy of a task: keep the newer.
+        tasks = page.items.map((t) => (fresher.get(t.id)?.updatedAt ?? '') > t.updatedAt ? fresher.get(t.id) : t);
         total = page.total;
         if (stats) replace(statsEl, statsHeader(stats));
         if (!initial) for (const t of tasks) if (before.get(t.id) !== t.updatedAt) changedIds.add(t.id);
@@ -257,6 +260,7 @@ export function tasksPage(ctx, { shared = false } = {}) {
           if (i >= 0) {
             const { changes, ...task } = ev.data;
             tasks[i] = task;
+            fresher.set(task.id, task);
             changed.add(task.id);
           }
         } else if (ev.type === 'task.created') changed.add(ev.data.id);
