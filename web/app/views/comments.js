@@ -63,21 +63,26 @@ export function commentsSection(ctx, task) {
   }
   function remove(id) {
     comments.delete(id);
+    deleted.add(id);
     listEl.querySelector(`[data-id="${id}"]`)?.remove();
+    if (!comments.size && !listEl.querySelector('.empty')) listEl.append(h('li', { class: 'empty', text: 'No comments yet.' }));
     updateCount();
   }
 
+  // Events that arrive while the list loads are newer than what the load returns: they win.
+  const deleted = new Set();
   async function load() {
+    comments.clear();
+    deleted.clear();
+    replace(listEl);
     const all = [];
     for (let offset = 0; ; offset += 100) {
       const page = await ctx.session.call('comments.list', { taskId: task.id, limit: 100, offset });
       all.push(...page.items);
       if (all.length >= page.total || page.items.length === 0) break;
     }
-    comments.clear();
-    replace(listEl);
-    for (const c of all) put(c, false);
-    if (!all.length) listEl.append(h('li', { class: 'empty', text: 'No comments yet.' }));
+    for (const c of all) if (!comments.has(c.id) && !deleted.has(c.id)) put(c, false);
+    if (!comments.size) listEl.append(h('li', { class: 'empty', text: 'No comments yet.' }));
   }
 
   const input = h('textarea', { testid: 'comment-input', maxlength: 2000, required: true, 'aria-label': 'New comment', placeholder: 'Write a comment…' });

@@ -43,15 +43,19 @@ export function filesSection(ctx, task) {
   }
   function remove(id) {
     files.delete(id);
+    deleted.add(id);
     listEl.querySelector(`[data-id="${id}"]`)?.remove();
     if (!files.size) listEl.append(h('li', { class: 'empty', text: 'No attachments.' }));
   }
+  // Events that arrive while the list loads are newer than what the load returns: they win.
+  const deleted = new Set();
   async function load() {
-    const { items } = await ctx.session.call('files.list', { taskId: task.id });
     files.clear();
+    deleted.clear();
     replace(listEl);
-    for (const f of items) put(f, false);
-    if (!items.length) listEl.append(h('li', { class: 'empty', text: 'No attachments.' }));
+    const { items } = await ctx.session.call('files.list', { taskId: task.id });
+    for (const f of items) if (!files.has(f.id) && !deleted.has(f.id)) put(f, false);
+    if (!files.size) listEl.append(h('li', { class: 'empty', text: 'No attachments.' }));
   }
 
   const picker = h('input', { type: 'file', testid: 'file-input', 'aria-label': 'Choose a file to attach' });
