@@ -90,7 +90,7 @@ export function verifyNotice(ctx) {
   });
   return h('div', { class: 'notice warn', testid: 'verify-notice' },
     'Verify your address: we mailed a link to ', h('strong', { text: user.email }), '. Notification mail waits until then. ',
-    resend, ' ', status);
+    resend, ' · ', h('a', { href: '#/verify', text: 'More' }), ' ', status);
 }
 
 export function verify(ctx) {

@@ -9,17 +9,19 @@ import { isOverdue } from './tasks.js';
 
 const ACTIONS = {
   'task.created': 'created the task', 'task.updated': 'changed', 'task.deleted': 'deleted the task',
-  'share.created': 'shared it with', 'share.updated': 'changed the role of', 'share.revoked': 'removed access of',
+  'share.created': 'shared it with', 'share.updated': 'changed a share', 'share.revoked': 'removed access of',
   'comment.created': 'commented', 'comment.updated': 'edited a comment', 'comment.deleted': 'deleted a comment',
-  'file.uploaded': 'attached', 'file.deleted': 'removed an attachment',
+  'file.uploaded': 'attached', 'file.deleted': 'removed the attachment',
 };
 
 function describe(a) {
   const d = a.details ?? {};
   let what = ACTIONS[a.action] ?? a.action;
   if (a.action === 'task.updated') what += ` ${Object.keys(d).join(', ')}`;
-  if (a.action.startsWith('share.') && d.username) what += ` ${d.username}${d.permission ? ` (${d.permission})` : ''}`;
-  if (a.action === 'file.uploaded' && d.filename) what += ` ${d.filename}`;
+  if (a.action === 'share.updated' && d.permission?.old) what = `changed a share from ${d.permission.old} to ${d.permission.new}`;
+  else if (a.action.startsWith('share.') && d.username) what += ` ${d.username}${typeof d.permission === 'string' ? ` (${d.permission})` : ''}`;
+  if (a.action.startsWith('file.') && typeof d.filename === 'string') what += ` ${d.filename}`;
+  if (a.action === 'comment.created' && typeof d.content === 'string') what += `: “${d.content.length > 60 ? `${d.content.slice(0, 60)}…` : d.content}”`;
   return `${a.actorUsername ?? 'someone'} ${what}`;
 }
 

@@ -2,6 +2,7 @@
 // bulk complete and delete, live.
 import { h, replace, field, flash, formatDate, todayUTC, errorText } from '../dom.js';
 import { confirmDialog } from '../ui.js';
+import { verifyNotice } from './auth.js';
 
 const PAGE_SIZE = 50;
 const SORTS = [['createdAt', 'Created'], ['updatedAt', 'Updated'], ['dueDate', 'Due date'], ['priority', 'Priority'], ['title', 'Title']];
@@ -237,6 +238,7 @@ export function tasksPage(ctx, { shared = false } = {}) {
 
   const el = h('section', null,
     h('h1', { text: shared ? 'Shared with me' : 'My tasks' }),
+    shared ? null : verifyNotice(ctx),
     shared ? null : statsEl,
     shared ? null : h('div', { class: 'panel' }, h('h2', { text: 'New task' }), newForm),
     shared ? null : h('details', { class: 'panel', open: writeFilters({ ...f, page: 1, sortBy: 'createdAt', sortOrder: 'desc' }) !== '' },
