@@ -205,6 +205,39 @@ class BrowserTest(unittest.TestCase):
         with open(download.value.path(), "rb") as got, open(path, "rb") as sent:
             self.assertEqual(got.read(), sent.read())
 
+    def test_screenshot_of_every_page(self):
+        a = self.user("ana")
+        a.page.goto(APP_URL)
+        expect(a.tid("signin-form")).to_be_visible()
+        a.shot("page-signin")
+        a.page.get_by_role("link", name="Forgot your password?").click()
+        expect(a.tid("forgot-form")).to_be_visible()
+        a.shot("page-forgot")
+        a.page.goto(APP_URL + "#/register")
+        expect(a.tid("register-form")).to_be_visible()
+        a.shot("page-register")
+        a.register()
+        for title, priority in [("Write the quarterly report", "high"), ("Book the venue", "medium"), ("Order coffee", "low")]:
+            a.tid("new-task-priority").select_option(priority)
+            a.create_task(title)
+        a.shot("page-tasks")
+        a.open_task("Book the venue")
+        a.tid("comment-input").fill("The hall on Main Street is free on the 12th.")
+        a.tid("comment-submit").click()
+        expect(a.tid("comment")).to_have_count(1)
+        a.shot("page-task")
+        a.tid("share-open").click()
+        a.shot("page-share-dialog")
+        a.page.keyboard.press("Escape")
+        for nav, ready, name in [("nav-shared", "task-list", "page-shared"), ("nav-settings", "settings-form", "page-settings"),
+                                 ("nav-profile", "profile-form", "page-profile")]:
+            a.tid(nav).click()
+            expect(a.tid(ready)).to_be_visible()
+            a.shot(name)
+        a.page.goto(APP_URL + "#/verify")
+        expect(a.tid("verify-recheck")).to_be_visible()
+        a.shot("page-verify")
+
 
 if __name__ == "__main__":
     unittest.main()

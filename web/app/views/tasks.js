@@ -101,6 +101,7 @@ export function tasksPage(ctx, { shared = false } = {}) {
   const pagerText = h('span', { class: 'muted', testid: 'pager-text' });
   const prev = h('button', { type: 'button', testid: 'page-prev', text: '← Previous' });
   const next = h('button', { type: 'button', testid: 'page-next', text: 'Next →' });
+  const pager = h('div', { class: 'pager' }, pagerText, prev, next);
   const go = (changes) => ctx.navigate(`#/${shared ? 'shared' : 'tasks'}${writeFilters({ ...f, ...changes })}`);
   prev.addEventListener('click', () => go({ page: f.page - 1 }));
   next.addEventListener('click', () => go({ page: f.page + 1 }));
@@ -148,6 +149,7 @@ export function tasksPage(ctx, { shared = false } = {}) {
     }
     const first = total ? (f.page - 1) * PAGE_SIZE + 1 : 0;
     pagerText.textContent = `${first}–${(f.page - 1) * PAGE_SIZE + tasks.length} of ${total}`;
+    pager.hidden = total === 0 && f.page === 1;
     prev.disabled = f.page <= 1;
     next.disabled = f.page * PAGE_SIZE >= total;
     for (const id of [...selection]) if (!tasks.some((t) => t.id === id)) selection.delete(id);
@@ -246,7 +248,7 @@ export function tasksPage(ctx, { shared = false } = {}) {
     h('div', { class: 'panel' },
       shared ? null : h('div', { class: 'bulk' }, h('label', { class: 'check' }, selectAll, 'All'), bulkDone, bulkDelete, bulkCount),
       listEl,
-      h('div', { class: 'pager' }, pagerText, prev, next)));
+      pager));
   refresh();
 
   return {
