@@ -34,6 +34,8 @@ export class Session {
     /** @type {Set<(user: any) => void>} */ this.userListeners = new Set();
     this.viewTopics = [];
     this.missed = 0;
+    /** @type {number | null} events caught up after the last reconnection, once known */
+    this.caughtUp = null;
     this.client.on('event', (ev) => {
       if (this.client.state !== 'open') this.missed += 1;
       for (const fn of this.eventListeners) fn(ev);
@@ -43,10 +45,13 @@ export class Session {
     this.client.on('token', (token) => { if (token && this.user) sessionStorage.setItem(TOKEN_KEY, JSON.stringify(token)); });
     this.client.on('signedOut', ({ reason }) => this.forget(SIGNED_OUT[reason] ?? SIGNED_OUT.loggedOut));
     this.client.on('state', (status) => {
-      if (status.state === 'reconnecting') this.missed = 0;
+      if (status.state === 'reconnecting') { this.missed = 0; this.caughtUp = null; }
       for (const fn of this.connectionListeners) fn(status);
     });
-    this.client.on('caughtUp', () => { for (const fn of this.caughtUpListeners) fn(this.missed); });
+    this.client.on('caughtUp', () => {
+      this.caughtUp = this.missed;
+      for (const fn of this.caughtUpListeners) fn(this.missed);
+    });
   }
 
   get token() {

@@ -81,14 +81,18 @@ export function connectionBanner(session) {
       wasDown = false;
       retry.hidden = true;
       banner.classList.add('ok');
-      text.textContent = 'Back online.';
+      text.textContent = caughtUpText(session.caughtUp);
       banner.hidden = false;
       hideTimer = setTimeout(() => { banner.hidden = true; }, 4000);
     }
   });
+  // The library may report the catch-up before or after it reports "open": either order shows it.
   session.onCaughtUp((count) => {
-    if (!banner.hidden && banner.classList.contains('ok')) {
-      text.textContent = count > 0 ? `Back online. Caught up on ${count} change${count === 1 ? '' : 's'}.` : 'Back online. Nothing was missed.';
-    }
+    if (!banner.hidden && banner.classList.contains('ok')) text.textContent = caughtUpText(count);
   });
+}
+
+function caughtUpText(count) {
+  if (count == null) return 'Back online.';
+  return count > 0 ? `Back online. Caught up on ${count} change${count === 1 ? '' : 's'}.` : 'Back online. Nothing was missed.';
 }
