@@ -67,14 +67,20 @@ export class Session {
     const token = this.token;
     if (!token) return false;
     this.client.setToken(token);
-    try {
-      const { user } = await this.client.call('auth.authenticate', { accessToken: token.accessToken });
-      this.user = user;
-      await this.startLive();
-      return true;
-    } catch {
-      this.token = null;
-      return false;
+    // Only a refused token signs the tab out; an unreachable server is waited for.
+    for (;;) {
+      try {
+        const { user } = await this.client.call('auth.authenticate', { accessToken: token.accessToken });
+        this.user = user;
+        await this.startLive();
+        return true;
+      } catch (err) {
+        if (/** @type {any} */ (err)?.code === -32001) {
+          this.token = null;
+          return false;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
     }
   }
   async login(username, password) { this.signedIn(await this.client.call('auth.login', { username, password })); await this.startLive(); }
