@@ -83,10 +83,6 @@ function render() {
   updateTopbar(section === 'tasks' && parts[1] ? '' : section);
   ctx.setTitle(next.title);
   replace(main, next.el);
-  if (session.user) session.setViewTopics(next.topics ?? []).catch((err) => {
-    if (err?.code === -32004) return; // the task page shows "not found" itself
-    toast(err.message);
-  });
   main.focus({ preventScroll: true });
 }
 
@@ -110,7 +106,7 @@ function flush() {
   if (!batch.length || !view?.applyEvents) return;
   for (const ev of batch) {
     // Losing a task shows a notice wherever the user is; the task page handles its own.
-    if (ev.type === 'share.revoked' && ev.data.userId === session.user?.id && ev.actor?.id !== session.user?.id && !view.topics?.includes(`task:${ev.taskId}`)) {
+    if (ev.type === 'share.revoked' && ev.data.userId === session.user?.id && ev.actor?.id !== session.user?.id && view.taskId !== ev.taskId) {
       toast(`${ev.actor?.username ?? 'The owner'} stopped sharing a task with you.`);
     }
   }

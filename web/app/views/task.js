@@ -165,7 +165,7 @@ export function taskPage(ctx, id) {
   return {
     el,
     title: 'Task',
-    topics: [`task:${id}`],
+    taskId: id,
     applyEvents(events) {
       let timelineChanged = false;
       for (const ev of events) {

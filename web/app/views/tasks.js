@@ -254,7 +254,6 @@ export function tasksPage(ctx, { shared = false } = {}) {
   return {
     el,
     title: shared ? 'Shared with me' : 'My tasks',
-    topics: [],
     /** @param {any[]} events one animation frame's worth */
     applyEvents(events) {
       const changed = new Set();
