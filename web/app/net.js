@@ -173,11 +173,10 @@ export class Session {
    * whose answer was lost is applied once.
    * @param {string} method
    * @param {any} [params]
-   * @param {{timeout?: number, signal?: AbortSignal, write?: boolean}} [options]
+   * @param {{timeout?: number, signal?: AbortSignal}} [options]
    */
   call(method, params = {}, options = {}) {
-    const { write: _write, ...rest } = options;
-    return this.client.call(method, params, rest);
+    return this.client.call(method, params, options);
   }
 
   onEvent(fn) { this.eventListeners.add(fn); }

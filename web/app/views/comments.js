@@ -30,7 +30,7 @@ export function commentsSection(ctx, task) {
       form.addEventListener('submit', async (e) => {
         e.preventDefault();
         try {
-          const updated = await ctx.session.call('comments.update', { id: c.id, content: area.value }, { write: true });
+          const updated = await ctx.session.call('comments.update', { id: c.id, content: area.value });
           put(updated, false);
         } catch (err) { ctx.notice(errorText(err)); }
       });
@@ -40,7 +40,7 @@ export function commentsSection(ctx, task) {
     del?.addEventListener('click', async () => {
       if (!(await confirmDialog('Delete this comment?', 'Delete'))) return;
       try {
-        await ctx.session.call('comments.delete', { id: c.id }, { write: true });
+        await ctx.session.call('comments.delete', { id: c.id });
         remove(c.id);
       } catch (err) { ctx.notice(errorText(err)); }
     });
@@ -92,7 +92,7 @@ export function commentsSection(ctx, task) {
     e.preventDefault();
     if (!canWrite()) return;
     try {
-      const c = await ctx.session.call('comments.create', { taskId: task.id, content: input.value }, { write: true });
+      const c = await ctx.session.call('comments.create', { taskId: task.id, content: input.value });
       input.value = '';
       put(c, false);
     } catch (err) { ctx.notice(errorText(err)); }

@@ -25,7 +25,7 @@ export function filesSection(ctx, task) {
     del?.addEventListener('click', async () => {
       if (!(await confirmDialog(`Delete “${f.filename}”?`, 'Delete'))) return;
       try {
-        await ctx.session.call('files.delete', { id: f.id }, { write: true });
+        await ctx.session.call('files.delete', { id: f.id });
         remove(f.id);
       } catch (err) { ctx.notice(errorText(err)); }
     });

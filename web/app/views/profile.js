@@ -32,7 +32,7 @@ export function profilePage(ctx) {
     if (username.value.trim() !== ctx.session.user.username) params.username = username.value.trim();
     if (email.value.trim() !== ctx.session.user.email) { params.email = email.value.trim(); params.currentPassword = current.value; }
     if (!Object.keys(params).length) return 'Nothing to change.';
-    ctx.session.setUser(await ctx.session.call('users.updateMe', params, { write: true }));
+    ctx.session.setUser(await ctx.session.call('users.updateMe', params));
     current.value = '';
     return 'Saved.';
   });

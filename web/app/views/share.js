@@ -12,7 +12,7 @@ export function sharesSection(ctx, task) {
   leaveButton.addEventListener('click', async () => {
     if (!(await confirmDialog('Leave this task? You will lose access to it.', 'Leave'))) return;
     try {
-      await ctx.session.call('shares.revoke', { taskId: task.id, username: ctx.session.user.username }, { write: true });
+      await ctx.session.call('shares.revoke', { taskId: task.id, username: ctx.session.user.username });
       ctx.navigate('#/tasks');
     } catch (err) { ctx.notice(errorText(err)); }
   });
@@ -47,7 +47,7 @@ export function sharesSection(ctx, task) {
       const grant = async (username) => {
         error.hidden = true;
         try {
-          await ctx.session.call('shares.create', { taskId: task.id, username, permission: role.value }, { write: true });
+          await ctx.session.call('shares.create', { taskId: task.id, username, permission: role.value });
           query.value = '';
           replace(suggestions);
           await load();
@@ -80,12 +80,12 @@ export function sharesSection(ctx, task) {
           h('option', { value: 'view', selected: s.permission === 'view', text: 'Can view' }),
           h('option', { value: 'edit', selected: s.permission === 'edit', text: 'Can edit' }));
         select.addEventListener('change', async () => {
-          try { await ctx.session.call('shares.update', { taskId: task.id, username: s.username, permission: select.value }, { write: true }); await load(s.userId); }
+          try { await ctx.session.call('shares.update', { taskId: task.id, username: s.username, permission: select.value }); await load(s.userId); }
           catch (err) { error.textContent = errorText(err); error.hidden = false; }
         });
         const revoke = h('button', { type: 'button', class: 'danger', testid: 'share-revoke', text: 'Revoke', 'aria-label': `Revoke access of ${s.username}` });
         revoke.addEventListener('click', async () => {
-          try { await ctx.session.call('shares.revoke', { taskId: task.id, username: s.username }, { write: true }); await load(); }
+          try { await ctx.session.call('shares.revoke', { taskId: task.id, username: s.username }); await load(); }
           catch (err) { error.textContent = errorText(err); error.hidden = false; }
         });
         return h('li', { class: 'share-row', testid: 'share-current-row' }, h('span', { class: 'who', text: s.username }), select, revoke);

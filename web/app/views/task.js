@@ -81,7 +81,7 @@ export function taskPage(ctx, id) {
     set('completed', () => { completed.checked = t.completed; });
     replace(tagsEl, t.tags.length ? t.tags.map((tag) => h('span', { class: 'tag', testid: 'task-tag' }, tag,
       t.permission === 'view' ? null : h('button', { type: 'button', 'aria-label': `Remove tag ${tag}`, testid: 'task-remove-tag', text: '×',
-        onclick: () => ctx.session.call('tasks.removeTag', { id: t.id, tag }, { write: true }).then((nt) => fill(nt)).catch((err) => ctx.notice(errorText(err))) })))
+        onclick: () => ctx.session.call('tasks.removeTag', { id: t.id, tag }).then((nt) => fill(nt)).catch((err) => ctx.notice(errorText(err))) })))
       : h('span', { class: 'muted', text: 'No tags' }));
     if (changed && 'tags' in changed) flash(tagsEl);
     const readOnly = t.permission === 'view';
@@ -104,7 +104,7 @@ export function taskPage(ctx, id) {
     if ((due.value || null) !== task.dueDate) params.dueDate = due.value || null;
     if (completed.checked !== task.completed) params.completed = completed.checked;
     try {
-      const t = await ctx.session.call('tasks.update', params, { write: true });
+      const t = await ctx.session.call('tasks.update', params);
       dirty.clear();
       fill(t);
       ctx.notice('Saved.');
@@ -115,14 +115,14 @@ export function taskPage(ctx, id) {
     const tags = tagInput.value.split(',').map((t) => t.trim()).filter(Boolean);
     if (!tags.length) return;
     try {
-      fill(await ctx.session.call('tasks.addTags', { id, tags }, { write: true }));
+      fill(await ctx.session.call('tasks.addTags', { id, tags }));
       tagInput.value = '';
     } catch (err) { ctx.notice(errorText(err)); }
   });
   deleteBtn.addEventListener('click', async () => {
     if (!(await confirmDialog(`Delete “${task.title}” with its comments and files?`, 'Delete'))) return;
     try {
-      await ctx.session.call('tasks.delete', { id }, { write: true });
+      await ctx.session.call('tasks.delete', { id });
       ctx.navigate('#/tasks');
     } catch (err) { ctx.notice(errorText(err)); }
   });

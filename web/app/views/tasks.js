@@ -70,7 +70,7 @@ export function taskRow(ctx, task, selection, onToggleSelect) {
     'aria-label': `Mark “${task.title}” ${task.completed ? 'not done' : 'done'}` });
   done.addEventListener('change', async () => {
     try {
-      await ctx.session.call('tasks.update', { id: task.id, completed: done.checked }, { write: true });
+      await ctx.session.call('tasks.update', { id: task.id, completed: done.checked });
     } catch (err) {
       done.checked = !done.checked;
       ctx.notice(errorText(err));
@@ -125,7 +125,7 @@ export function tasksPage(ctx, { shared = false } = {}) {
   });
   bulkDone.addEventListener('click', async () => {
     try {
-      await ctx.session.call('tasks.bulkUpdate', { ids: [...selection], changes: { completed: true } }, { write: true });
+      await ctx.session.call('tasks.bulkUpdate', { ids: [...selection], changes: { completed: true } });
       selection.clear();
       refresh();
     } catch (err) { ctx.notice(errorText(err)); }
@@ -133,7 +133,7 @@ export function tasksPage(ctx, { shared = false } = {}) {
   bulkDelete.addEventListener('click', async () => {
     const n = selection.size;
     if (!(await confirmDialog(`Delete ${n} task${n === 1 ? '' : 's'}? This cannot be undone.`, 'Delete'))) return;
-    const results = await Promise.allSettled([...selection].map((id) => ctx.session.call('tasks.delete', { id }, { write: true })));
+    const results = await Promise.allSettled([...selection].map((id) => ctx.session.call('tasks.delete', { id })));
     const failed = results.filter((r) => r.status === 'rejected');
     if (failed.length) ctx.notice(`${failed.length} could not be deleted: ${errorText(/** @type {any} */ (failed[0]).reason)}`);
     selection.clear();
@@ -205,7 +205,7 @@ export function tasksPage(ctx, { shared = false } = {}) {
     const tags = newTags.value.split(',').map((t) => t.trim()).filter(Boolean);
     if (tags.length) params.tags = tags;
     try {
-      const task = await ctx.session.call('tasks.create', params, { write: true });
+      const task = await ctx.session.call('tasks.create', params);
       newTitle.value = newTags.value = newDue.value = '';
       await refresh(new Set([task.id]));
       newTitle.focus();
