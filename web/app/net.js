@@ -60,7 +60,7 @@ export class Session {
     client.addEventListener('lost', () => {
       if (client !== this.client) return;
       this.lost = true;
-      this.report({ state: client.state, lost: true, nextAttemptAt: client.nextTry });
+      this.report({ state: client.state, lost: true, nextAttemptAt: this.nextTry });
     });
     client.addEventListener('resync', () => { if (client === this.client) for (const fn of this.resyncListeners) fn(); });
     client.addEventListener('signedout', (e) => {
@@ -99,6 +99,7 @@ export class Session {
       }, () => {});
     }
     if (status.state === 'open') this.lost = false;
+    if (status.nextTry) this.nextTry = status.nextTry;
     this.report({ state: status.state, attempt: status.attempt, nextAttemptAt: status.nextTry, lost: this.lost });
   }
 
@@ -171,12 +172,14 @@ export class Session {
   /**
    * The library adds a requestKey to every write (and keeps it when it resends), so a write
    * whose answer was lost is applied once.
-   * @param {string} method
-   * @param {any} [params]
-   * @param {{timeout?: number, signal?: AbortSignal}} [options]
+   * @template {import('../client/faros.js').MethodName} M
+   * @param {M} method
+   * @param {import('../client/faros.js').Params<M>} [params]
+   * @param {import('../client/faros.js').CallOptions} [options]
+   * @returns {Promise<import('../client/faros.js').Result<M>>}
    */
-  call(method, params = {}, options = {}) {
-    return this.client.call(method, params, options);
+  call(method, params, options) {
+    return /** @type {any} */ (this.client).call(method, params ?? {}, options);
   }
 
   onEvent(fn) { this.eventListeners.add(fn); }
