@@ -97,7 +97,7 @@ export function tasksPage(ctx, { shared = false } = {}) {
   let tasks = [];
   let total = 0;
   const statsEl = h('div', { class: 'stats', testid: 'stats' });
-  const listEl = h('ul', { class: 'task-list', testid: 'task-list', 'aria-live': 'polite' });
+  const listEl = h('ul', { class: 'task-list', testid: 'task-list' });
   const pagerText = h('span', { class: 'muted', testid: 'pager-text' });
   const prev = h('button', { type: 'button', testid: 'page-prev', text: '← Previous' });
   const next = h('button', { type: 'button', testid: 'page-next', text: 'Next →' });
