@@ -106,7 +106,7 @@ export function commentsSection(ctx, task) {
     el, load,
     setTask(t) { task = t; },
     apply(ev) {
-      if (ev.type === 'comment.created' || ev.type === 'comment.updated') put(ev.data, true);
+      if (ev.type === 'comment.created' || ev.type === 'comment.updated') put(ev.data, ev.actor?.id !== ctx.session.user?.id);
       else if (ev.type === 'comment.deleted') remove(ev.data.id);
     },
   };

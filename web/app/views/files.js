@@ -96,7 +96,7 @@ export function filesSection(ctx, task) {
     el, load,
     setTask(t) { task = t; uploader.hidden = t.permission === 'view'; },
     apply(ev) {
-      if (ev.type === 'file.uploaded') put(ev.data, true);
+      if (ev.type === 'file.uploaded') put(ev.data, ev.actor?.id !== ctx.session.user?.id);
       else if (ev.type === 'file.deleted') remove(ev.data.id);
     },
   };
