@@ -132,7 +132,7 @@ let package = Package(
         .target(
             name: "RESTBridge",
             dependencies: [
-                "Handlers", "JSON", "JSONRPC", "BlobStore", "Credentials", "ByteCoding", "HTTPEdge", "ProtocolDocument",
+                "Handlers", "JSON", "JSONRPC", "BlobStore", "Credentials", "ByteCoding", "HTTPEdge", "ProtocolDocument", "WebSocketCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -4,6 +4,7 @@ public import Logging
 import Metrics
 public import Prometheus
 import Synchronization
+import WebSocketCore
 
 /// The HTTP side beside `/rpc`: what every connection's ``RESTResponder`` shares.
 ///
@@ -50,8 +51,9 @@ public final class RESTBridge: Sendable {
         RESTResponder(bridge: self)
     }
 
-    /// The origin's CORS headers when it is allowed; nil when it is not.
-    func isAllowed(origin: String) -> Bool {
-        configuration.allowedOrigins.contains(origin.lowercased())
+    /// Whether a page from `origin` may call the bridge: the server's own pages (the origin of the
+    /// request's `Host`, as for the WebSocket upgrade) and the configured origins.
+    func isAllowed(origin: String, host: [String]) -> Bool {
+        WebSocketHandshake.isAllowed(origin: origin, host: host, allowedOrigins: self.configuration.allowedOrigins)
     }
 }

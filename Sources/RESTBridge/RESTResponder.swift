@@ -88,7 +88,7 @@ public final class RESTResponder: ChannelInboundHandler {
         self.startWatchdog(context: context)
         let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let origin = head.headers.first(name: "Origin")
-        self.corsOrigin = origin.flatMap { self.bridge.isAllowed(origin: $0) ? $0 : nil }
+        self.corsOrigin = origin.flatMap { self.bridge.isAllowed(origin: $0, host: head.headers["Host"]) ? $0 : nil }
 
         guard let route = RESTRoute.match(path: parts.first.map(String.init) ?? "") else {
             self.answerAfterBody(.error(RPCError(.notFound, message: "Not found")))

@@ -89,7 +89,15 @@ public enum WebSocketHandshake {
 
     /// Whether `origin` is the request's own origin or a configured one.
     static func isAllowed(origin: Substring, host: [String], configuration: WebSocketHandshakeConfiguration) -> Bool {
-        if configuration.allowedOrigins.contains(String(origin)) {
+        Self.isAllowed(origin: origin, host: host, allowedOrigins: configuration.allowedOrigins)
+    }
+
+    /// The one origin rule of the server, for the upgrade and for the REST bridge alike: the
+    /// request's own origin (`http://` or `https://` plus its one `Host`), or one of
+    /// `allowedOrigins` (compared after ``normalizedOrigin(_:)``, or literally for `null`).
+    public static func isAllowed(origin: some StringProtocol, host: [String], allowedOrigins: Set<String>) -> Bool {
+        let origin = Substring(origin)
+        if allowedOrigins.contains(String(origin)) {
             return true
         }
         guard let normalized = Self.normalizedOrigin(origin) else { return false }
@@ -99,7 +107,7 @@ public enum WebSocketHandshake {
                 return true
             }
         }
-        return configuration.allowedOrigins.contains { Self.normalizedOrigin($0) == normalized }
+        return allowedOrigins.contains { Self.normalizedOrigin($0) == normalized }
     }
 
     /// The comparable form of an origin: `scheme://host[:port]` in lower case, without the

@@ -103,6 +103,10 @@ struct RESTResponderTests {
             let refused = try await connection.request("OPTIONS /tasks/5/files HTTP/1.1\r\nHost: x\r\nOrigin: http://evil.example\r\n\r\n")
             #expect(refused.status == 403)
             #expect(refused.header("access-control-allow-origin") == nil)
+            // The server's own pages: the origin of the request's Host, configured or not.
+            let own = try await connection.request("OPTIONS /tasks/5/files HTTP/1.1\r\nHost: faros.test:8080\r\nOrigin: http://faros.test:8080\r\n\r\n")
+            #expect(own.status == 204)
+            #expect(own.header("access-control-allow-origin") == "http://faros.test:8080")
             let post = try await connection.request(
                 "POST /users/me/avatar HTTP/1.1\r\nHost: x\r\nOrigin: http://evil.example\r\nContent-Length: 0\r\n\r\n")
             #expect(post.status == 403)
