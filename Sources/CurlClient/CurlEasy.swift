@@ -22,12 +22,8 @@ public final class CurlEasy: @unchecked Sendable {
         self.handle = handle
         self.errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
         self.errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
-        let code = faros_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, self.errorBuffer)
-        guard code == CURLE_OK else {
-            curl_easy_cleanup(handle)
-            self.errorBuffer.deallocate()
-            throw CurlError(code)
-        }
+        // Every property is set by now, so a throw from here runs deinit, which frees both.
+        try Self.check(faros_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, self.errorBuffer))
     }
 
     deinit {
