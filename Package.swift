@@ -102,12 +102,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // libcurl, once: the process-wide init, one easy handle's life cycle, typed options,
+        // Swift closures for its callbacks and a CurlError. curl's pointers stay in here.
+        .target(name: "CurlClient", dependencies: ["CCurl"], swiftSettings: strict),
         // Where file bytes live: local disk (temp file, fsync, rename) or S3 over libcurl with SigV4.
         // Every blocking call runs on a bounded NIOThreadPool.
         .target(
             name: "BlobStore",
             dependencies: [
-                "CCurl", "ByteCoding", "Credentials", "Handlers",
+                "CurlClient", "ByteCoding", "Credentials", "Handlers",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -119,7 +122,7 @@ let package = Package(
         .target(
             name: "SMTPMail",
             dependencies: [
-                "CCurl", "ByteCoding", "Handlers", "Credentials",
+                "CurlClient", "ByteCoding", "Handlers", "Credentials",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -327,6 +330,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The curl client against a real HTTP server (python3 -m http.server) on loopback.
+        .testTarget(name: "CurlClientTests", dependencies: ["CurlClient", "TestSupport"]),
         // The blob stores on local disk and against a real S3-compatible server (moto) on loopback.
         .testTarget(
             name: "BlobStoreTests",

@@ -1,5 +1,6 @@
 public import NIOCore
 public import NIOPosix
+import CurlClient
 
 /// Blobs as objects in an S3-compatible bucket, through libcurl with Signature V4.
 ///
@@ -38,7 +39,8 @@ public final class S3BlobStore: BlobStore {
                                   region: configuration.region)
         (self.scheme, self.authority) = parts
         self.threadPool = threadPool
-        _ = CurlTransfer.globalInit
+        // libcurl's global set-up is not thread-safe: done here, at start-up, before any transfer.
+        CurlGlobal.initialize()
         try POSIXFile.makeDirectories(configuration.spoolDirectory)
         try POSIXFile.removePartials(in: configuration.spoolDirectory, prefix: S3BlobWriter.spoolPrefix)
     }

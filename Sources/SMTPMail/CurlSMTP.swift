@@ -1,11 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CCurl
+import CurlClient
 import Synchronization
 
-/// One blocking SMTP exchange through libcurl: the only file that touches curl's handles and
-/// pointers. Runs on a thread-pool thread (the caller's job); a handle lives for one exchange,
+/// One blocking SMTP exchange through ``CurlEasy``: the relay's session as curl options, and
+/// libcurl's failures mapped to ``SMTPError``. Runs on a thread-pool thread (the caller's job); a handle lives for one exchange,
 /// so nothing is shared between concurrent sends.
 enum CurlSMTP {
     /// Everything one exchange needs, copied out of the configuration so the thread-pool closure
@@ -108,14 +108,11 @@ enum CurlSMTP {
         }
     }
 
-    /// curl_global_init is not thread-safe: first touched from ``SMTPTransport``'s initializer.
-    static let globalInit: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
-
     /// Most bytes of the relay's latest reply kept for the error message.
     private static let replyLimit = 512
 
-    /// What the callbacks reach through their user pointer, owned by ``perform(_:cancellation:)``
-    /// for the length of the exchange (so the unretained pointer stays valid).
+    /// What the callbacks share during one exchange (they capture it, so it lives as long as
+    /// the handle, whose cleanup still calls back).
     private final class Context {
         let message: [UInt8]
         var offset = 0
@@ -140,142 +137,123 @@ enum CurlSMTP {
     static func perform(_ request: Request, watchdog: Watchdog) throws {
         watchdog.start()
         let context = Context(message: request.message, watchdog: watchdog)
-        guard globalInit, let handle = curl_easy_init() else {
+        guard let easy = try? CurlEasy() else {
             throw SMTPError(kind: .transient, cause: .other, message: "curl init failed")
         }
         // The cleanup still calls back (QUIT goes out and the socket is closed when the cached
-        // connection is dropped), so the context must outlive it.
-        defer { withExtendedLifetime(context) { curl_easy_cleanup(handle) } }
-        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
-        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
-        defer { errorBuffer.deallocate() }
-        let recipients: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, request.recipient)
-        defer { curl_slist_free_all(recipients) }
-        guard recipients != nil else { throw SMTPError(kind: .transient, cause: .other, message: "curl slist failed") }
+        // connection is dropped): the handle goes away at the end of this scope, not earlier.
+        defer { withExtendedLifetime(easy) {} }
+        do {
+            try easy.set(.mailRecipients, [request.recipient])
+        } catch {
+            throw SMTPError(kind: .transient, cause: .other, message: "curl slist failed")
+        }
 
-        let user = Unmanaged.passUnretained(context).toOpaque()
-        let useSSL: Int
+        let useSSL: CurlUseSSL
         switch request.security {
-        case .implicitTLS, .startTLSRequired: useSSL = Int(CURLUSESSL_ALL.rawValue)
-        case .startTLSIfOffered: useSSL = Int(CURLUSESSL_TRY.rawValue)
-        case .plaintext: useSSL = Int(CURLUSESSL_NONE.rawValue)
+        case .implicitTLS, .startTLSRequired: useSSL = .all
+        case .startTLSIfOffered: useSSL = .tryTLS
+        case .plaintext: useSSL = .none
         }
-        var ok = true
-        ok = ok && faros_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer) == CURLE_OK
-        ok = ok && faros_curl_setopt_string(handle, CURLOPT_URL, request.url) == CURLE_OK
-        ok = ok && faros_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "smtp,smtps") == CURLE_OK
-        ok = ok && faros_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1) == CURLE_OK
-        ok = ok && faros_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMilliseconds) == CURLE_OK
-        ok = ok && faros_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, request.timeoutMilliseconds) == CURLE_OK
-        ok = ok && faros_curl_setopt_long(handle, CURLOPT_USE_SSL, useSSL) == CURLE_OK
-        if let caFile = request.caFile {
-            ok = ok && faros_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) == CURLE_OK
-        }
-        if let username = request.username, let password = request.password {
-            // Separate options, not the URL's userinfo: no re-encoding, and no password in the URL.
-            ok = ok && faros_curl_setopt_string(handle, CURLOPT_USERNAME, username) == CURLE_OK
-            ok = ok && faros_curl_setopt_string(handle, CURLOPT_PASSWORD, password) == CURLE_OK
-        }
-        ok = ok && faros_curl_setopt_string(handle, CURLOPT_MAIL_FROM, request.mailFrom) == CURLE_OK
-        ok = ok && faros_curl_setopt_slist(handle, CURLOPT_MAIL_RCPT, recipients) == CURLE_OK
-        ok = ok && faros_curl_setopt_long(handle, CURLOPT_UPLOAD, 1) == CURLE_OK
-        ok = ok && faros_curl_setopt_offset(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.message.count)) == CURLE_OK
-        ok = ok && faros_curl_setopt_pointer(handle, CURLOPT_READDATA, user) == CURLE_OK
-        ok = ok && faros_curl_setopt_data_callback(handle, CURLOPT_READFUNCTION, { buffer, size, count, user in
-            guard let buffer, let user else { return Int(CURL_READFUNC_ABORT) }
-            let context = Unmanaged<Context>.fromOpaque(user).takeUnretainedValue()
-            let n = min(size * count, context.message.count - context.offset)
-            if n > 0 {
-                context.message.withUnsafeBytes { bytes in
-                    guard let base = bytes.baseAddress else { return }
-                    UnsafeMutableRawPointer(buffer).copyMemory(from: base + context.offset, byteCount: n)
-                }
-                context.offset += n
+        do {
+            try easy.set(.url, request.url)
+            try easy.set(.protocols, "smtp,smtps")
+            try easy.set(.noSignal, true)
+            try easy.set(.connectTimeoutMilliseconds, request.connectTimeoutMilliseconds)
+            try easy.set(.timeoutMilliseconds, request.timeoutMilliseconds)
+            try easy.set(useSSL: useSSL)
+            if let caFile = request.caFile {
+                try easy.set(.caInfo, caFile)
             }
-            return n
-        }) == CURLE_OK
-        // Every socket goes through the watchdog, so that it can be shut down from outside.
-        ok = ok && faros_curl_setopt_pointer(handle, CURLOPT_SOCKOPTDATA, user) == CURLE_OK
-        ok = ok && faros_curl_setopt_sockopt_callback(handle, { user, fd, _ in
-            guard let user else { return CURL_SOCKOPT_OK }
-            let context = Unmanaged<Context>.fromOpaque(user).takeUnretainedValue()
-            return context.watchdog.register(fd) ? CURL_SOCKOPT_OK : CURL_SOCKOPT_ERROR
-        }) == CURLE_OK
-        ok = ok && faros_curl_setopt_pointer(handle, CURLOPT_CLOSESOCKETDATA, user) == CURLE_OK
-        ok = ok && faros_curl_setopt_closesocket_callback(handle, { user, fd in
-            guard let user else { return Glibc.close(fd) }
-            let context = Unmanaged<Context>.fromOpaque(user).takeUnretainedValue()
-            return context.watchdog.close(fd)
-        }) == CURLE_OK
-        // The debug callback sees the protocol lines; only the relay's replies are kept (our
-        // commands include AUTH's credentials, and DATA_OUT is the message body).
-        ok = ok && faros_curl_setopt_long(handle, CURLOPT_VERBOSE, 1) == CURLE_OK
-        ok = ok && faros_curl_setopt_pointer(handle, CURLOPT_DEBUGDATA, user) == CURLE_OK
-        ok = ok && faros_curl_setopt_debug_callback(handle, { _, type, data, size, user in
-            guard let user else { return 0 }
-            let context = Unmanaged<Context>.fromOpaque(user).takeUnretainedValue()
-            if context.quitting { return 0 }
-            if type == CURLINFO_HEADER_IN {
-                if context.awaitingReply {
-                    context.reply.removeAll(keepingCapacity: true)
-                    context.awaitingReply = false
+            if let username = request.username, let password = request.password {
+                // Separate options, not the URL's userinfo: no re-encoding, and no password in the URL.
+                try easy.set(.username, username)
+                try easy.set(.password, password)
+            }
+            try easy.set(.mailFrom, request.mailFrom)
+            try easy.set(.upload, true)
+            try easy.set(uploadSize: Int64(request.message.count))
+            try easy.onRead { buffer in
+                let n = min(buffer.count, context.message.count - context.offset)
+                if n > 0 {
+                    context.message.withUnsafeBytes { bytes in
+                        buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[context.offset..<(context.offset + n)]))
+                    }
+                    context.offset += n
                 }
-                if let data {
+                return n
+            }
+            // Every socket goes through the watchdog, so that it can be shut down from outside.
+            try easy.onSocketOpened { fd in context.watchdog.register(fd) }
+            try easy.onCloseSocket { fd in context.watchdog.close(fd) }
+            // The debug callback sees the protocol lines; only the relay's replies are kept (our
+            // commands include AUTH's credentials, and DATA_OUT is the message body).
+            try easy.set(.verbose, true)
+            try easy.onDebug { kind, data in
+                if context.quitting { return }
+                if kind == .headerIn {
+                    if context.awaitingReply {
+                        context.reply.removeAll(keepingCapacity: true)
+                        context.awaitingReply = false
+                    }
                     let room = max(0, CurlSMTP.replyLimit - context.reply.count)
-                    context.reply += UnsafeRawBufferPointer(start: data, count: min(size, room))
+                    context.reply += data.prefix(room)
+                } else if kind == .headerOut || kind == .dataOut {
+                    // Only the command word is looked at; the line itself (AUTH data!) is not kept.
+                    if kind == .headerOut, data.count >= 4, data.prefix(4).elementsEqual("QUIT".utf8) {
+                        context.quitting = true
+                        return
+                    }
+                    context.awaitingReply = true
                 }
-            } else if type == CURLINFO_HEADER_OUT || type == CURLINFO_DATA_OUT {
-                // Only the command word is looked at; the line itself (AUTH data!) is not kept.
-                if type == CURLINFO_HEADER_OUT, let data, size >= 4,
-                   UnsafeRawBufferPointer(start: data, count: 4).elementsEqual("QUIT".utf8) {
-                    context.quitting = true
-                    return 0
-                }
-                context.awaitingReply = true
             }
-            return 0
-        }) == CURLE_OK
-        guard ok else { throw SMTPError(kind: .transient, cause: .other, message: "curl setopt failed") }
+        } catch {
+            throw SMTPError(kind: .transient, cause: .other, message: "curl setopt failed")
+        }
 
-        let code = curl_easy_perform(handle)
-        if code == CURLE_OK { return }
+        let failure: CurlError
+        do throws(CurlError) {
+            try easy.perform()
+            return
+        } catch {
+            failure = error
+        }
         watchdog.hangUp()
         switch watchdog.reason {
         case .cancelled: throw CancellationError()
         case .deadline:
             throw SMTPError(kind: .transient, cause: .timeout,
-                            message: "no answer within the \(request.timeoutMilliseconds) ms timeout (curl: \(String(cString: curl_easy_strerror(code))))")
+                            message: "no answer within the \(request.timeoutMilliseconds) ms timeout (curl: \(failure.summary))")
         case nil: break
         }
 
-        var responseCode = 0
-        if faros_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &responseCode) != CURLE_OK { responseCode = 0 }
+        let responseCode = (try? easy.responseCode()) ?? 0
         // A 4xx/5xx counts only when it answered our latest command (see Context.awaitingReply).
         let replyCode: Int? = !context.awaitingReply && (400..<600).contains(responseCode) ? responseCode : nil
 
-        var message = errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+        var message = failure.message
         if !context.reply.isEmpty, replyCode != nil || !context.awaitingReply {
             message += "; server said: " + Self.printable(context.reply)
         }
-        let cause = Self.cause(code, replyCode: replyCode)
+        let cause = Self.cause(failure.code, replyCode: replyCode)
         let permanent = cause == .rejected && (replyCode ?? 0) >= 500
         throw SMTPError(kind: permanent ? .permanent : .transient, cause: cause, replyCode: replyCode, message: message)
     }
 
     /// Maps libcurl's result to a cause; a refusing reply wins over the code curl chose for it
     /// (curl reports a refused RCPT as CURLE_SEND_ERROR, a refused MAIL as WEIRD_SERVER_REPLY).
-    private static func cause(_ code: CURLcode, replyCode: Int?) -> SMTPError.Cause {
-        if code == CURLE_LOGIN_DENIED || code == CURLE_AUTH_ERROR { return .authentication }
+    private static func cause(_ code: CurlError.Code, replyCode: Int?) -> SMTPError.Cause {
+        if code == .loginDenied || code == .authError { return .authentication }
         if replyCode != nil { return .rejected }
         switch code {
-        case CURLE_OPERATION_TIMEDOUT:
+        case .operationTimedOut:
             return .timeout
-        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_SEND_ERROR, CURLE_RECV_ERROR,
-             CURLE_GOT_NOTHING, CURLE_WEIRD_SERVER_REPLY, CURLE_PARTIAL_FILE:
+        case .couldNotResolveHost, .couldNotConnect, .sendError, .recvError,
+             .gotNothing, .weirdServerReply, .partialFile:
             return .connection
-        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_USE_SSL_FAILED, CURLE_SSL_CACERT_BADFILE,
-             CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_ENGINE_INITFAILED, CURLE_SSL_SHUTDOWN_FAILED,
-             CURLE_SSL_CRL_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS:
+        case .sslConnectError, .peerFailedVerification, .useSSLFailed, .sslCACertBadFile,
+             .sslCertProblem, .sslCipher, .sslEngineInitFailed, .sslShutdownFailed,
+             .sslCRLBadFile, .sslIssuerError, .sslPinnedPubKeyNotMatch, .sslInvalidCertStatus:
             return .tls
         default:
             return .other

@@ -1,3 +1,4 @@
+import CurlClient
 public import NIOPosix
 
 /// Sends one already-rendered RFC 5322 message per call to the relay in ``configuration``.
@@ -18,7 +19,8 @@ public final class SMTPTransport: Sendable {
     public init(configuration: SMTPConfiguration, threadPool: NIOThreadPool) {
         self.configuration = configuration
         self.threadPool = threadPool
-        _ = CurlSMTP.globalInit
+        // libcurl's global set-up is not thread-safe: done here, at start-up, before any send.
+        CurlGlobal.initialize()
     }
 
     /// Hands `message` to the relay for the one recipient `to`, with envelope sender `from`.
