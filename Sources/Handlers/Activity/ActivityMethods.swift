@@ -24,7 +24,7 @@ public enum ActivityMethods {
 
     /// `activity.list`: the caller's own actions, newest first.
     static func list(_ params: ActivityParams.List, _ call: SignedInCall, _ domain: Domain) async throws -> PageResult<ActivityRecord> {
-        var errors = TaskValidation.Errors()
+        var errors = FieldErrors()
         let (limit, offset) = Paging.page(limit: params.limit, offset: params.offset, errors: &errors)
         try errors.throwIfAny()
         var query = ActivityQuery(actorID: call.userID)

@@ -169,27 +169,3 @@ public enum AccountRules {
     private static func isUpper(_ byte: UInt8) -> Bool { byte >= 0x41 && byte <= 0x5A }
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 }
-
-extension AccountRules {
-    /// Collects the field errors of several validations so one -32602 names every bad field, in
-    /// the order checked (as the params decoder does).
-    struct Violations {
-        private(set) var errors: [RPCError.FieldError] = []
-
-        /// The value `check` returns, or nil after recording the field errors it threw.
-        @discardableResult
-        mutating func check<T>(_ check: () throws(RPCError) -> T) -> T? {
-            do {
-                return try check()
-            } catch {
-                errors.append(contentsOf: error.fieldErrors)
-                return nil
-            }
-        }
-
-        /// Throws one -32602 listing every recorded error, if any.
-        func throwIfAny() throws(RPCError) {
-            if !errors.isEmpty { throw .invalidParams(errors) }
-        }
-    }
-}

@@ -92,7 +92,7 @@ enum AuthMethods {
     /// taken username or email (including a concurrent twin registration) is -32009 naming the
     /// field and leaves nothing behind.
     static func register(_ params: RegisterParams, client: ClientSession, domain: Domain) async throws -> SignedIn {
-        var violations = AccountRules.Violations()
+        var violations = FieldErrors()
         let username = violations.check { () throws(RPCError) in try AccountRules.username(params.username) }
         let email = violations.check { () throws(RPCError) in try AccountRules.email(params.email) }
         violations.check { () throws(RPCError) in try AccountRules.newPassword(params.password, field: "password") }
@@ -148,7 +148,7 @@ enum AuthMethods {
     /// -32001, so neither the answer nor its timing tells whether the account exists. A hash
     /// below the current cost is replaced.
     static func login(_ params: LoginParams, client: ClientSession, domain: Domain) async throws -> SignedIn {
-        var violations = AccountRules.Violations()
+        var violations = FieldErrors()
         let login = violations.check { () throws(RPCError) in try AccountRules.login(params.username) }
         violations.check { () throws(RPCError) in try AccountRules.givenPassword(params.password, field: "password") }
         try violations.throwIfAny()

@@ -37,10 +37,10 @@ public enum CommentMethods {
 
     /// `comments.create`: needs view; answers the Comment.
     static func create(_ params: CommentParams.Create, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
-        var errors = TaskValidation.Errors()
-        let taskID = errors.check { () throws(RPCError) in try TaskValidation.id(params.taskId, field: "taskId") }
+        var errors = FieldErrors()
+        let taskID = errors.check { () throws(RPCError) in try IDRules.id(params.taskId, field: "taskId") }
         let content = errors.check { () throws(RPCError) in try Self.content(params.content) }
-        Paging.checkRequestKey(params.requestKey, errors: &errors)
+        Domain.validateRequestKey(params.requestKey, into: &errors)
         try errors.throwIfAny()
         let caller = call.userID
         return try await domain.recordedWrite(call, method: "comments.create", requestKey: params.requestKey) { [taskID = taskID!, content = content!] tx, activity in
@@ -60,10 +60,10 @@ public enum CommentMethods {
 
     /// `comments.update`: the author, with view on the task now.
     static func update(_ params: CommentParams.Update, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
-        var errors = TaskValidation.Errors()
-        let id = errors.check { () throws(RPCError) in try TaskValidation.id(params.id, field: "id") }
+        var errors = FieldErrors()
+        let id = errors.check { () throws(RPCError) in try IDRules.id(params.id, field: "id") }
         let content = errors.check { () throws(RPCError) in try Self.content(params.content) }
-        Paging.checkRequestKey(params.requestKey, errors: &errors)
+        Domain.validateRequestKey(params.requestKey, into: &errors)
         try errors.throwIfAny()
         let caller = call.userID
         return try await domain.recordedWrite(call, method: "comments.update", requestKey: params.requestKey) { [id = id!, content = content!] tx, activity in
@@ -82,9 +82,9 @@ public enum CommentMethods {
 
     /// `comments.delete`: the author with view, or the task's owner. Answers `{}`.
     static func delete(_ params: CommentParams.Delete, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
-        var errors = TaskValidation.Errors()
-        let id = errors.check { () throws(RPCError) in try TaskValidation.id(params.id, field: "id") }
-        Paging.checkRequestKey(params.requestKey, errors: &errors)
+        var errors = FieldErrors()
+        let id = errors.check { () throws(RPCError) in try IDRules.id(params.id, field: "id") }
+        Domain.validateRequestKey(params.requestKey, into: &errors)
         try errors.throwIfAny()
         let caller = call.userID
         return try await domain.recordedWrite(call, method: "comments.delete", requestKey: params.requestKey) { [id = id!] tx, activity in

@@ -28,14 +28,14 @@ public enum FileMethods {
 
     /// `files.downloadUrl`: needs view; a `GET /files/{id}?exp=…&sig=…` link valid 5 minutes.
     static func downloadURL(_ params: FileParams.DownloadURL, _ call: SignedInCall, _ domain: Domain) async throws -> DownloadLink {
-        let id = try TaskValidation.id(params.id, field: "id")
+        let id = try IDRules.id(params.id, field: "id")
         return try await domain.downloadLink(fileID: id, userID: call.userID)
     }
 
     /// `files.list`: needs view; oldest first. A task's files are few (each is an upload), so
     /// the list is whole, as API.md says (`{items}`).
     static func list(_ params: FileParams.List, _ call: SignedInCall, _ domain: Domain) async throws -> ItemsResult<FileRecord> {
-        let taskID = try TaskValidation.id(params.taskId, field: "taskId")
+        let taskID = try IDRules.id(params.taskId, field: "taskId")
         let caller = call.userID
         return try await domain.store.read { tx in
             let task = try TaskGuards.visible(tx.task(id: taskID, viewer: caller))
@@ -45,9 +45,9 @@ public enum FileMethods {
 
     /// `files.delete`: the owner, or the editor who uploaded it. Answers `{}`.
     static func delete(_ params: FileParams.Delete, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
-        var errors = TaskValidation.Errors()
-        let id = errors.check { () throws(RPCError) in try TaskValidation.id(params.id, field: "id") }
-        Paging.checkRequestKey(params.requestKey, errors: &errors)
+        var errors = FieldErrors()
+        let id = errors.check { () throws(RPCError) in try IDRules.id(params.id, field: "id") }
+        Domain.validateRequestKey(params.requestKey, into: &errors)
         try errors.throwIfAny()
         let caller = call.userID
         return try await domain.recordedWrite(call, method: "files.delete", requestKey: params.requestKey) { [id = id!] tx, activity in

@@ -179,7 +179,7 @@ public enum NotificationMethods {
     }
 
     static func validate(_ params: UpdateParams, zones: ZoneCache) throws(RPCError) -> Change {
-        var errors = TaskValidation.Errors()
+        var errors = FieldErrors()
         var change = Change()
         func flag(_ value: Nullable<Bool>?, _ field: String) -> Bool? {
             switch value {

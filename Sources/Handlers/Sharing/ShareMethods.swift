@@ -60,7 +60,7 @@ public enum ShareMethods {
 
     /// `shares.list`: owner or editor; oldest share first.
     static func list(_ params: ShareParams.List, _ call: SignedInCall, _ domain: Domain) async throws -> ItemsResult<ShareRecord> {
-        let taskID = try TaskValidation.id(params.taskId, field: "taskId")
+        let taskID = try IDRules.id(params.taskId, field: "taskId")
         let caller = call.userID
         return try await domain.store.read { tx in
             let task = try TaskGuards.visible(tx.task(id: taskID, viewer: caller))
@@ -115,7 +115,7 @@ public enum ShareMethods {
     /// `shares.sharedWithMe`: the tasks shared with the caller, as they see them, newest share
     /// first.
     static func sharedWithMe(_ params: ShareParams.SharedWithMe, _ call: SignedInCall, _ domain: Domain) async throws -> PageResult<TaskRecord> {
-        var errors = TaskValidation.Errors()
+        var errors = FieldErrors()
         let (limit, offset) = Paging.page(limit: params.limit, offset: params.offset, errors: &errors)
         try errors.throwIfAny()
         let caller = call.userID
@@ -129,10 +129,10 @@ public enum ShareMethods {
 
     /// `taskId`, `username` (as a username) and `requestKey`, every fault in one -32602.
     static func validate(taskId: Int64, username: String, requestKey: String?) throws(RPCError) -> (Int64, String) {
-        var errors = TaskValidation.Errors()
-        let taskID = errors.check { () throws(RPCError) in try TaskValidation.id(taskId, field: "taskId") }
+        var errors = FieldErrors()
+        let taskID = errors.check { () throws(RPCError) in try IDRules.id(taskId, field: "taskId") }
         let name = errors.check { () throws(RPCError) in try AccountRules.username(username, field: "username") }
-        Paging.checkRequestKey(requestKey, errors: &errors)
+        Domain.validateRequestKey(requestKey, into: &errors)
         try errors.throwIfAny()
         return (taskID!, name!)
     }

@@ -14,7 +14,7 @@ extension TaskMethods {
     /// keeps its `updatedAt`, as with `tasks.update`. Each changed task logs its own `task.updated`
     /// (lessons #23: the old service's bulk path logged nothing).
     static func bulkUpdate(_ params: TaskParams.BulkUpdate, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
-        var errors = TaskValidation.Errors()
+        var errors = FieldErrors()
         let ids = errors.check { () throws(RPCError) in try TaskValidation.bulkIDs(params.ids) }
         let changes = errors.check { () throws(RPCError) in try TaskValidation.changes(params.changes, prefix: "changes.") }
         if let changes, changes.isEmpty {

@@ -10,8 +10,8 @@ extension TaskMethods {
     /// all land (lessons #22). An empty `tags` is -32602: adding nothing is a client bug, not a
     /// request. Adding only tags the task already has writes nothing and keeps `updatedAt`.
     static func addTags(_ params: TaskParams.AddTags, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
-        var errors = TaskValidation.Errors()
-        let id = errors.check { () throws(RPCError) in try TaskValidation.id(params.id, field: "id") }
+        var errors = FieldErrors()
+        let id = errors.check { () throws(RPCError) in try IDRules.id(params.id, field: "id") }
         let tags = errors.check { () throws(RPCError) in try TaskValidation.tags(params.tags, field: "tags") }
         if params.tags.isEmpty {
             errors.add("tags", "must hold at least one tag")
@@ -30,8 +30,8 @@ extension TaskMethods {
     /// tag); -32004 when the task has no such tag. The tag travels in the params, never in a
     /// path, so tags holding `/` are no problem (lessons #18).
     static func removeTag(_ params: TaskParams.RemoveTag, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
-        var errors = TaskValidation.Errors()
-        let id = errors.check { () throws(RPCError) in try TaskValidation.id(params.id, field: "id") }
+        var errors = FieldErrors()
+        let id = errors.check { () throws(RPCError) in try IDRules.id(params.id, field: "id") }
         let tag = errors.check { () throws(RPCError) in try TaskValidation.tag(params.tag, field: "tag") }
         try errors.throwIfAny()
         let folded = TextRules.fold(tag!)

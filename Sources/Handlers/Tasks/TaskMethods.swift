@@ -69,7 +69,7 @@ public enum TaskMethods {
 
     /// `tasks.get`: needs view.
     static func get(_ params: TaskParams.Get, _ call: SignedInCall, _ domain: Domain) async throws -> TaskRecord {
-        let id = try TaskValidation.id(params.id, field: "id")
+        let id = try IDRules.id(params.id, field: "id")
         let viewer = call.userID
         return try await domain.store.read { tx in
             try TaskGuards.visible(tx.task(id: id, viewer: viewer))
@@ -80,8 +80,8 @@ public enum TaskMethods {
     /// names no field, or sets every field to what it already is, writes nothing and keeps
     /// `updatedAt` (it still needs edit, so it cannot probe what a viewer may not change).
     static func update(_ params: TaskParams.Update, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
-        var errors = TaskValidation.Errors()
-        let id = errors.check { () throws(RPCError) in try TaskValidation.id(params.id, field: "id") }
+        var errors = FieldErrors()
+        let id = errors.check { () throws(RPCError) in try IDRules.id(params.id, field: "id") }
         let changes = errors.check { () throws(RPCError) in try TaskValidation.changes(params.changes) }
         try errors.throwIfAny()
         let viewer = call.userID
@@ -94,7 +94,7 @@ public enum TaskMethods {
     /// `tasks.delete`: owner only (an editor gets -32003); answers `{}`. The store removes what
     /// hangs off the task with it.
     static func delete(_ params: TaskParams.Delete, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
-        let id = try TaskValidation.id(params.id, field: "id")
+        let id = try IDRules.id(params.id, field: "id")
         let viewer = call.userID
         return try await domain.recordedWrite(call, method: "tasks.delete", requestKey: params.requestKey) { tx, activity in
             let task = try TaskGuards.owned(tx.lockTask(id: id, viewer: viewer))
