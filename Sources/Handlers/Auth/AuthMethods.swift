@@ -280,7 +280,7 @@ enum AuthMethods {
 
     /// Answers `{}` at once; looking the address up, the limits, the token and the mail happen
     /// in a detached task, so the answer and its timing are the same whether the address has
-    /// an account, has none, or is rate limited (lessons #1).
+    /// an account, has none, or is rate limited: nobody learns from it who has an account.
     static func requestPasswordReset(
         _ params: RequestPasswordResetParams, client: ClientSession, domain: Domain
     ) throws -> JSONValue {
@@ -385,7 +385,8 @@ extension Domain {
 }
 
 extension RPCError {
-    /// -32602 naming `token`: a one-time token that is wrong, expired or already used (API.md).
+    /// -32602 naming `token`: a one-time token that is wrong, expired or already used
+    /// (protocol/README.md, "Accounts and sessions").
     static var invalidOneTimeToken: RPCError {
         .invalidParams(field: "token", message: "is invalid, expired or already used")
     }

@@ -73,7 +73,7 @@ enum UserMethods {
     /// Replaces the password and starts over: a new session and token for the caller, every
     /// other session of the user deleted and their live connections signed out with
     /// `passwordChanged`. A wrong `currentPassword` is -32602 naming it and leaves the session
-    /// signed in (lessons #28).
+    /// signed in: a typo is not a reason to sign anyone out.
     static func changePassword(_ params: ChangePasswordParams, call: SignedInCall, domain: Domain) async throws -> Token {
         var violations = FieldErrors()
         violations.check { () throws(RPCError) in

@@ -1,6 +1,7 @@
 import JSONRPC
 
-/// `limit` and `offset` of the paged lists (API.md: `limit` 1–100, default 50; `offset` ≥ 0).
+/// `limit` and `offset` of the paged lists (`limit` 1–100, default 50; `offset` ≥ 0, as
+/// protocol/openrpc.json gives them).
 enum Paging {
     static let limitRange = 1...100
     static let defaultLimit = 50

@@ -1,9 +1,10 @@
 import JSON
 public import JSONRPC
 
-/// The `shares.*` methods (API.md "Share"): create, list, update, revoke, sharedWithMe.
+/// The `shares.*` methods (protocol/README.md, "Sharing"): create, list, update, revoke,
+/// sharedWithMe.
 ///
-/// Decisions where the API leaves room (lessons #24: the old service never decided them):
+/// Decisions where the protocol leaves room:
 /// - Who: only the owner shares, changes and revokes others' shares; editors may *list* the
 ///   shares (they work on the task with those people); a sharee may revoke their own share
 ///   (leaving). A stranger gets -32004 for every method, whatever the username (so the task's
@@ -15,10 +16,10 @@ public import JSONRPC
 ///   `revoke`.
 /// - A duplicate `shares.create` is -32009 with `data.field` "username", also under
 ///   concurrency: the insert is `ON CONFLICT DO NOTHING` behind the task's row lock, so of N
-///   racing creates one succeeds and the others get -32009, never -32603 (lessons #21).
+///   racing creates one succeeds and the others get -32009, never -32603.
 /// - Every change logs its activity (and so its event) in its transaction: `share.created`,
-///   `share.updated` (also permission changes, lessons #23), `share.revoked` with the revoked
-///   user in its audience. `shares.update` to the permission the share already has changes
+///   `share.updated` (also permission changes, so watchers see them), `share.revoked` with the
+///   revoked user in its audience. `shares.update` to the permission the share already has changes
 ///   nothing and logs nothing.
 public enum ShareMethods {
     public static func register(in registry: inout MethodRegistry<ClientSession>, domain: Domain) {

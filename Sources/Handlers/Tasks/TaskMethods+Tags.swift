@@ -7,7 +7,7 @@ extension TaskMethods {
     /// stays). More than 20 in all is -32602 naming `tags`.
     ///
     /// The task is locked while the list is read, merged and written, so concurrent additions
-    /// all land (lessons #22). An empty `tags` is -32602: adding nothing is a client bug, not a
+    /// all land. An empty `tags` is -32602: adding nothing is a client bug, not a
     /// request. Adding only tags the task already has writes nothing and keeps `updatedAt`.
     static func addTags(_ params: TaskParams.AddTags, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
         var errors = FieldErrors()
@@ -28,7 +28,7 @@ extension TaskMethods {
 
     /// `tasks.removeTag`: removes the tag that matches `tag` ignoring case (trimmed like every
     /// tag); -32004 when the task has no such tag. The tag travels in the params, never in a
-    /// path, so tags holding `/` are no problem (lessons #18).
+    /// path, so tags holding `/` are no problem.
     static func removeTag(_ params: TaskParams.RemoveTag, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
         var errors = FieldErrors()
         let id = errors.check { () throws(RPCError) in try IDRules.id(params.id, field: "id") }

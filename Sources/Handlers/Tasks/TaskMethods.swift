@@ -1,7 +1,7 @@
 import JSON
 public import JSONRPC
 
-/// The `tasks.*` methods (API.md, "Task and tasks.*"): create, get, update, delete, list,
+/// The `tasks.*` methods (protocol/README.md, "Tasks"): create, get, update, delete, list,
 /// bulkUpdate, addTags, removeTag, stats.
 ///
 /// Every one needs a signed-in session (-32001 before params are read). Params are validated in
@@ -10,9 +10,9 @@ public import JSONRPC
 /// with the same key answers the first result and changes nothing again. Results are
 /// ``TaskRecord``s, encoded as the API's Task with the caller's `permission`.
 public enum TaskMethods {
-    /// API.md's default: 60 task creations per minute per user. Far above what a person types,
-    /// low enough that a runaway script cannot fill the database. Keyed `user:<id>`, following
-    /// ``RateLimitPolicy``'s key prefixes (the rule could join that table).
+    /// The default (README, "Configuration"): 60 task creations per minute per user. Far above what
+    /// a person types, low enough that a runaway script cannot fill the database. Keyed
+    /// `user:<id>`, following ``RateLimitPolicy``'s key prefixes (the rule could join that table).
     static let createRule = RateRule(name: "tasks.create.user", limit: 60, windowMilliseconds: 60_000)
 
     /// Adds the `tasks.*` methods to `registry`.
@@ -105,8 +105,8 @@ public enum TaskMethods {
         }
     }
 
-    /// `tasks.stats`: counted from the current rows on every call (no cache to go stale:
-    /// lessons #19), overdue against today's UTC date.
+    /// `tasks.stats`: counted from the current rows on every call (no cache to go
+    /// stale), overdue against today's UTC date.
     static func stats(_ call: SignedInCall, _ domain: Domain) async throws -> TaskStats {
         let owner = call.userID
         let today = domain.clock().day

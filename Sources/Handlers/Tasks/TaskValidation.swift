@@ -2,10 +2,10 @@ import JSONRPC
 
 /// The rules on task fields, one implementation for every path that writes them: `tasks.create`,
 /// `tasks.update`, `tasks.bulkUpdate`'s `changes`, `tasks.addTags`, and the `tags` filter of
-/// `tasks.list` (lessons #13 and #18: the old service validated creates only and de-duplicated
-/// tags on one path but not the other).
+/// `tasks.list`, so no path can accept what another refuses or de-duplicate tags differently.
 ///
-/// Text is trimmed of Unicode white space and counted in Unicode scalars (API.md). Every problem
+/// Text is trimmed of Unicode white space and counted in Unicode scalars (protocol/README.md,
+/// "Tasks"). Every problem
 /// is -32602 naming the field by its dotted path (`changes.title`, `tags.3`); one error lists
 /// every field at fault, in params order.
 enum TaskValidation {
@@ -17,8 +17,8 @@ enum TaskValidation {
     /// Tags are labels to filter by, not a second description; 20 keeps the `tags` filter's
     /// "has all" test and the tag index small.
     static let maxTags = 20
-    /// `tasks.bulkUpdate` changes at most this many tasks in one transaction (API.md), which
-    /// bounds how many rows one call locks.
+    /// `tasks.bulkUpdate` changes at most this many tasks in one transaction (protocol/README.md,
+    /// "Tasks"), which bounds how many rows one call locks.
     static let bulkIDs = 1...100
     static let searchLength = 1...200
 
