@@ -21,7 +21,7 @@ extension TaskMethods {
         return try await domain.recordedWrite(call, method: "tasks.addTags", requestKey: params.requestKey) { [id = id!, tags = tags!] tx, activity in
             let task = try TaskGuards.lockEditable(tx, id: id, viewer: viewer)
             var fields = task.fields
-            fields.tags = try TaskValidation.merged(task.fields.tags, adding: tags, field: "tags")
+            fields.tags = try TaskValidation.mergedTags(task.fields.tags, adding: tags, field: "tags")
             return try apply(fields, to: task, viewer: viewer, in: tx, activity)
         }
     }

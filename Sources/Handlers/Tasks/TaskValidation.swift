@@ -45,13 +45,13 @@ enum TaskValidation {
     /// Stops at the first problem, so a hostile list of a hundred thousand bad tags costs one
     /// error, not a hundred thousand.
     static func tags(_ raw: [String], field: String) throws(RPCError) -> [String] {
-        try merged([], adding: raw, field: field)
+        try mergedTags([], adding: raw, field: field)
     }
 
     /// `existing` (already normalized) followed by the new tags from `raw` that it does not
     /// already hold ignoring case, validated as ``tags(_:field:)``; more than ``maxTags`` in all
     /// is an error naming `field`.
-    static func merged(_ existing: [String], adding raw: [String], field: String) throws(RPCError) -> [String] {
+    static func mergedTags(_ existing: [String], adding raw: [String], field: String) throws(RPCError) -> [String] {
         var result = existing
         var seen = Set(existing.map(TextRules.fold))
         for (index, element) in raw.enumerated() {
