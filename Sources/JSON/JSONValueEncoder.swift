@@ -5,7 +5,7 @@
 public struct JSONValueEncoder: Sendable {
     /// What a keyed `encodeIfPresent(nil)` (a synthesized optional property) produces.
     public enum NilEncoding: Sendable, Hashable {
-        /// The key with `null`: API.md's objects always carry their optional fields
+        /// The key with `null`: the protocol's objects always carry their optional fields
         /// (`"dueDate": null`), so this is the default.
         case null
         /// No key at all.

@@ -6,8 +6,9 @@ extension RPCEngine {
         /// The most elements a batch may have; a larger batch is one -32013 error with
         /// `data.limit`, and nothing in it runs.
         ///
-        /// 50 is API.md's default (`FAROS_MAX_BATCH`): enough to load a screen in one round trip,
-        /// while one message cannot queue more work than a session's in-flight allowance.
+        /// 50 is the default (`FAROS_MAX_BATCH`, protocol/README.md "Limits"): enough to load a
+        /// screen in one round trip, while one message cannot queue more work than a session's
+        /// in-flight allowance.
         public var maxBatch: Int
 
         /// The deepest nesting of arrays and objects a message may have, the envelope included

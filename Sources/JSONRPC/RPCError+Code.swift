@@ -3,7 +3,8 @@ extension RPCError {
     ///
     /// A struct rather than an enum so that new codes never break a `switch`. -32768 to -32000 is
     /// reserved by JSON-RPC 2.0; -32700 and -32600 to -32603 are its own, and Faros documents the
-    /// application codes below in API.md's error table and `protocol/openrpc.json`.
+    /// application codes below in the error table of protocol/README.md ("Errors") and
+    /// `protocol/openrpc.json`.
     public struct Code: RawRepresentable, Hashable, Sendable {
         public var rawValue: Int
 

@@ -11,7 +11,8 @@ public struct RPCError: Error, Sendable {
     public var code: Code
     /// A short sentence safe to show to the client.
     public var message: String
-    /// Structured detail for the client, in the shape API.md gives for the code.
+    /// Structured detail for the client, in the shape `x-errorDetails` in protocol/openrpc.json
+    /// gives for the code.
     public var data: JSONValue?
     /// The cause, for logs only; never sent.
     public var underlying: (any Error)?

@@ -9,13 +9,13 @@ public import JSON
 /// (``RPCParamEnum``), "is duplicated" (a repeated member name), "has an invalid value"
 /// (a `DecodingError.dataCorrupted` thrown by a type's own `init(from:)`), and "is unknown".
 ///
-/// **Unknown fields.** API.md rejects unknown params naming the field. After a successful decode,
-/// every member of every object the type opened a keyed container on, but never asked for
-/// (`decode`, `decodeIfPresent`, `decodeNil`, `contains`, a nested container), is reported. When
-/// decoding fails, members that no key type used on that object recognizes are reported next to
-/// the failure, so a misspelt `titel` shows up beside "title: is required". An object the type
-/// never opened (such as a struct with no stored properties) counts all its members as unknown.
-/// ``JSONValue`` fields take any JSON and are not examined.
+/// **Unknown fields.** Unknown params are rejected naming the field (protocol/README.md, "Params").
+/// After a successful decode, every member of every object the type opened a keyed container on,
+/// but never asked for (`decode`, `decodeIfPresent`, `decodeNil`, `contains`, a nested container),
+/// is reported. When decoding fails, members that no key type used on that object recognizes are
+/// reported next to the failure, so a misspelt `titel` shows up beside "title: is required". An
+/// object the type never opened (such as a struct with no stored properties) counts all its members
+/// as unknown. ``JSONValue`` fields take any JSON and are not examined.
 ///
 /// **Null.** `T?` fields read `null` as absent, as Swift's decoders do; `Nullable<T>?` tells
 /// absent, `null` and a value apart.

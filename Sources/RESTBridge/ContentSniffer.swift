@@ -1,7 +1,7 @@
 import NIOCore
 import ByteCoding
 
-/// Decides an upload's type from its bytes against the allow-list (API.md "REST bridge"),
+/// Decides an upload's type from its bytes against the allow-list (README, "What it serves"),
 /// never from the client's claim: the first bytes pick the format, and formats that need more
 /// (plain text must be valid UTF-8 without NUL throughout; Office documents are told apart from
 /// plain zip and from other OLE files by names inside them) are checked as the rest streams.

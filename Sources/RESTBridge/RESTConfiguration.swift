@@ -1,7 +1,7 @@
 /// The bridge's limits and settings (the executable reads them from flags and `FAROS_*`).
 public struct RESTConfiguration: Sendable {
-    /// Largest attachment (`FAROS_MAX_UPLOAD_BYTES`, default 25 MiB, API.md): ample for
-    /// documents and photos, small enough that a few concurrent uploads cannot fill the disk.
+    /// Largest attachment (`FAROS_MAX_UPLOAD_BYTES`, default 25 MiB, README "Configuration"): ample
+    /// for documents and photos, small enough that a few concurrent uploads cannot fill the disk.
     public var maxUploadBytes: Int64 = 25 << 20
     /// Browser origins allowed to call the bridge cross-origin (CORS), normalized
     /// `scheme://host[:port]`; the server's own origin is always among them.

@@ -1,7 +1,7 @@
 import ByteCoding
 import NIOHTTP1
 
-/// The bridge's routes (API.md "REST bridge"), parsed from the method and path. Path ids are
+/// The bridge's routes (README, "What it serves"), parsed from the method and path. Path ids are
 /// positive decimal integers; anything else does not match.
 enum RESTRoute: Equatable, Sendable {
     case health, ready, metrics, openRPC

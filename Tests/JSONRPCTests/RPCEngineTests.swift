@@ -65,7 +65,8 @@ private struct NotYours: RPCErrorConvertible {
     }
 
     @Test func positionalParamsAreRefused() async {
-        // Faros takes params by name only (API.md), so the spec's positional examples get -32602.
+        // Faros takes params by name only (protocol/README.md, "JSON-RPC conventions"), so the
+        // spec's positional examples get -32602.
         #expect(await respond(#"{"jsonrpc": "2.0", "method": "subtract", "params": [42, 23], "id": 1}"#)
             == #"{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"Invalid params","data":{"errors":[{"field":"params","message":"must be an object (by name)"}]}}}"#)
         #expect(await respond(#"{"jsonrpc": "2.0", "method": "raw", "params": [], "id": 2}"#)

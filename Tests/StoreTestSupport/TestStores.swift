@@ -112,7 +112,7 @@ public func sqlStore(_ store: any Store) -> SQLStore {
     return sql
 }
 
-/// Shares `taskID` with `userID` (the sharing API arrives in issue 4).
+/// Shares `taskID` with `userID` (straight into the store, without `shares.create`).
 public func insertShare(
     _ store: any Store,
     taskID: Int64,
@@ -127,7 +127,8 @@ public func insertShare(
     )
 }
 
-/// Adds a comment by `authorID` on `taskID` (the comments API arrives in issue 4); returns its id.
+/// Adds a comment by `authorID` on `taskID` (straight into the store, without `comments.create`);
+/// returns its id.
 @discardableResult
 public func insertComment(
     _ store: any Store,

@@ -1,10 +1,10 @@
 public import JSONRPC
 
-/// The `activity.*` methods (API.md "Activity"): list, taskTimeline, stats, read from the log
-/// every change writes in its own transaction.
+/// The `activity.*` methods (protocol/README.md, "Activity"): list, taskTimeline, stats, read from
+/// the log every change writes in its own transaction.
 ///
-/// Every read is one indexed, paged query, never the whole log (lessons #32, #34):
-/// `activity.list` walks `(actor_id, created_at, id)`, `activity.taskTimeline` walks
+/// Every read is one indexed, paged query, never the whole log, so its cost does not grow with
+/// history: `activity.list` walks `(actor_id, created_at, id)`, `activity.taskTimeline` walks
 /// `(task_id, id)`, `activity.stats` groups the caller's rows (a dozen groups at most). Internal
 /// `session` rows never appear. `from > to` is an empty page, like `tasks.list`'s ranges.
 /// The timeline needs view on the task now and then shows everything logged about it, from
@@ -24,7 +24,7 @@ public enum ActivityMethods {
 
     /// `activity.list`: the caller's own actions, newest first.
     static func list(_ params: ActivityParams.List, _ call: SignedInCall, _ domain: Domain) async throws -> PageResult<ActivityRecord> {
-        var errors = TaskValidation.Errors()
+        var errors = FieldErrors()
         let (limit, offset) = Paging.page(limit: params.limit, offset: params.offset, errors: &errors)
         try errors.throwIfAny()
         var query = ActivityQuery(actorID: call.userID)

@@ -12,8 +12,8 @@ public enum AccountRules {
     public static let usernameLength = 3...32
 
     /// Passwords are 8–72 bytes of UTF-8. Eight is the floor NIST SP 800-63B sets for
-    /// user-chosen secrets; 72 is bcrypt's historical limit, which API.md adopts so a password
-    /// is never silently truncated by any KDF the hashes may migrate to (lessons #11).
+    /// user-chosen secrets; 72 is bcrypt's historical limit, which the protocol adopts so a
+    /// password is never silently truncated by any KDF the hashes may migrate to.
     public static let passwordBytes = 8...72
 
     /// RFC 5321 §4.5.3.1: a path is at most 256 octets with its angle brackets, so an address
@@ -26,14 +26,14 @@ public enum AccountRules {
     /// A login name is a username or an email address, so it may be as long as an email.
     public static let loginMaxLength = emailMaxLength
 
-    /// User search needs at least two characters (one would list nearly everyone, lessons #5)
+    /// User search needs at least two characters (one would list nearly everyone)
     /// and at most 64 (more than any username, so a longer query cannot match).
     public static let searchQueryLength = 2...64
 
     /// A username: trimmed, 3–32 characters of `A–Z a–z 0–9 _ . -`.
     ///
-    /// The ASCII-only charset keeps usernames unambiguous (no homoglyphs, no white space or `/`,
-    /// lessons #6) and makes case-insensitive uniqueness simple to reason about.
+    /// The ASCII-only charset keeps usernames unambiguous (no homoglyphs, no white space or `/`)
+    /// and makes case-insensitive uniqueness simple to reason about.
     public static func username(_ text: String, field: String = "username") throws(RPCError) -> String {
         let value = TextRules.trimmed(text)
         let count = TextRules.length(value)
@@ -168,28 +168,4 @@ public enum AccountRules {
     private static func isLetter(_ byte: UInt8) -> Bool { isUpper(byte) || (byte >= 0x61 && byte <= 0x7A) }
     private static func isUpper(_ byte: UInt8) -> Bool { byte >= 0x41 && byte <= 0x5A }
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
-}
-
-extension AccountRules {
-    /// Collects the field errors of several validations so one -32602 names every bad field, in
-    /// the order checked (as the params decoder does).
-    struct Violations {
-        private(set) var errors: [RPCError.FieldError] = []
-
-        /// The value `check` returns, or nil after recording the field errors it threw.
-        @discardableResult
-        mutating func check<T>(_ check: () throws(RPCError) -> T) -> T? {
-            do {
-                return try check()
-            } catch {
-                errors.append(contentsOf: error.fieldErrors)
-                return nil
-            }
-        }
-
-        /// Throws one -32602 listing every recorded error, if any.
-        func throwIfAny() throws(RPCError) {
-            if !errors.isEmpty { throw .invalidParams(errors) }
-        }
-    }
 }

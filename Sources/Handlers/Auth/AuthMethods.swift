@@ -92,7 +92,7 @@ enum AuthMethods {
     /// taken username or email (including a concurrent twin registration) is -32009 naming the
     /// field and leaves nothing behind.
     static func register(_ params: RegisterParams, client: ClientSession, domain: Domain) async throws -> SignedIn {
-        var violations = AccountRules.Violations()
+        var violations = FieldErrors()
         let username = violations.check { () throws(RPCError) in try AccountRules.username(params.username) }
         let email = violations.check { () throws(RPCError) in try AccountRules.email(params.email) }
         violations.check { () throws(RPCError) in try AccountRules.newPassword(params.password, field: "password") }
@@ -148,7 +148,7 @@ enum AuthMethods {
     /// -32001, so neither the answer nor its timing tells whether the account exists. A hash
     /// below the current cost is replaced.
     static func login(_ params: LoginParams, client: ClientSession, domain: Domain) async throws -> SignedIn {
-        var violations = AccountRules.Violations()
+        var violations = FieldErrors()
         let login = violations.check { () throws(RPCError) in try AccountRules.login(params.username) }
         violations.check { () throws(RPCError) in try AccountRules.givenPassword(params.password, field: "password") }
         try violations.throwIfAny()
@@ -280,7 +280,7 @@ enum AuthMethods {
 
     /// Answers `{}` at once; looking the address up, the limits, the token and the mail happen
     /// in a detached task, so the answer and its timing are the same whether the address has
-    /// an account, has none, or is rate limited (lessons #1).
+    /// an account, has none, or is rate limited: nobody learns from it who has an account.
     static func requestPasswordReset(
         _ params: RequestPasswordResetParams, client: ClientSession, domain: Domain
     ) throws -> JSONValue {
@@ -385,7 +385,8 @@ extension Domain {
 }
 
 extension RPCError {
-    /// -32602 naming `token`: a one-time token that is wrong, expired or already used (API.md).
+    /// -32602 naming `token`: a one-time token that is wrong, expired or already used
+    /// (protocol/README.md, "Accounts and sessions").
     static var invalidOneTimeToken: RPCError {
         .invalidParams(field: "token", message: "is invalid, expired or already used")
     }

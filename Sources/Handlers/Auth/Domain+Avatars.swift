@@ -3,7 +3,8 @@ public import JSONRPC
 /// Avatars (`/users/me/avatar`, `/users/{id}/avatar`): the REST bridge stores the image, the
 /// domain records which blob is the user's.
 extension Domain {
-    /// The largest avatar: 2 MiB (API.md): plenty for a profile picture, little to serve.
+    /// The largest avatar: 2 MiB (README, "What it serves"): plenty for a profile picture, little
+    /// to serve.
     public static let maxAvatarBytes = 2 << 20
 
     /// The types an avatar may have, decided from the content.

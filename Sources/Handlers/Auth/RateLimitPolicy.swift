@@ -1,5 +1,5 @@
 /// The rate limits of the account methods: every rule's name, limit and window in one place, as
-/// API.md's "Running" section documents them (`FAROS_RATE_LIMITS=on`).
+/// The README's "Configuration" section documents them (`FAROS_RATE_LIMITS=on`).
 ///
 /// Rule names are part of the limiter's key space and of the Redis keys a shared limiter will
 /// use, so they stay stable. Keys are prefixed by their kind (`user:`, `login:`, `ip:`,
@@ -32,7 +32,7 @@ public enum RateLimitPolicy {
     /// Password-reset requests per client address: 10 per hour.
     public static let passwordResetsPerAddress = RateRule(name: "reset.ip", limit: 10, windowMilliseconds: hour)
 
-    /// Verification mails per address: 3 per hour (lessons #7: mail bombing a third party).
+    /// Verification mails per address: 3 per hour (so nobody can bomb a third party's mailbox).
     public static let verificationMailsPerEmail = RateRule(name: "verify.email", limit: 3, windowMilliseconds: hour)
 
     /// Verification mails per client address: 10 per hour.

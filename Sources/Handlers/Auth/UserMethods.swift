@@ -73,9 +73,9 @@ enum UserMethods {
     /// Replaces the password and starts over: a new session and token for the caller, every
     /// other session of the user deleted and their live connections signed out with
     /// `passwordChanged`. A wrong `currentPassword` is -32602 naming it and leaves the session
-    /// signed in (lessons #28).
+    /// signed in: a typo is not a reason to sign anyone out.
     static func changePassword(_ params: ChangePasswordParams, call: SignedInCall, domain: Domain) async throws -> Token {
-        var violations = AccountRules.Violations()
+        var violations = FieldErrors()
         violations.check { () throws(RPCError) in
             try AccountRules.givenPassword(params.currentPassword, field: "currentPassword")
         }
@@ -112,7 +112,7 @@ enum UserMethods {
     /// Users whose username contains `query` (literally, ignoring case), prefix matches first,
     /// never the caller.
     static func search(_ params: SearchParams, call: SignedInCall, domain: Domain) async throws -> SearchResult {
-        var violations = AccountRules.Violations()
+        var violations = FieldErrors()
         let folded = violations.check { () throws(RPCError) in try AccountRules.searchQuery(params.query) }
         let limit = params.limit ?? defaultSearchLimit
         if !searchLimits.contains(limit) {
@@ -138,7 +138,7 @@ enum UserMethods {
     /// changes). Taken names are -32009 with `data.field`. With `requestKey`, a retry returns
     /// the first answer and sends no second mail.
     static func updateMe(_ params: UpdateMeParams, call: SignedInCall, domain: Domain) async throws -> JSONValue {
-        var violations = AccountRules.Violations()
+        var violations = FieldErrors()
         let username = violations.check { () throws(RPCError) in
             try params.username.map { name throws(RPCError) in try AccountRules.username(name) }
         } ?? nil
@@ -148,9 +148,7 @@ enum UserMethods {
         if let password = params.currentPassword {
             violations.check { () throws(RPCError) in try AccountRules.givenPassword(password, field: "currentPassword") }
         }
-        if let key = params.requestKey {
-            violations.check { () throws(RPCError) in try Domain.validateRequestKey(key) }
-        }
+        Domain.validateRequestKey(params.requestKey, into: &violations)
         try violations.throwIfAny()
 
         let userID = call.userID

@@ -1,21 +1,21 @@
 import JSON
 public import JSONRPC
 
-/// The `comments.*` methods (API.md "Comment"): create, list, update, delete.
+/// The `comments.*` methods (protocol/README.md, "Comments"): create, list, update, delete.
 ///
-/// Decisions where the API leaves room (lessons #24):
+/// Decisions where the protocol leaves room:
 /// - Everything needs view on the task *now*: someone whose share was revoked can no longer
 ///   read, edit or delete even their own comments (-32004, as for any task they cannot see);
 ///   their comments stay, and the owner may still delete them.
 /// - `comments.update` is the author's alone (with current view); anyone else who can see the
 ///   task gets -32003. `comments.delete` is the author's (with view) or the task owner's.
 /// - A comment on a task the caller cannot see is -32004 "Comment not found", exactly like one
-///   that does not exist (lessons #4).
+///   that does not exist, so a stranger cannot probe which ids are taken.
 /// - `content` is trimmed, 1–2000 Unicode scalars, newline and tab allowed, other control
 ///   characters refused. An update to the same content writes nothing, logs nothing and keeps
 ///   `updatedAt`, like `tasks.update`.
-/// - Lists are paged (`limit` 1–100, default 50), oldest first, never embedded in tasks
-///   (lessons #30, #34).
+/// - Lists are paged (`limit` 1–100, default 50), oldest first, never embedded in tasks,
+///   so a busy task costs its readers one page, not its whole history.
 public enum CommentMethods {
     /// Room for a few paragraphs; longer text belongs in a file.
     static let contentLength = 1...2000
@@ -37,10 +37,10 @@ public enum CommentMethods {
 
     /// `comments.create`: needs view; answers the Comment.
     static func create(_ params: CommentParams.Create, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
-        var errors = TaskValidation.Errors()
-        let taskID = errors.check { () throws(RPCError) in try TaskValidation.id(params.taskId, field: "taskId") }
+        var errors = FieldErrors()
+        let taskID = errors.check { () throws(RPCError) in try IDRules.id(params.taskId, field: "taskId") }
         let content = errors.check { () throws(RPCError) in try Self.content(params.content) }
-        Paging.checkRequestKey(params.requestKey, errors: &errors)
+        Domain.validateRequestKey(params.requestKey, into: &errors)
         try errors.throwIfAny()
         let caller = call.userID
         return try await domain.recordedWrite(call, method: "comments.create", requestKey: params.requestKey) { [taskID = taskID!, content = content!] tx, activity in
@@ -60,10 +60,10 @@ public enum CommentMethods {
 
     /// `comments.update`: the author, with view on the task now.
     static func update(_ params: CommentParams.Update, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
-        var errors = TaskValidation.Errors()
-        let id = errors.check { () throws(RPCError) in try TaskValidation.id(params.id, field: "id") }
+        var errors = FieldErrors()
+        let id = errors.check { () throws(RPCError) in try IDRules.id(params.id, field: "id") }
         let content = errors.check { () throws(RPCError) in try Self.content(params.content) }
-        Paging.checkRequestKey(params.requestKey, errors: &errors)
+        Domain.validateRequestKey(params.requestKey, into: &errors)
         try errors.throwIfAny()
         let caller = call.userID
         return try await domain.recordedWrite(call, method: "comments.update", requestKey: params.requestKey) { [id = id!, content = content!] tx, activity in
@@ -82,9 +82,9 @@ public enum CommentMethods {
 
     /// `comments.delete`: the author with view, or the task's owner. Answers `{}`.
     static func delete(_ params: CommentParams.Delete, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
-        var errors = TaskValidation.Errors()
-        let id = errors.check { () throws(RPCError) in try TaskValidation.id(params.id, field: "id") }
-        Paging.checkRequestKey(params.requestKey, errors: &errors)
+        var errors = FieldErrors()
+        let id = errors.check { () throws(RPCError) in try IDRules.id(params.id, field: "id") }
+        Domain.validateRequestKey(params.requestKey, into: &errors)
         try errors.throwIfAny()
         let caller = call.userID
         return try await domain.recordedWrite(call, method: "comments.delete", requestKey: params.requestKey) { [id = id!] tx, activity in

@@ -2,8 +2,8 @@ import JSON
 import JSONRPC
 
 /// Logs changes to the activity log, which is the event log (docs/events.md): one place that
-/// decides, for every kind of change, its `details`, its event `data` (API.md "Live events")
-/// and its audience, so every handler records alike.
+/// decides, for every kind of change, its `details`, its event `data` (protocol/README.md, "Live
+/// events") and its audience, so every handler records alike.
 ///
 /// It works inside the change's own transaction (`tx`): the row and its audience commit or roll
 /// back with the change. The audience is read from the task's current shares at the moment of

@@ -1,6 +1,7 @@
 public import JSONRPC
 
-/// `events.subscribe` and `events.unsubscribe` (API.md, "Live events"; docs/events.md, "Replay").
+/// `events.subscribe` and `events.unsubscribe` (protocol/README.md, "Live events"; docs/events.md,
+/// "Replay").
 ///
 /// Topics are all or nothing: every one is parsed, counted against the limit and (for
 /// `task:<id>`) checked for view access before any is added; the first bad one is named in

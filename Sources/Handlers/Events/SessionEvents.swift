@@ -5,8 +5,8 @@ import Synchronization
 /// Invariants, kept under one lock: events go out in strictly increasing `seq` (``lastSeq`` is
 /// the last one sent, anything not above it is dropped), each once; while a replay is running
 /// live events are held and released after it, above what it sent. Signing out, signing in as
-/// someone else and closing the connection clear everything (API.md: the session "loses every
-/// subscription").
+/// someone else and closing the connection clear everything (protocol/README.md, "Live events": the
+/// session "loses every subscription").
 public final class SessionEvents: Sendable {
     private let state = Mutex(State())
     private let send: @Sendable ([UInt8]) -> Void

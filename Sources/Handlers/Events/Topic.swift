@@ -1,5 +1,5 @@
-/// A subscription topic (API.md, "Live events"): `tasks` (every task the subscriber can see) or
-/// `task:<id>` (one task).
+/// A subscription topic (protocol/README.md, "Live events"): `tasks` (every task the subscriber can
+/// see) or `task:<id>` (one task).
 public enum Topic: Sendable, Hashable, CustomStringConvertible {
     case tasks
     case task(Int64)

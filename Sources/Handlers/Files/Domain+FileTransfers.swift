@@ -3,11 +3,12 @@ public import JSONRPC
 /// The file operations of the REST bridge, with the same guards as the `files.*` methods: the
 /// bridge streams bytes, the domain decides who may and records what happened.
 extension Domain {
-    /// Uploads per user: 60 per hour (API.md "Running"), every upload that passes the guard.
+    /// Uploads per user: 60 per hour (README, "What it serves"), every upload that passes the
+    /// guard.
     static let uploadRule = RateRule(name: "files.upload.user", limit: 60, windowMilliseconds: 3_600_000)
 
-    /// How long a `files.downloadUrl` link works: 5 minutes (API.md), long enough to click,
-    /// short enough that a leaked link soon stops working.
+    /// How long a `files.downloadUrl` link works: 5 minutes (protocol/README.md, "Files"), long
+    /// enough to click, short enough that a leaked link soon stops working.
     public static let downloadLinkLifetimeSeconds: Int64 = 300
 
     /// Before an upload streams: the task must exist, be visible (-32004) and editable by

@@ -1,10 +1,11 @@
 import JSON
 public import JSONRPC
 
-/// The `files.*` methods of the RPC side (API.md "File"): list, delete and the signed download
-/// link. Upload and download themselves are the REST bridge's (``Domain`` + FileTransfers).
+/// The `files.*` methods of the RPC side (protocol/README.md, "Files"): list, delete and the signed
+/// download link. Upload and download themselves are the REST bridge's (``Domain`` +
+/// FileTransfers).
 ///
-/// Decisions where the API leaves room (lessons #24):
+/// Decisions where the protocol leaves room:
 /// - `files.delete` is the owner's for any file, and an editor's for the files they uploaded
 ///   themselves; an editor may not delete what the owner or another editor uploaded, and a
 ///   viewer deletes nothing, not even a file they uploaded while they could edit (-32003).
@@ -12,7 +13,7 @@ public import JSONRPC
 ///   does not exist.
 /// - Deleting the row enqueues its blob in `blob_cleanup` in the same transaction (the REST
 ///   bridge deletes it after commit), so a failed delete keeps the blob and a successful one
-///   never leaves it orphaned (lessons #9).
+///   never leaves it orphaned.
 public enum FileMethods {
     public static func register(in registry: inout MethodRegistry<ClientSession>, domain: Domain) {
         registry.registerSignedIn("files.list", params: FileParams.List.self) { params, call in
@@ -28,14 +29,14 @@ public enum FileMethods {
 
     /// `files.downloadUrl`: needs view; a `GET /files/{id}?exp=…&sig=…` link valid 5 minutes.
     static func downloadURL(_ params: FileParams.DownloadURL, _ call: SignedInCall, _ domain: Domain) async throws -> DownloadLink {
-        let id = try TaskValidation.id(params.id, field: "id")
+        let id = try IDRules.id(params.id, field: "id")
         return try await domain.downloadLink(fileID: id, userID: call.userID)
     }
 
     /// `files.list`: needs view; oldest first. A task's files are few (each is an upload), so
-    /// the list is whole, as API.md says (`{items}`).
+    /// the list is whole, as protocol/openrpc.json says (`{items}`).
     static func list(_ params: FileParams.List, _ call: SignedInCall, _ domain: Domain) async throws -> ItemsResult<FileRecord> {
-        let taskID = try TaskValidation.id(params.taskId, field: "taskId")
+        let taskID = try IDRules.id(params.taskId, field: "taskId")
         let caller = call.userID
         return try await domain.store.read { tx in
             let task = try TaskGuards.visible(tx.task(id: taskID, viewer: caller))
@@ -45,9 +46,9 @@ public enum FileMethods {
 
     /// `files.delete`: the owner, or the editor who uploaded it. Answers `{}`.
     static func delete(_ params: FileParams.Delete, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
-        var errors = TaskValidation.Errors()
-        let id = errors.check { () throws(RPCError) in try TaskValidation.id(params.id, field: "id") }
-        Paging.checkRequestKey(params.requestKey, errors: &errors)
+        var errors = FieldErrors()
+        let id = errors.check { () throws(RPCError) in try IDRules.id(params.id, field: "id") }
+        Domain.validateRequestKey(params.requestKey, into: &errors)
         try errors.throwIfAny()
         let caller = call.userID
         return try await domain.recordedWrite(call, method: "files.delete", requestKey: params.requestKey) { [id = id!] tx, activity in

@@ -48,6 +48,15 @@ extension Domain {
         }
     }
 
+    /// `requestKey`, when given, checked with the other params so one -32602 names every field
+    /// at fault.
+    static func validateRequestKey(_ key: String?, into errors: inout FieldErrors) {
+        if let key {
+            errors.check { () throws(RPCError) in try validateRequestKey(key) }
+        }
+    }
+
+    /// The one rule on a `requestKey`: 1–64 characters, no control characters.
     static func validateRequestKey(_ key: String) throws(RPCError) {
         let length = TextRules.length(key)
         guard (1...64).contains(length) else {

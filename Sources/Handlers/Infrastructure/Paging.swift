@@ -1,15 +1,18 @@
 import JSONRPC
 
-/// `limit` and `offset` of the paged lists (API.md: `limit` 1–100, default 50; `offset` ≥ 0).
+/// `limit` and `offset` of the paged lists (`limit` 1–100, default 50; `offset` ≥ 0, as
+/// protocol/openrpc.json gives them).
 enum Paging {
-    static let limitRange = TaskValidation.limitRange
-    static let defaultLimit = TaskValidation.defaultLimit
-    /// As deep as `tasks.list` allows, for the same reason (see ``TaskValidation/offsetRange``).
-    static let offsetRange = TaskValidation.offsetRange
+    static let limitRange = 1...100
+    static let defaultLimit = 50
+    /// Deeper pages than this are refused: an offset makes the database walk and discard every
+    /// row before the page, so an unbounded one is a cheap way to make it work hard. A client
+    /// paging a million rows deep should narrow its filter instead.
+    static let offsetRange = 0...1_000_000
 
     /// The validated pair; an out-of-range value is recorded in `errors` by name (and the
     /// default returned in its place, never used since the errors are thrown).
-    static func page(limit: Int?, offset: Int?, errors: inout TaskValidation.Errors) -> (limit: Int, offset: Int) {
+    static func page(limit: Int?, offset: Int?, errors: inout FieldErrors) -> (limit: Int, offset: Int) {
         let limit = limit ?? defaultLimit
         let offset = offset ?? 0
         if !limitRange.contains(limit) {
@@ -19,13 +22,6 @@ enum Paging {
             errors.add("offset", "must be between \(offsetRange.lowerBound) and \(offsetRange.upperBound)")
         }
         return (limit, offset)
-    }
-
-    /// `requestKey`, checked with the other params so one -32602 names every field at fault.
-    static func checkRequestKey(_ key: String?, errors: inout TaskValidation.Errors) {
-        if let key {
-            errors.check { () throws(RPCError) in try Domain.validateRequestKey(key) }
-        }
     }
 }
 
@@ -37,8 +33,8 @@ extension Paging {
         taskID rawTaskID: Int64, limit rawLimit: Int?, offset rawOffset: Int?, call: SignedInCall, domain: Domain,
         _ read: @escaping @Sendable (any StoreReader, _ taskID: Int64, _ limit: Int, _ offset: Int) throws -> (items: [Item], total: Int)
     ) async throws -> PageResult<Item> {
-        var errors = TaskValidation.Errors()
-        let taskID = errors.check { () throws(RPCError) in try TaskValidation.id(rawTaskID, field: "taskId") }
+        var errors = FieldErrors()
+        let taskID = errors.check { () throws(RPCError) in try IDRules.id(rawTaskID, field: "taskId") }
         let (limit, offset) = page(limit: rawLimit, offset: rawOffset, errors: &errors)
         try errors.throwIfAny()
         let caller = call.userID

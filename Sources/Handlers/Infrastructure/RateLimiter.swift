@@ -14,8 +14,8 @@ public struct RateRule: Sendable, Hashable {
 
 /// Counts events per (rule, key) over a sliding window.
 ///
-/// In-process for one instance (``InProcessRateLimiter``); issue 4 shares counters between
-/// instances through Redis behind the same protocol.
+/// In-process for one instance (``InProcessRateLimiter``), or shared between instances through
+/// Redis behind the same protocol.
 public protocol RateLimiter: Sendable {
     /// Milliseconds until one more event would be allowed under `rule` for `key`, or nil when it
     /// is allowed now. Records nothing.

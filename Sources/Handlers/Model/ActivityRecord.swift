@@ -1,7 +1,7 @@
 public import JSON
 public import JSONRPC
 
-/// What happened: the event type of a change (API.md "Live events"), which is also its
+/// What happened: the event type of a change (protocol/README.md, "Live events"), which is also its
 /// activity `action`.
 public enum ActivityAction: String, Sendable, Hashable, Codable, CaseIterable, RPCParamEnum {
     case taskCreated = "task.created"
@@ -47,8 +47,8 @@ public struct NewActivity: Sendable, Hashable {
     public var taskID: Int64
     /// What changed: `{field: {old, new}}`, a snapshot of what was created or deleted.
     public var details: JSONObject
-    /// The event's `data`, exactly as API.md's "Live events" table says (task events carry the
-    /// Task with `permission` "owner"; delivery rewrites it per recipient).
+    /// The event's `data`, exactly as the "Live events" table of protocol/README.md says (task
+    /// events carry the Task with `permission` "owner"; delivery rewrites it per recipient).
     public var data: JSONValue
     public var createdAt: Timestamp
     /// Everyone who could view the task just before or just after the change, each with their
@@ -94,7 +94,7 @@ public enum ActivityAudience: Sendable, Hashable {
     case members([AudienceMember])
 }
 
-/// One logged change as `activity.*` shows it (`Activity` in API.md).
+/// One logged change as `activity.*` shows it (`Activity` in protocol/openrpc.json).
 public struct ActivityRecord: Sendable, Hashable, Encodable {
     public var id: Int64
     /// Nil between commit and sequencing.

@@ -1,4 +1,4 @@
-/// A comment on a task (`Comment` in API.md).
+/// A comment on a task (`Comment` in protocol/openrpc.json).
 public struct CommentRecord: Sendable, Hashable, Encodable {
     public var id: Int64
     public var taskID: Int64

@@ -1,4 +1,4 @@
-/// A file attached to a task (`File` in API.md), with where its bytes are.
+/// A file attached to a task (`File` in protocol/openrpc.json), with where its bytes are.
 public struct FileRecord: Sendable, Hashable, Encodable {
     public var id: Int64
     public var taskID: Int64

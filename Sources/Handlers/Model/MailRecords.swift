@@ -1,5 +1,6 @@
-/// A user's notification preferences (API.md "Preferences"), without the read-only
-/// `emailVerified`, which belongs to the user. A user who never changed them has ``defaults``.
+/// A user's notification preferences (protocol/README.md, "Notifications and mail"), without the
+/// read-only `emailVerified`, which belongs to the user. A user who never changed them has
+/// ``defaults``.
 public struct NotificationPreferences: Sendable, Hashable {
     public var emailEnabled: Bool
     public var taskShared: Bool

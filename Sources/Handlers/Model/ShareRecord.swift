@@ -13,7 +13,7 @@ public enum SharePermission: String, Sendable, Hashable, Codable, CaseIterable, 
     }
 }
 
-/// One share of a task with a user (`Share` in API.md).
+/// One share of a task with a user (`Share` in protocol/openrpc.json).
 public struct ShareRecord: Sendable, Hashable, Encodable {
     public var taskID: Int64
     public var userID: Int64

@@ -23,7 +23,8 @@ public struct TaskFields: Sendable, Hashable {
     }
 }
 
-/// A task as the API shows it to one user (`Task` in API.md), with that user's `permission`.
+/// A task as the API shows it to one user (`Task` in protocol/openrpc.json), with that user's
+/// `permission`.
 public struct TaskRecord: Sendable, Hashable, JSONValueRepresentable {
     public var id: Int64
     public var ownerID: Int64

@@ -1,10 +1,10 @@
-/// A user as the API shows it to themselves (`User` in API.md).
+/// A user as the API shows it to themselves (`User` in protocol/openrpc.json).
 public struct User: Sendable, Hashable, Encodable {
     public var id: Int64
     public var username: String
     public var email: String
     public var emailVerified: Bool
-    /// `PUBLIC_URL/users/{id}/avatar?v=<etag>`, or null when the user has none (issue 5).
+    /// `PUBLIC_URL/users/{id}/avatar?v=<etag>`, or null when the user has none.
     public var avatarUrl: String?
     public var createdAt: Timestamp
 

@@ -1,20 +1,20 @@
 import JSON
 public import JSONRPC
 
-/// The `notifications.*` methods (API.md "Preferences"): read and change preferences, ask for a
-/// new verification mail, and verify an address with the mailed token.
+/// The `notifications.*` methods (protocol/README.md, "Notifications and mail"): read and change
+/// preferences, ask for a new verification mail, and verify an address with the mailed token.
 ///
 /// Decisions where the API leaves room:
 /// - `updatePreferences` with no field changes nothing and answers the preferences. It writes
 ///   all fields at once (`INSERT … ON CONFLICT DO UPDATE`), so two concurrent updates never
-///   leave a half-written row (lessons #21), and `null` is refused for every flag by name
-///   (lessons #14); only `quietHours` takes `null` (no quiet hours).
+///   leave a half-written row, and `null` is refused for every flag by name (a
+///   flag is on or off, never unknown); only `quietHours` takes `null` (no quiet hours).
 /// - Changing quiet hours moves the end of mail already held to the new rules: held mail goes
 ///   out when the new quiet period ends, or at once when the new rules say it is not quiet now.
 /// - `sendVerification` for an address already verified answers `{}` and sends nothing (and
 ///   counts toward no limit). Otherwise it is limited per address and per client IP (3 and 10
-///   per hour, API.md) and per user (3 per hour), so nobody can bomb a stranger's mailbox
-///   (lessons #7); a new token replaces the older one.
+///   per hour, protocol/README.md "Accounts and sessions") and per user (3 per hour), so nobody can
+///   bomb a stranger's mailbox; a new token replaces the older one.
 public enum NotificationMethods {
     static func register(in registry: inout MethodRegistry<ClientSession>, domain: Domain) {
         registry.registerSignedIn("notifications.getPreferences", params: NoParams.self) { _, call in
@@ -179,7 +179,7 @@ public enum NotificationMethods {
     }
 
     static func validate(_ params: UpdateParams, zones: ZoneCache) throws(RPCError) -> Change {
-        var errors = TaskValidation.Errors()
+        var errors = FieldErrors()
         var change = Change()
         func flag(_ value: Nullable<Bool>?, _ field: String) -> Bool? {
             switch value {

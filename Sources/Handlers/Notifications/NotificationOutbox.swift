@@ -1,8 +1,9 @@
 import Synchronization
 
-/// The notification mail of one write (API.md: share granted to the sharee, task completed by
-/// someone else to the owner, comment by someone else to the owner and every other
-/// collaborator), decided and written inside the write's transaction by ``ActivityRecorder``.
+/// The notification mail of one write (protocol/README.md, "Notifications and mail": share granted
+/// to the sharee, task completed by someone else to the owner, comment by someone else to the owner
+/// and every other collaborator), decided and written inside the write's transaction by
+/// ``ActivityRecorder``.
 ///
 /// Only users whose address is verified are considered (one query per change, however many
 /// collaborators a task has: ``StoreReader/taskMailRecipients(taskID:)``); their preferences and

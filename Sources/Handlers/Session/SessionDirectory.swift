@@ -4,9 +4,9 @@ import Synchronization
 /// revocation (logout, password change or reset, account deletion) signs out every connection
 /// holding it at once, and an expired token signs its connection out on time.
 ///
-/// In-process: it reaches this instance's connections. Issue 4 relays revocations between
-/// instances through the event bus and calls ``revoke(sessionIDs:reason:)`` /
-/// ``revokeUser(_:except:reason:)`` on each.
+/// In-process: it reaches this instance's connections. Revocations reach the other instances as
+/// `session.revoked` log entries (``SessionRevocation``), which call ``revoke(sessionIDs:reason:)``
+/// / ``revokeUser(_:except:reason:)`` on each.
 public final class SessionDirectory: Sendable {
     private let state = Mutex(State())
 

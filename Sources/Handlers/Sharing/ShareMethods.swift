@@ -1,9 +1,10 @@
 import JSON
 public import JSONRPC
 
-/// The `shares.*` methods (API.md "Share"): create, list, update, revoke, sharedWithMe.
+/// The `shares.*` methods (protocol/README.md, "Sharing"): create, list, update, revoke,
+/// sharedWithMe.
 ///
-/// Decisions where the API leaves room (lessons #24: the old service never decided them):
+/// Decisions where the protocol leaves room:
 /// - Who: only the owner shares, changes and revokes others' shares; editors may *list* the
 ///   shares (they work on the task with those people); a sharee may revoke their own share
 ///   (leaving). A stranger gets -32004 for every method, whatever the username (so the task's
@@ -15,10 +16,10 @@ public import JSONRPC
 ///   `revoke`.
 /// - A duplicate `shares.create` is -32009 with `data.field` "username", also under
 ///   concurrency: the insert is `ON CONFLICT DO NOTHING` behind the task's row lock, so of N
-///   racing creates one succeeds and the others get -32009, never -32603 (lessons #21).
+///   racing creates one succeeds and the others get -32009, never -32603.
 /// - Every change logs its activity (and so its event) in its transaction: `share.created`,
-///   `share.updated` (also permission changes, lessons #23), `share.revoked` with the revoked
-///   user in its audience. `shares.update` to the permission the share already has changes
+///   `share.updated` (also permission changes, so watchers see them), `share.revoked` with the
+///   revoked user in its audience. `shares.update` to the permission the share already has changes
 ///   nothing and logs nothing.
 public enum ShareMethods {
     public static func register(in registry: inout MethodRegistry<ClientSession>, domain: Domain) {
@@ -60,7 +61,7 @@ public enum ShareMethods {
 
     /// `shares.list`: owner or editor; oldest share first.
     static func list(_ params: ShareParams.List, _ call: SignedInCall, _ domain: Domain) async throws -> ItemsResult<ShareRecord> {
-        let taskID = try TaskValidation.id(params.taskId, field: "taskId")
+        let taskID = try IDRules.id(params.taskId, field: "taskId")
         let caller = call.userID
         return try await domain.store.read { tx in
             let task = try TaskGuards.visible(tx.task(id: taskID, viewer: caller))
@@ -115,7 +116,7 @@ public enum ShareMethods {
     /// `shares.sharedWithMe`: the tasks shared with the caller, as they see them, newest share
     /// first.
     static func sharedWithMe(_ params: ShareParams.SharedWithMe, _ call: SignedInCall, _ domain: Domain) async throws -> PageResult<TaskRecord> {
-        var errors = TaskValidation.Errors()
+        var errors = FieldErrors()
         let (limit, offset) = Paging.page(limit: params.limit, offset: params.offset, errors: &errors)
         try errors.throwIfAny()
         let caller = call.userID
@@ -129,10 +130,10 @@ public enum ShareMethods {
 
     /// `taskId`, `username` (as a username) and `requestKey`, every fault in one -32602.
     static func validate(taskId: Int64, username: String, requestKey: String?) throws(RPCError) -> (Int64, String) {
-        var errors = TaskValidation.Errors()
-        let taskID = errors.check { () throws(RPCError) in try TaskValidation.id(taskId, field: "taskId") }
+        var errors = FieldErrors()
+        let taskID = errors.check { () throws(RPCError) in try IDRules.id(taskId, field: "taskId") }
         let name = errors.check { () throws(RPCError) in try AccountRules.username(username, field: "username") }
-        Paging.checkRequestKey(requestKey, errors: &errors)
+        Domain.validateRequestKey(requestKey, into: &errors)
         try errors.throwIfAny()
         return (taskID!, name!)
     }

@@ -2,12 +2,12 @@
 public struct UserRow: Sendable, Hashable {
     public var id: Int64
     public var username: String
-    /// Lower-cased on write (API.md: "stored lower-case").
+    /// Lower-cased on write (protocol/README.md, "Accounts and sessions").
     public var email: String
     public var emailVerified: Bool
     /// Self-describing (`$y$…`), so its parameters can be raised later.
     public var passwordHash: String
-    /// The avatar's ETag, nil when the user has none (issue 5 fills it).
+    /// The avatar's ETag, nil when the user has none (set by `POST /users/me/avatar`).
     public var avatarETag: String?
     public var createdAt: Timestamp
 

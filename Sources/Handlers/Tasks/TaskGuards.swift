@@ -4,9 +4,9 @@ import JSONRPC
 /// Who may do what with a task, answered with the API's errors.
 ///
 /// A task the caller cannot see is -32004, exactly like one that does not exist, whatever the
-/// caller tried to do with it: answering -32003 there would tell a stranger the id is taken
-/// (lessons #4). -32003 is kept for a task the caller can see but may not change this way (a
-/// viewer editing, an editor deleting).
+/// caller tried to do with it: answering -32003 there would tell a stranger the id is taken. -32003
+/// is kept for a task the caller can see but may not change this way (a viewer editing, an editor
+/// deleting).
 enum TaskGuards {
     /// The task as the caller sees it; -32004 when it is absent or invisible.
     static func visible(_ task: TaskRecord?, reportingID id: Int64? = nil) throws(RPCError) -> TaskRecord {
@@ -30,7 +30,7 @@ enum TaskGuards {
 
     /// Locks the task for the rest of the transaction and returns it when the caller may edit
     /// it: the read-modify-write paths (tags, updates) start here, so two concurrent edits of
-    /// one task are applied one after the other and neither is lost (lessons #22).
+    /// one task are applied one after the other and neither is lost.
     static func lockEditable(_ tx: any StoreWriter, id: Int64, viewer: Int64) throws -> TaskRecord {
         try editable(tx.lockTask(id: id, viewer: viewer))
     }

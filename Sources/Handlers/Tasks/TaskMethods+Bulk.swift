@@ -12,9 +12,9 @@ extension TaskMethods {
     /// `data.id` naming it, and nothing changes. Changes are applied in request order and the
     /// tasks come back in request order; a task the changes leave as it was is not written and
     /// keeps its `updatedAt`, as with `tasks.update`. Each changed task logs its own `task.updated`
-    /// (lessons #23: the old service's bulk path logged nothing).
+    /// (a bulk change is as visible to watchers as a single one).
     static func bulkUpdate(_ params: TaskParams.BulkUpdate, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
-        var errors = TaskValidation.Errors()
+        var errors = FieldErrors()
         let ids = errors.check { () throws(RPCError) in try TaskValidation.bulkIDs(params.ids) }
         let changes = errors.check { () throws(RPCError) in try TaskValidation.changes(params.changes, prefix: "changes.") }
         if let changes, changes.isEmpty {

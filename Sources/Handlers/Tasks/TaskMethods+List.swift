@@ -4,10 +4,10 @@ import JSONRPC
 extension TaskMethods {
     /// `tasks.list`: one page of the tasks the caller may see, filtered and in a total order.
     ///
-    /// `overdue` is measured against today's UTC date from the domain's clock (lessons #15: the
-    /// old service used the server's local date and ignored `overdue=false`). `search` is
+    /// `overdue` is measured against today's UTC date from the domain's clock, never the server's
+    /// local date, and `overdue=false` filters too. `search` is
     /// trimmed, folded and matched literally, so `%`, `_`, `'` and `\` are plain characters
-    /// (lessons #5, #17). Inverted ranges give an empty page (see
+    /// and no pattern can make the query expensive. Inverted ranges give an empty page (see
     /// ``TaskValidation/query(_:today:)``).
     static func list(_ params: TaskParams.List, _ call: SignedInCall, _ domain: Domain) async throws -> Page {
         let query = try TaskValidation.query(params, today: domain.clock().day)

@@ -7,11 +7,11 @@ extension TaskMethods {
     /// stays). More than 20 in all is -32602 naming `tags`.
     ///
     /// The task is locked while the list is read, merged and written, so concurrent additions
-    /// all land (lessons #22). An empty `tags` is -32602: adding nothing is a client bug, not a
+    /// all land. An empty `tags` is -32602: adding nothing is a client bug, not a
     /// request. Adding only tags the task already has writes nothing and keeps `updatedAt`.
     static func addTags(_ params: TaskParams.AddTags, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
-        var errors = TaskValidation.Errors()
-        let id = errors.check { () throws(RPCError) in try TaskValidation.id(params.id, field: "id") }
+        var errors = FieldErrors()
+        let id = errors.check { () throws(RPCError) in try IDRules.id(params.id, field: "id") }
         let tags = errors.check { () throws(RPCError) in try TaskValidation.tags(params.tags, field: "tags") }
         if params.tags.isEmpty {
             errors.add("tags", "must hold at least one tag")
@@ -21,17 +21,17 @@ extension TaskMethods {
         return try await domain.recordedWrite(call, method: "tasks.addTags", requestKey: params.requestKey) { [id = id!, tags = tags!] tx, activity in
             let task = try TaskGuards.lockEditable(tx, id: id, viewer: viewer)
             var fields = task.fields
-            fields.tags = try TaskValidation.merged(task.fields.tags, adding: tags, field: "tags")
+            fields.tags = try TaskValidation.mergedTags(task.fields.tags, adding: tags, field: "tags")
             return try apply(fields, to: task, viewer: viewer, in: tx, activity)
         }
     }
 
     /// `tasks.removeTag`: removes the tag that matches `tag` ignoring case (trimmed like every
     /// tag); -32004 when the task has no such tag. The tag travels in the params, never in a
-    /// path, so tags holding `/` are no problem (lessons #18).
+    /// path, so tags holding `/` are no problem.
     static func removeTag(_ params: TaskParams.RemoveTag, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
-        var errors = TaskValidation.Errors()
-        let id = errors.check { () throws(RPCError) in try TaskValidation.id(params.id, field: "id") }
+        var errors = FieldErrors()
+        let id = errors.check { () throws(RPCError) in try IDRules.id(params.id, field: "id") }
         let tag = errors.check { () throws(RPCError) in try TaskValidation.tag(params.tag, field: "tag") }
         try errors.throwIfAny()
         let folded = TextRules.fold(tag!)

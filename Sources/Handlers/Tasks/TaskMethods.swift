@@ -1,7 +1,7 @@
 import JSON
 public import JSONRPC
 
-/// The `tasks.*` methods (API.md, "Task and tasks.*"): create, get, update, delete, list,
+/// The `tasks.*` methods (protocol/README.md, "Tasks"): create, get, update, delete, list,
 /// bulkUpdate, addTags, removeTag, stats.
 ///
 /// Every one needs a signed-in session (-32001 before params are read). Params are validated in
@@ -10,9 +10,9 @@ public import JSONRPC
 /// with the same key answers the first result and changes nothing again. Results are
 /// ``TaskRecord``s, encoded as the API's Task with the caller's `permission`.
 public enum TaskMethods {
-    /// API.md's default: 60 task creations per minute per user. Far above what a person types,
-    /// low enough that a runaway script cannot fill the database. Keyed `user:<id>`, following
-    /// ``RateLimitPolicy``'s key prefixes (the rule could join that table).
+    /// The default (README, "Configuration"): 60 task creations per minute per user. Far above what
+    /// a person types, low enough that a runaway script cannot fill the database. Keyed
+    /// `user:<id>`, following ``RateLimitPolicy``'s key prefixes (the rule could join that table).
     static let createRule = RateRule(name: "tasks.create.user", limit: 60, windowMilliseconds: 60_000)
 
     /// Adds the `tasks.*` methods to `registry`.
@@ -69,7 +69,7 @@ public enum TaskMethods {
 
     /// `tasks.get`: needs view.
     static func get(_ params: TaskParams.Get, _ call: SignedInCall, _ domain: Domain) async throws -> TaskRecord {
-        let id = try TaskValidation.id(params.id, field: "id")
+        let id = try IDRules.id(params.id, field: "id")
         let viewer = call.userID
         return try await domain.store.read { tx in
             try TaskGuards.visible(tx.task(id: id, viewer: viewer))
@@ -80,8 +80,8 @@ public enum TaskMethods {
     /// names no field, or sets every field to what it already is, writes nothing and keeps
     /// `updatedAt` (it still needs edit, so it cannot probe what a viewer may not change).
     static func update(_ params: TaskParams.Update, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
-        var errors = TaskValidation.Errors()
-        let id = errors.check { () throws(RPCError) in try TaskValidation.id(params.id, field: "id") }
+        var errors = FieldErrors()
+        let id = errors.check { () throws(RPCError) in try IDRules.id(params.id, field: "id") }
         let changes = errors.check { () throws(RPCError) in try TaskValidation.changes(params.changes) }
         try errors.throwIfAny()
         let viewer = call.userID
@@ -94,7 +94,7 @@ public enum TaskMethods {
     /// `tasks.delete`: owner only (an editor gets -32003); answers `{}`. The store removes what
     /// hangs off the task with it.
     static func delete(_ params: TaskParams.Delete, _ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {
-        let id = try TaskValidation.id(params.id, field: "id")
+        let id = try IDRules.id(params.id, field: "id")
         let viewer = call.userID
         return try await domain.recordedWrite(call, method: "tasks.delete", requestKey: params.requestKey) { tx, activity in
             let task = try TaskGuards.owned(tx.lockTask(id: id, viewer: viewer))
@@ -105,8 +105,8 @@ public enum TaskMethods {
         }
     }
 
-    /// `tasks.stats`: counted from the current rows on every call (no cache to go stale:
-    /// lessons #19), overdue against today's UTC date.
+    /// `tasks.stats`: counted from the current rows on every call (no cache to go
+    /// stale), overdue against today's UTC date.
     static func stats(_ call: SignedInCall, _ domain: Domain) async throws -> TaskStats {
         let owner = call.userID
         let today = domain.clock().day

@@ -2,10 +2,10 @@ import JSONRPC
 
 /// The rules on task fields, one implementation for every path that writes them: `tasks.create`,
 /// `tasks.update`, `tasks.bulkUpdate`'s `changes`, `tasks.addTags`, and the `tags` filter of
-/// `tasks.list` (lessons #13 and #18: the old service validated creates only and de-duplicated
-/// tags on one path but not the other).
+/// `tasks.list`, so no path can accept what another refuses or de-duplicate tags differently.
 ///
-/// Text is trimmed of Unicode white space and counted in Unicode scalars (API.md). Every problem
+/// Text is trimmed of Unicode white space and counted in Unicode scalars (protocol/README.md,
+/// "Tasks"). Every problem
 /// is -32602 naming the field by its dotted path (`changes.title`, `tags.3`); one error lists
 /// every field at fault, in params order.
 enum TaskValidation {
@@ -17,16 +17,10 @@ enum TaskValidation {
     /// Tags are labels to filter by, not a second description; 20 keeps the `tags` filter's
     /// "has all" test and the tag index small.
     static let maxTags = 20
-    /// `tasks.bulkUpdate` changes at most this many tasks in one transaction (API.md), which
-    /// bounds how many rows one call locks.
+    /// `tasks.bulkUpdate` changes at most this many tasks in one transaction (protocol/README.md,
+    /// "Tasks"), which bounds how many rows one call locks.
     static let bulkIDs = 1...100
     static let searchLength = 1...200
-    static let limitRange = 1...100
-    static let defaultLimit = 50
-    /// Deeper pages than this are refused: an offset makes the database walk and discard every
-    /// row before the page, so an unbounded one is a cheap way to make it work hard. A client
-    /// paging a million tasks deep should narrow its filter instead.
-    static let offsetRange = 0...1_000_000
 
     // MARK: Fields
 
@@ -51,13 +45,13 @@ enum TaskValidation {
     /// Stops at the first problem, so a hostile list of a hundred thousand bad tags costs one
     /// error, not a hundred thousand.
     static func tags(_ raw: [String], field: String) throws(RPCError) -> [String] {
-        try merged([], adding: raw, field: field)
+        try mergedTags([], adding: raw, field: field)
     }
 
     /// `existing` (already normalized) followed by the new tags from `raw` that it does not
     /// already hold ignoring case, validated as ``tags(_:field:)``; more than ``maxTags`` in all
     /// is an error naming `field`.
-    static func merged(_ existing: [String], adding raw: [String], field: String) throws(RPCError) -> [String] {
+    static func mergedTags(_ existing: [String], adding raw: [String], field: String) throws(RPCError) -> [String] {
         var result = existing
         var seen = Set(existing.map(TextRules.fold))
         for (index, element) in raw.enumerated() {
@@ -71,23 +65,15 @@ enum TaskValidation {
         return result
     }
 
-    /// A task id: ids start at 1, so a smaller one is malformed rather than merely absent.
-    static func id(_ id: Int64, field: String) throws(RPCError) -> Int64 {
-        guard id >= 1 else { throw .invalidParams(field: field, message: "must be at least 1") }
-        return id
-    }
-
     // MARK: Methods
 
     /// `tasks.create`'s fields, with the defaults (medium priority, not completed, no tags).
     static func fields(_ params: TaskParams.Create) throws(RPCError) -> TaskFields {
-        var errors = Errors()
+        var errors = FieldErrors()
         let title = errors.check { () throws(RPCError) in try Self.title(params.title, field: "title") }
         let description = errors.check { () throws(RPCError) in try Self.description(params.description, field: "description") }
         let tags = errors.check { () throws(RPCError) in try Self.tags(params.tags ?? [], field: "tags") }
-        if let requestKey = params.requestKey {
-            errors.check { () throws(RPCError) in try Domain.validateRequestKey(requestKey) }
-        }
+        Domain.validateRequestKey(params.requestKey, into: &errors)
         try errors.throwIfAny()
         return TaskFields(
             title: title!,
@@ -102,7 +88,7 @@ enum TaskValidation {
     /// An update's changes; fields are named `prefix` + name (`changes.` inside a bulk update).
     /// `null` clears `description` and `dueDate` and is refused for every other field.
     static func changes(_ params: TaskParams.Changes, prefix: String = "") throws(RPCError) -> TaskChanges {
-        var errors = Errors()
+        var errors = FieldErrors()
         var changes = TaskChanges()
         let notNull = "must not be null"
         switch params.title {
@@ -148,7 +134,7 @@ enum TaskValidation {
         }
         var seen = Set<Int64>()
         for (index, id) in ids.enumerated() {
-            _ = try Self.id(id, field: "ids.\(index)")
+            _ = try IDRules.id(id, field: "ids.\(index)")
             guard seen.insert(id).inserted else {
                 throw .invalidParams(field: "ids", message: "must not repeat an id (\(id))")
             }
@@ -163,7 +149,7 @@ enum TaskValidation {
     /// what a client building the range from two date pickers expects, and it keeps the rule
     /// "inclusive bounds, each optional" free of special cases.
     static func query(_ params: TaskParams.List, today: DayDate) throws(RPCError) -> TaskQuery {
-        var errors = Errors()
+        var errors = FieldErrors()
         var query = TaskQuery(today: today)
         query.scope = params.scope ?? .owned
         query.completed = params.completed
@@ -185,44 +171,19 @@ enum TaskValidation {
         query.dueBefore = params.dueBefore
         query.sortBy = params.sortBy ?? .createdAt
         query.sortOrder = params.sortOrder ?? .desc
-        let limit = params.limit ?? defaultLimit
-        if limitRange.contains(limit) {
+        let limit = params.limit ?? Paging.defaultLimit
+        if Paging.limitRange.contains(limit) {
             query.limit = limit
         } else {
-            errors.add("limit", "must be between \(limitRange.lowerBound) and \(limitRange.upperBound)")
+            errors.add("limit", "must be between \(Paging.limitRange.lowerBound) and \(Paging.limitRange.upperBound)")
         }
         let offset = params.offset ?? 0
-        if offsetRange.contains(offset) {
+        if Paging.offsetRange.contains(offset) {
             query.offset = offset
         } else {
-            errors.add("offset", "must be between \(offsetRange.lowerBound) and \(offsetRange.upperBound)")
+            errors.add("offset", "must be between \(Paging.offsetRange.lowerBound) and \(Paging.offsetRange.upperBound)")
         }
         try errors.throwIfAny()
         return query
-    }
-
-    /// Field errors gathered across a params object, so one answer names every field at fault.
-    struct Errors {
-        private(set) var list: [RPCError.FieldError] = []
-
-        mutating func add(_ field: String, _ message: String) {
-            list.append(.init(field: field, message: message))
-        }
-
-        /// The body's result, or nil after recording its field errors.
-        @discardableResult
-        mutating func check<T>(_ body: () throws(RPCError) -> T) -> T? {
-            do {
-                return try body()
-            } catch {
-                let fields = error.fieldErrors
-                list.append(contentsOf: fields.isEmpty ? [.init(field: "params", message: error.message)] : fields)
-                return nil
-            }
-        }
-
-        func throwIfAny() throws(RPCError) {
-            if !list.isEmpty { throw .invalidParams(list) }
-        }
     }
 }

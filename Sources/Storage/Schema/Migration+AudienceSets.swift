@@ -2,11 +2,12 @@ extension Migration {
     /// Version 3: audiences recorded as shared, immutable sets instead of one row per recipient
     /// per event (docs/events.md, "Audience sets").
     ///
-    /// A comment on a task shared with 10,000 people used to write 10,000 `activity_audience`
-    /// rows, and every instance read them back to deliver it. Now an event refers to an
-    /// `audience_sets` row, whose `audience_members` are a snapshot of who could view the task;
-    /// every event on the task refers to the same set until its membership changes. A set is
-    /// written once, never updated (members go only when their account does).
+    /// With one row per recipient, a comment on a task shared with 10,000 people would write
+    /// 10,000 `activity_audience` rows, and every instance would read them back to deliver it.
+    /// Instead an event refers to an `audience_sets` row, whose `audience_members` are a
+    /// snapshot of who could view the task; every event on the task refers to the same set
+    /// until its membership changes. A set is written once, never updated (members go only
+    /// when their account does).
     ///
     /// - `tasks.audience_set_id` is the set for the task's current membership, or NULL when it
     ///   must be rebuilt: triggers on `task_shares` clear it on every insert, update and delete,

@@ -16,7 +16,7 @@ extension Migration {
     ///   whole and never queries inside them, so neither backend's JSON type would buy anything.
     /// - Indexes: `activity (actor_id, created_at, id)` for `activity.list` (newest first) and
     ///   `activity.stats`, `activity (task_id, id)` for `activity.taskTimeline`,
-    ///   `activity_audience (user_id, activity_id)` for replay by recipient (lessons #32: no
+    ///   `activity_audience (user_id, activity_id)` for replay by recipient (so no
     ///   call reads the whole log). `task_shares (user_id, shared_at, task_id)` serves
     ///   `shares.sharedWithMe` in page order.
     /// - `event_sequence` holds one row, `last_seq` starting at 0; only the sequencer updates it.
@@ -25,7 +25,7 @@ extension Migration {
     ///   trigger on `files` enqueues the key of every deleted row in the same transaction,
     ///   however the row went (`files.delete`, `tasks.delete`'s cascade, `users.deleteMe`'s
     ///   cascade through the owned tasks), so no path can forget a blob and a rolled-back
-    ///   delete enqueues nothing (lessons #9: no orphan blobs). The REST bridge drains it after
+    ///   delete enqueues nothing: no blob is ever orphaned. The REST bridge drains it after
     ///   commit. `enqueued_at` is the database's clock: it only orders the drain.
     static let collaboration = Migration(
         version: 2,

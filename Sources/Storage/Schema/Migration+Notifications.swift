@@ -2,9 +2,10 @@ extension Migration {
     /// Version 5: notification preferences and the durable mail outbox.
     ///
     /// `notification_preferences` holds one row per user who changed a default; a user without
-    /// one has every flag on and no quiet hours (API.md "Preferences"), so registering writes
-    /// nothing and an update is one `INSERT … ON CONFLICT DO UPDATE` (never check-then-insert).
-    /// Quiet hours are minutes of the day and an IANA zone name, all three NULL together.
+    /// one has every flag on and no quiet hours (protocol/README.md, "Notifications and mail"), so
+    /// registering writes nothing and an update is one `INSERT … ON CONFLICT DO UPDATE` (never
+    /// check-then-insert). Quiet hours are minutes of the day and an IANA zone name, all three NULL
+    /// together.
     ///
     /// `mail_outbox` is every message the server means to send, written in the transaction of the
     /// change that caused it (docs/mail.md). `state` is `queued` (due at `next_attempt_at`),

@@ -5,7 +5,7 @@ import Handlers
 ///
 /// Only the filters present appear in the text, so each combination of filters, scope and sort
 /// is one stable statement shape that the drivers' caches prepare once; values are always bound.
-/// Semantics (API.md `tasks.list`):
+/// Semantics (protocol/README.md, "Tasks"):
 /// - scope `owned`: `owner_id = viewer`; `shared`: a share row for the viewer; `all`: either.
 /// - `tags`: the task has every one (one `EXISTS` on `task_tags`' key per tag).
 /// - `overdue` true: `due_date < today AND NOT completed`; false: every other task, tasks
@@ -43,9 +43,9 @@ struct TaskListSQL {
             permission = "CASE WHEN t.owner_id = $1 THEN 'owner' ELSE s.permission END AS permission"
         case .all:
             // Not a LEFT JOIN with the shares: that probes them for every candidate, the
-            // caller's own tasks too, and costs 3× more on SQLite (10,000 tasks, one tag and a
-            // search). The OR looks for a share only when the task is someone else's, and the
-            // permission subquery runs only for the rows of the page.
+            // caller's own tasks too, which costs several times more on SQLite. The OR looks for
+            // a share only when the task is someone else's, and the permission subquery runs
+            // only for the rows of the page.
             from = "FROM tasks t"
             conditions.append("(t.owner_id = $1 OR EXISTS (SELECT 1 FROM task_shares s WHERE s.task_id = t.id AND s.user_id = $1))")
             permission = """
@@ -61,8 +61,7 @@ struct TaskListSQL {
             conditions.append("t.priority = \(bind(.int64(Int64(priority.rank))))")
         }
         // A search goes before the tags: SQLite tests the terms in the order written, and the
-        // substring test on the row it already holds is cheaper than a tag lookup (the page of
-        // 50 out of 10,000 tasks with one tag and a search: 490 µs with the tag first, 340 µs).
+        // substring test on the row it already holds is cheaper than a tag lookup.
         if let search = query.searchFolded {
             let needle = bind(.text(search))
             conditions.append("(\(dialect.contains("t.title_folded", needle)) OR \(dialect.contains("t.description_folded", needle)))")
@@ -112,12 +111,11 @@ struct TaskListSQL {
         }
 
         // Counting every match is the expensive half of a page with a tag filter: walking the
-        // caller's whole sort index and testing each task costs ~20× more (measured on SQLite,
-        // 10,000 tasks, 1 in 10 tagged) than starting from the tag's own index entries and
-        // fetching only those tasks. The join with the first tag yields each task once (its key
-        // is (task_id, tag_folded)), so the count is unchanged.
-        // (Repeating the membership test there as well made the count 2.8× dearer: 720 µs
-        // instead of 257 µs on that page.)
+        // caller's whole sort index and testing each task costs far more (with 1 task in 10
+        // tagged, about 20 times as much) than starting from the tag's own index entries and
+        // fetching only those tasks. The join with the first tag yields each task once (its key is
+        // (task_id, tag_folded)), so the count is unchanged, and the join is that tag's
+        // membership test: the condition is dropped rather than tested twice.
         let countFrom = firstTag.map { tag in
             "FROM task_tags c0 JOIN tasks t ON t.id = c0.task_id AND c0.tag_folded = \(tag)" + from.dropFirst("FROM tasks t".count)
         } ?? from

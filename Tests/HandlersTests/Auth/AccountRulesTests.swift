@@ -152,7 +152,7 @@ import Testing
     }
 
     @Test func violationsListEveryField() {
-        var violations = AccountRules.Violations()
+        var violations = FieldErrors()
         violations.check { () throws(RPCError) in _ = try AccountRules.username("x") }
         violations.check { () throws(RPCError) in _ = try AccountRules.email("nope") }
         violations.check { () throws(RPCError) in try AccountRules.newPassword("12345678", field: "password") }

@@ -187,7 +187,7 @@ import SystemTime
             let t = Auth.domain(store)
             let client = t.client()
             let ana = try await Auth.register(t, client, "ana")
-            // Revoked behind this instance's back (another instance, before issue 4's relay).
+            // Revoked behind this instance's back (another instance, without the relay).
             _ = try await store.write { try $0.deleteSession(id: Auth.sessionID(t, ana.token)) }
             #expect(await Auth.error(client, "auth.refresh")?.code == .unauthenticated)
             #expect(client.session.principal == nil)

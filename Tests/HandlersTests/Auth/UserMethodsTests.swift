@@ -75,7 +75,7 @@ import Testing
                 let error = await Auth.error(caller, "users.changePassword", ["currentPassword": "not it", "newPassword": "brand new secret"])
                 #expect(error?.code == .invalidParams)
                 #expect(error?.fieldErrors == [.init("currentPassword", "is incorrect")])
-                // Still signed in (lessons #28).
+                // Still signed in.
                 #expect(try await caller.call("users.me")["username"] == "ana")
             }
             #expect(try await Auth.snapshot(t, users: [ana.userID], sessions: [try Auth.sessionID(t, ana.token)]) == before)

@@ -5,8 +5,8 @@ import Storage
 import StoreTestSupport
 import Testing
 
-/// Who gets notification mail, and what it says (API.md: share granted, task completed by
-/// someone else, comment by someone else), on both backends.
+/// Who gets notification mail, and what it says (protocol/README.md, "Notifications and mail":
+/// share granted, task completed by someone else, comment by someone else), on both backends.
 @Suite struct NotificationMailTests {
     @Test(arguments: TestBackend.allCases)
     func aShareMailsTheVerifiedShareeWithLinks(_ backend: TestBackend) async throws {
@@ -73,7 +73,7 @@ import Testing
             try await Notify.share(ana, second, with: "ben")
             try await ana.call("tasks.update", ["id": .number(JSONNumber(own)), "completed": true])
             try await ben.call("tasks.update", ["id": .number(JSONNumber(first)), "completed": true])
-            // Bulk updates notify too (lessons #23); completing a completed task does not.
+            // Bulk updates notify too; completing a completed task does not.
             try await ben.call("tasks.bulkUpdate", ["ids": [.number(JSONNumber(first)), .number(JSONNumber(second))], "changes": ["completed": true]])
             try await Notify.settle(t, store)
             let mails = Notify.mails(t, to: "ana@example.com").filter { $0.subject.contains("completed") }

@@ -83,7 +83,7 @@ import Testing
     }
 
     /// Concurrent updates of different fields: each lands whole, none is lost to a
-    /// check-then-insert race on the first write (lessons #21).
+    /// check-then-insert race on the first write.
     @Test(arguments: TestBackend.allCases)
     func concurrentFirstUpdatesNeverFail(_ backend: TestBackend) async throws {
         try await withStore(backend) { store in

@@ -67,7 +67,7 @@ import Testing
         }
     }
 
-    /// Mail bombing: 3 per hour per account and per address, 10 per client IP (lessons #7).
+    /// Mail bombing: 3 per hour per account and per address, 10 per client IP.
     @Test(arguments: TestBackend.allCases)
     func sendVerificationIsRateLimited(_ backend: TestBackend) async throws {
         try await withStore(backend) { store in

@@ -172,8 +172,9 @@ import Testing
         return x.lexicographicallyPrecedes(y) ? -1 : 1
     }
 
-    /// API.md's order: the field in the direction asked, null due dates last either way,
-    /// priority by rank, titles case-folded by code point, ties by id in the same direction.
+    /// The order of protocol/README.md ("Tasks"): the field in the direction asked, null due dates
+    /// last either way, priority by rank, titles case-folded by code point, ties by id in the same
+    /// direction.
     static func precedes(_ a: Row, _ b: Row, by field: String, ascending: Bool) -> Bool {
         var c: Int
         switch field {

@@ -209,12 +209,12 @@ import Testing
     }
 
     @Test func mergeKeepsExistingFirstAndCountsTheWhole() throws {
-        let merged = try TaskValidation.merged(["work", "Urgent"], adding: ["URGENT", "new", " new ", "Other"], field: "tags")
+        let merged = try TaskValidation.mergedTags(["work", "Urgent"], adding: ["URGENT", "new", " new ", "Other"], field: "tags")
         #expect(merged == ["work", "Urgent", "new", "Other"])
         let full = (0..<20).map { "t\($0)" }
-        #expect(try TaskValidation.merged(full, adding: ["T3"], field: "tags") == full)
+        #expect(try TaskValidation.mergedTags(full, adding: ["T3"], field: "tags") == full)
         do {
-            _ = try TaskValidation.merged(full, adding: ["t21"], field: "tags")
+            _ = try TaskValidation.mergedTags(full, adding: ["t21"], field: "tags")
             Issue.record("merged past the limit")
         } catch {
             #expect(error.fieldErrors.map(\.field) == ["tags"])

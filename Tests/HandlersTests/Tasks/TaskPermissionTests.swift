@@ -5,7 +5,8 @@ import StoreTestSupport
 import Testing
 
 /// Contract tests of who may do what with a shared task, on both backends: owner, editor,
-/// viewer, stranger. A stranger always gets -32004 (never -32003: lessons #4).
+/// viewer, stranger. A stranger always gets -32004 (never -32003, which would tell them the id is
+/// taken).
 @Suite struct TaskPermissionTests {
     struct World {
         var t: TestDomain
