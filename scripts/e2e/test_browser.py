@@ -174,6 +174,13 @@ class BrowserTest(unittest.TestCase):
         self.assertEqual(a.page.locator("img[src=x]").count(), 0)
         self.assertIsNone(a.page.evaluate("window.__pwned"))
         self.assertEqual(dialogs, [])
+        # The page itself carries the strict policy: scripts and styles from this origin only.
+        response = a.page.goto(APP_URL)
+        policy = response.headers.get("content-security-policy", "")
+        for directive in ("script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "object-src 'none'"):
+            self.assertIn(directive, policy)
+        self.assertNotIn("unsafe-inline", policy)
+        self.assertNotIn("unsafe-eval", policy)
 
     def test_upload_shows_progress_and_download_is_identical(self):
         a = self.user("ana").register()
