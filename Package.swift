@@ -92,13 +92,9 @@ let package = Package(
             dependencies: [
                 "WebSocketCore", "JSON", "JSONRPC", "Handlers", "HTTPEdge", "ProtocolDocument", "ByteCoding", "SystemTime",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
