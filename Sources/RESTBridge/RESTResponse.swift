@@ -5,7 +5,7 @@ import JSON
 import JSONRPC
 
 /// One answer of the bridge with a body small enough to be whole (JSON, HTML, errors).
-/// Downloads stream instead (``RESTConnection``).
+/// Downloads stream instead (``RESTResponder`` with its ``DownloadPump``).
 struct RESTResponse: Sendable {
     var status: HTTPResponseStatus
     var headers: HTTPHeaders

@@ -22,7 +22,7 @@ final class WebSocketHandler: ChannelDuplexHandler {
     private let server: ServerContext
     private let endpoint: WebSocketEndpoint
     private let connectionID: UInt64
-    /// The server's logger with this connection's id, built only when a record is logged (see `HTTPHandler.logger`).
+    /// The server's logger with this connection's id, built only when a record is logged (a per-connection copy of the metadata would cost every idle connection a dictionary).
     private var logger: Logger {
         var logger = self.server.logger
         logger[metadataKey: "ws.connection.id"] = "\(self.connectionID)"
