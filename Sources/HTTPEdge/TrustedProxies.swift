@@ -58,7 +58,7 @@ public struct TrustedProxies: Sendable, Hashable {
     public static func parse(list: String) -> Result<TrustedProxies, InvalidEntry> {
         var blocks: [Block] = []
         for entry in list.split(separator: ",") {
-            let text = entry.trimmingSpaces
+            let text = String(entry.trimmingHTTPSpaces)
             if text.isEmpty { continue }
             guard let block = Block(text) else { return .failure(InvalidEntry(text: text)) }
             blocks.append(block)
@@ -86,7 +86,7 @@ public struct TrustedProxies: Sendable, Hashable {
     /// The client address for a connection from `peer` carrying these `X-Forwarded-For` values.
     public func clientAddress(peer: String, forwardedFor: [String]) -> String {
         guard !blocks.isEmpty, self.trusts(peer) else { return peer }
-        let hops = forwardedFor.flatMap { $0.split(separator: ",").map { $0.trimmingSpaces } }
+        let hops = forwardedFor.flatMap { $0.split(separator: ",").map { String($0.trimmingHTTPSpaces) } }
         var client = peer
         for hop in hops.reversed() {
             guard let bytes = Self.parse(hop) else { return client }
@@ -126,11 +126,5 @@ public struct TrustedProxies: Sendable, Hashable {
     static func unmappedIPv4(_ bytes: [UInt8]) -> [UInt8]? {
         guard bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF else { return nil }
         return Array(bytes[12..<16])
-    }
-}
-
-extension Substring {
-    var trimmingSpaces: String {
-        String(self.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }

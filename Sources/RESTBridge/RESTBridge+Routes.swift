@@ -148,8 +148,7 @@ extension RESTBridge {
         headers.add(name: "Accept-Ranges", value: "bytes")
         // A stored file is never to run as a page of ours, whatever a browser makes of it.
         headers.add(name: "Content-Security-Policy", value: "default-src 'none'; sandbox")
-        if let tags = request.headers.first(name: "If-None-Match"),
-           tags == "*" || tags.split(separator: ",").contains(where: { $0.trimmingPrefixSpaces == etag }) {
+        if request.headers.ifNoneMatch(etag) {
             return .response(RESTResponse(status: .notModified, headers: headers))
         }
         headers.add(name: "Content-Type", value: contentType)

@@ -114,8 +114,7 @@ public final class WebAppResponder: HTTPStaticResponder {
         headers.add(name: "Referrer-Policy", value: "no-referrer")
         headers.add(name: "Cross-Origin-Opener-Policy", value: "same-origin")
         if entry.gzip != nil { headers.add(name: "Vary", value: "Accept-Encoding") }
-        if let tags = request.first(name: "If-None-Match"),
-           tags == "*" || tags.split(separator: ",").contains(where: { $0.trimmingCharacters(in: " ") == entry.etag }) {
+        if request.ifNoneMatch(entry.etag) {
             return HTTPStaticResponse(status: .notModified, headers: headers)
         }
         if let gzip = entry.gzip, Self.acceptsGzip(request) {
@@ -129,7 +128,7 @@ public final class WebAppResponder: HTTPStaticResponder {
     static func acceptsGzip(_ headers: HTTPHeaders) -> Bool {
         for value in headers["Accept-Encoding"] {
             for item in value.split(separator: ",") {
-                let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: " ").lowercased() }
+                let parts = item.split(separator: ";").map { $0.trimmingHTTPSpaces.lowercased() }
                 guard let coding = parts.first, coding == "gzip" || coding == "*" else { continue }
                 return !parts.dropFirst().contains(where: Self.isZeroQuality)
             }
@@ -144,17 +143,5 @@ extension WebAppResponder {
         let compact = parameter.replacing(" ", with: "")
         guard compact.hasPrefix("q=0") else { return false }
         return compact.dropFirst(3).allSatisfy { $0 == "." || $0 == "0" }
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        String(self.drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        Substring(self).trimmingCharacters(in: set)
     }
 }
