@@ -30,7 +30,4 @@ public struct HTTPRouteTable: Sendable {
     public mutating func respond(with factory: @escaping ResponderFactory) {
         self.responder = factory
     }
-
-    /// The paths that upgrade, for logs and the README.
-    public var upgradePaths: [String] { self.upgrades.keys.sorted() }
 }

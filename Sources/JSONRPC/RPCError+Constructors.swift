@@ -45,9 +45,9 @@ extension RPCError {
         RPCError(.rateLimited, data: ["retryAfterMs": .number(JSONNumber(retryAfterMs))])
     }
 
-    /// -32013 with data `{"limit":N}`.
-    public static func tooLarge(limit: Int) -> RPCError {
-        RPCError(.tooLarge, data: ["limit": .number(JSONNumber(limit))])
+    /// -32013 with data `{"limit":N}`; the message defaults to the code's.
+    public static func tooLarge(limit: Int, message: String? = nil) -> RPCError {
+        RPCError(.tooLarge, message: message, data: ["limit": .number(JSONNumber(limit))])
     }
 
     /// -32015 with data `{"allowed":[…]}`.

@@ -121,7 +121,7 @@ public final class RESTResponder: ChannelInboundHandler {
         default:
             let limit = self.bridge.configuration.maxFormBytes
             if let length = head.headers.first(name: "Content-Length").flatMap(Int.init), length > limit {
-                self.fail(Self.tooLarge("Request body too large", limit: Int64(limit)))
+                self.fail(.tooLarge(limit: limit, message: "Request body too large"))
                 return
             }
             self.state = .collecting(context.channel.allocator.buffer(capacity: 0), limit: limit, answer: nil)
@@ -132,7 +132,7 @@ public final class RESTResponder: ChannelInboundHandler {
         switch self.state {
         case .collecting(var body, let limit, let answer):
             guard body.readableBytes + buffer.readableBytes <= limit else {
-                self.fail(Self.tooLarge("Request body too large", limit: Int64(limit)))
+                self.fail(.tooLarge(limit: limit, message: "Request body too large"))
                 return
             }
             var buffer = buffer
@@ -184,10 +184,6 @@ public final class RESTResponder: ChannelInboundHandler {
         response.headers.add(name: "Access-Control-Allow-Headers", value: "Authorization, Content-Type, Range, If-None-Match, If-Range")
         response.headers.add(name: "Access-Control-Max-Age", value: "600")
         return response
-    }
-
-    static func tooLarge(_ message: String, limit: Int64) -> RPCError {
-        RPCError(.tooLarge, message: message, data: ["limit": .number(JSONNumber(limit))])
     }
 
     // MARK: Answers
@@ -304,7 +300,7 @@ public final class RESTResponder: ChannelInboundHandler {
             return
         }
         if let length = head.headers.first(name: "Content-Length").flatMap(Int64.init), length > limit + MultipartUpload.overheadBytes {
-            self.fail(Self.tooLarge("File too large", limit: limit))
+            self.fail(.tooLarge(limit: Int(limit), message: "File too large"))
             return
         }
         let allowed = target == .avatar ? Domain.avatarTypes : Set(ContentSniffer.allowedTypes)
