@@ -21,6 +21,8 @@ final class RPCSession {
     private let executor: EventLoopTaskExecutor
     /// This loop's framing of notifications (shared frames for one event to many sessions).
     private let frames: TextFrameCache
+    /// The notifications the domain sent and the loop has not written yet.
+    private let outlet: NotificationOutlet
     /// The connection this session answers on; weak because the handler owns the session.
     weak var handler: WebSocketHandler?
     private(set) var inflight = 0
@@ -44,6 +46,7 @@ final class RPCSession {
         self.executor = local.executor
         self.frames = local.deliveries.frames
         let outlet = NotificationOutlet(queue: local.deliveries)
+        self.outlet = outlet
         self.client = ClientSession(
             connectionID: connectionID,
             clientAddress: clientAddress,
@@ -84,6 +87,9 @@ final class RPCSession {
         self.inflight -= cost
         guard let handler = self.handler else { return }
         if let response {
+            // What the call sent before answering goes first (events.subscribe's replay is
+            // promised before its answer); the loop's delivery queue may not have run yet.
+            self.outlet.writePending()
             handler.sendText(response)
         }
         if self.limiter.isAbused {
