@@ -39,4 +39,6 @@ public enum BlobStoreError: Error, Sendable, Equatable {
     case notFound
     /// The backend failed (I/O error, S3 status); `detail` is for logs, never for clients.
     case failed(String)
+    /// No space left on the file store's disk (or its quota is used up).
+    case full
 }

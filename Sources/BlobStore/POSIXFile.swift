@@ -7,7 +7,9 @@ import NIOCore
 /// ``BlobStoreError``. Blocking: callers run them on a thread pool.
 enum POSIXFile {
     static func failure(_ what: String, _ path: String = "") -> BlobStoreError {
-        .failed("\(what) \(path): errno \(errno)")
+        // A full disk (or quota) is its own case: the client is told so, not "unavailable".
+        if errno == ENOSPC || errno == EDQUOT { return .full }
+        return .failed("\(what) \(path): errno \(errno)")
     }
 
     static func makeDirectories(_ path: String) throws {

@@ -245,7 +245,7 @@ final class HTTPEdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func carryOut(_ decision: HTTPUpgradeDecision, head: HTTPRequestHead, context: ChannelHandlerContext) {
         if self.shuttingDown {
-            self.answer(head, HTTPStaticResponse(HTTPRefusal(RPCError(.unavailable, message: "Server shutting down"))), context: context)
+            self.answer(head, HTTPStaticResponse(HTTPRefusal(.unavailable(message: "Server shutting down"))), context: context)
             return
         }
         switch decision {

@@ -27,14 +27,15 @@ public enum HTTPErrorResponse {
     }
 
     /// The headers a code's answer carries besides `Content-Type`: `WWW-Authenticate` for
-    /// -32001, `Retry-After` (whole seconds, rounded up) for -32029, `Content-Range` for -32016.
+    /// -32001, `Retry-After` (whole seconds, rounded up) for -32029 and -32050, `Content-Range` for
+    /// -32016.
     public static func headers(for error: RPCError) -> HTTPHeaders {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         switch error.code {
         case .unauthenticated:
             headers.add(name: "WWW-Authenticate", value: #"Bearer realm="faros""#)
-        case .rateLimited:
+        case .rateLimited, .unavailable:
             if let ms = error.data?["retryAfterMs"]?.numberValue?.int64 {
                 headers.add(name: "Retry-After", value: "\(max(1, (ms + 999) / 1000))")
             }

@@ -38,7 +38,7 @@ extension RPCError {
         public static let rangeNotSatisfiable = Code(rawValue: -32016)
         /// -32029: too many calls; `data.retryAfterMs`.
         public static let rateLimited = Code(rawValue: -32029)
-        /// -32050: a backend is down; retry later.
+        /// -32050: a backend is down; retry after `data.retryAfterMs`.
         public static let unavailable = Code(rawValue: -32050)
 
         /// Every code above: JSON-RPC's own and Faros's documented ones (`protocol/openrpc.json`).

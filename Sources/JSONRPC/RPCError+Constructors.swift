@@ -40,6 +40,11 @@ extension RPCError {
         RPCError(.conflict, message: message, data: field.map { ["field": .string($0)] })
     }
 
+    /// -32050 with data `{"retryAfterMs":N}`: a backend is down; N is a hint, not a promise.
+    public static func unavailable(retryAfterMs: Int = 1000, message: String? = nil, underlying: (any Error)? = nil) -> RPCError {
+        RPCError(.unavailable, message: message, data: ["retryAfterMs": .number(JSONNumber(retryAfterMs))], underlying: underlying)
+    }
+
     /// -32029 with data `{"retryAfterMs":N}`.
     public static func rateLimited(retryAfterMs: Int) -> RPCError {
         RPCError(.rateLimited, data: ["retryAfterMs": .number(JSONNumber(retryAfterMs))])

@@ -369,9 +369,11 @@ public final class RESTResponder: ChannelInboundHandler {
         self.perform({ () async -> RESTResponse in
             do {
                 try await commit.get()
+            } catch BlobStoreError.full {
+                return .error(.unavailable(retryAfterMs: 60_000, message: "File storage is full"))
             } catch {
                 bridge.logger.error("Blob commit failed", metadata: ["error": "\(error)"])
-                return .error(RPCError(.unavailable, message: "File storage unavailable"))
+                return .error(.unavailable(message: "File storage unavailable"))
             }
             do {
                 switch target {

@@ -110,8 +110,10 @@ final class UploadPump {
                 case .success:
                     self.owner.stored(bytes)
                     self.pump()
+                case .failure(BlobStoreError.full):
+                    self.failed(.unavailable(retryAfterMs: 60_000, message: "File storage is full"))
                 case .failure:
-                    self.failed(RPCError(.unavailable, message: "File storage unavailable", underlying: result.failure))
+                    self.failed(.unavailable(message: "File storage unavailable", underlying: result.failure))
                 }
             }
         }

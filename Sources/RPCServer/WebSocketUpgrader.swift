@@ -43,7 +43,7 @@ struct WebSocketUpgrader: HTTPUpgrader {
                 return upgrade(principal)
             } catch {
                 server.logger.warning("Token check failed", metadata: ["ws.connection.id": "\(info.connectionID)", "error": "\(error)"])
-                return .refuse(HTTPRefusal(RPCError(.unavailable, message: "Service unavailable"), headers: ["Retry-After": "1"]))
+                return .refuse(HTTPRefusal(.unavailable(message: "Service unavailable")))
             }
         }
     }

@@ -24,6 +24,7 @@ struct HTTPErrorResponseTests {
     @Test func codesCarryTheirHeaders() {
         #expect(HTTPErrorResponse.headers(for: RPCError(.unauthenticated))["WWW-Authenticate"] == [#"Bearer realm="faros""#])
         #expect(HTTPErrorResponse.headers(for: RPCError(.rateLimited, data: ["retryAfterMs": 1001]))["Retry-After"] == ["2"])
+        #expect(HTTPErrorResponse.headers(for: .unavailable())["Retry-After"] == ["1"])
         #expect(HTTPErrorResponse.headers(for: RPCError(.rangeNotSatisfiable, data: ["size": 10]))["Content-Range"] == ["bytes */10"])
         #expect(HTTPErrorResponse.headers(for: RPCError(.notFound))["Content-Type"] == ["application/json"])
     }

@@ -13,20 +13,36 @@ start_postgres() {
     [[ -x "$PG_BIN/initdb" ]] || { echo "no PostgreSQL server binaries under /usr/lib/postgresql" >&2; return 1; }
     PGDATA_DIR="$work/pg"
     mkdir -p "$PGDATA_DIR"
-    local run=()
+    local run=(bash -c)
     if [[ $(id -u) -eq 0 ]]; then  # postgres refuses to run as root
         chown postgres "$work" "$PGDATA_DIR"
         run=(su postgres -c)
-    else
-        run=(bash -c)
     fi
     port="$(free_port)"
     "${run[@]}" "$PG_BIN/initdb -D $PGDATA_DIR -U postgres --auth=trust -E UTF8 --locale=C.UTF-8" >"$work/pg-init.log" 2>&1 \
         || { tail -5 "$work/pg-init.log" >&2; return 1; }
-    "${run[@]}" "$PG_BIN/pg_ctl -D $PGDATA_DIR -l $work/pg.log -w -t 30 -o '-p $port -k $work -c listen_addresses=127.0.0.1 -c max_connections=400' start" >/dev/null \
-        || { tail -5 "$work/pg.log" >&2; return 1; }
+    PG_PORT="$port" PG_WORK="$work"
+    export PG_BIN PGDATA_DIR PG_PORT PG_WORK  # for restart_postgres, also from a child shell
+    pg_ctl_start || { tail -5 "$work/pg.log" >&2; return 1; }
     "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U postgres faros_test || return 1
     export FAROS_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/faros_test"
+}
+
+# pg_ctl as the postgres user when we are root (postgres refuses to run as root).
+pg_ctl_as_owner() {
+    if [[ $(id -u) -eq 0 ]]; then su postgres -c "$PG_BIN/pg_ctl $*"; else bash -c "$PG_BIN/pg_ctl $*"; fi
+}
+
+pg_ctl_start() {
+    pg_ctl_as_owner "-D $PGDATA_DIR -l $PG_WORK/pg.log -w -t 30 -o '-p $PG_PORT -k $PG_WORK -c listen_addresses=127.0.0.1 -c max_connections=400' start" >/dev/null
+}
+
+# Stops the throwaway PostgreSQL the fast way (sessions are cut, as in a crash of the server
+# process), waits $1 seconds (default 2), and starts it again on the same port and data.
+restart_postgres() {
+    pg_ctl_as_owner "-D $PGDATA_DIR -m fast -w stop" >/dev/null || return 1
+    sleep "${1:-2}"
+    pg_ctl_start
 }
 
 start_redis() {

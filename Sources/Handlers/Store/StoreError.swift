@@ -38,7 +38,7 @@ extension StoreError: RPCErrorConvertible {
         case .conflict(let field):
             return .conflict(field: field, message: field.map { "\($0) is already taken" } ?? "Conflict")
         case .unavailable:
-            return RPCError(.unavailable, underlying: self)
+            return .unavailable(underlying: self)
         case .failure:
             return .internalError(underlying: self)
         }

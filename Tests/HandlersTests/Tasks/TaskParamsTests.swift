@@ -270,3 +270,12 @@ import Testing
         #expect(searched.tagsFolded == ["work", "fi"])
     }
 }
+
+/// A backend that is down answers -32050 with a retry hint, for every method that reaches it.
+@Suite struct UnavailableStoreTests {
+    @Test func aDownStoreAnswersUnavailableWithARetryHint() async throws {
+        let error = StoreError(.unavailable).rpcError
+        #expect(error.code == .unavailable)
+        #expect(error.data?["retryAfterMs"]?.numberValue?.int == 1000)
+    }
+}
