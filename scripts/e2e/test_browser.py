@@ -425,6 +425,9 @@ class InstancesTest(BrowserCase):
         bodies = b.tid("comment-body")
         expect(bodies).to_have_count(5, timeout=RECONNECT_TIMEOUT_MS)
         expect(b.tid("conn-banner")).to_contain_text("Back online")
+        if first is not second:
+            # All five were written while B was away: the resubscription replayed them.
+            expect(b.tid("conn-banner")).to_contain_text("Caught up on 5 changes")
         # Replay and live delivery overlap at the reconnection: a late duplicate would show now.
         b.page.wait_for_timeout(1000)
         expect(bodies).to_have_text(texts)

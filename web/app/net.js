@@ -38,7 +38,6 @@ export class Session {
     /** @type {Set<(user: any) => void>} */ this.userListeners = new Set();
     /** @type {number | null} events caught up after the last reconnection, once known */
     this.caughtUp = null;
-    this.missed = 0;
     this.down = false;
     this.lost = false;
     this.refused = false;
@@ -62,6 +61,15 @@ export class Session {
       this.lost = true;
       this.report({ state: client.state, lost: true, nextAttemptAt: this.nextTry });
     });
+    // After a resubscription the library reports what it replayed (a resync replays nothing:
+    // the screens reload, and the banner just says "Back online").
+    client.addEventListener('caughtup', (e) => {
+      if (client !== this.client) return;
+      const { replayed, resync } = /** @type {any} */ (e).detail;
+      this.down = false;
+      this.caughtUp = resync ? null : replayed;
+      for (const fn of this.caughtUpListeners) fn(this.caughtUp);
+    });
     client.addEventListener('resync', () => { if (client === this.client) for (const fn of this.resyncListeners) fn(); });
     client.addEventListener('signedout', (e) => {
       if (client === this.client) this.forget(SIGNED_OUT[/** @type {any} */ (e).detail?.reason] ?? SIGNED_OUT.loggedOut);
@@ -75,7 +83,6 @@ export class Session {
       // "tasks" carries every event of every task the user can see (comments and files too),
       // so one subscription serves every page and never names a task the user may lose.
       client.subscribe(['tasks'], (ev) => {
-        if (this.down) this.missed += 1;
         for (const fn of this.eventListeners) fn(ev);
       });
     }
@@ -86,17 +93,7 @@ export class Session {
     if (client !== this.client) return;
     if (status.state === 'reconnecting' && !this.down) {
       this.down = true;
-      this.missed = 0;
       this.caughtUp = null;
-    }
-    if (status.state === 'open' && this.down) {
-      // The first call after reopening goes out once the resubscription has answered, so by
-      // its answer everything missed has been replayed and counted.
-      this.client.call('rpc.ping', undefined, { timeout: 10000 }).then(() => {
-        this.down = false;
-        this.caughtUp = this.missed;
-        for (const fn of this.caughtUpListeners) fn(this.missed);
-      }, () => {});
     }
     if (status.state === 'open') this.lost = false;
     if (status.nextTry) this.nextTry = status.nextTry;

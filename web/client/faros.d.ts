@@ -617,11 +617,16 @@ export interface FarosClientOptions {
 }
 
 export interface StateDetail { state: ConnectionState; attempt?: number; nextTry?: number }
+/** After a resubscription on a reconnection: events replayed before the server's answer, and whether it asked for a resync. */
+export interface CaughtUpDetail { replayed: number; resync: boolean }
 
 export class FarosClient extends EventTarget {
   constructor(url: string, options?: FarosClientOptions);
   readonly state: ConnectionState;
   readonly lastSeq: number | null;
+  /** While reconnecting: the attempt number and when the next one starts (ms since the epoch). */
+  readonly attempt: number;
+  readonly nextTry: number | undefined;
   connect(): this;
   close(): void;
   call<M extends MethodName>(method: M, ...args: Methods[M]['params'] extends Record<string, never> | undefined

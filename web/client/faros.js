@@ -60,6 +60,7 @@ export class FarosClient extends EventTarget {
     this.state = 'closed';
     this.attempt = 0;
     this.lastSeq = null; // highest seq handed to a handler
+    this.delivered = 0; // events handed to handlers, for the `caughtup` count
     this.resumeSeq = null; // highest seq a subscribe answer vouched for
     this.subs = []; // {topics, handler}
     this.pending = new Map(); // id -> call record waiting for an answer
@@ -185,7 +186,14 @@ export class FarosClient extends EventTarget {
       // auth.authenticate first, before any queued call, so no call runs anonymous by accident.
       const token = await this.o.getToken?.();
       if (token) this.scheduleRefresh((await this.rpc('auth.authenticate', { accessToken: token })).expiresAt);
-      if (this.subs.length) this.afterSubscribe(await this.rpc('events.subscribe', this.subParams(this.subs.flatMap((s) => s.topics))));
+      if (this.subs.length) {
+        // The server sends what it replays before its answer, so the events handed over between
+        // here and the answer are what this connection caught up on.
+        const before = this.delivered, resuming = this.lastSeq != null || this.resumeSeq != null;
+        const r = await this.rpc('events.subscribe', this.subParams(this.subs.flatMap((s) => s.topics)));
+        this.afterSubscribe(r);
+        if (resuming && ws === this.ws) this.emit('caughtup', { replayed: this.delivered - before, resync: r.resync });
+      }
     } catch (e) {
       if (ws !== this.ws) return;
       if (e.code === UNAUTHENTICATED) {
@@ -255,6 +263,7 @@ export class FarosClient extends EventTarget {
     // overlap, so anything not newer than what was delivered is dropped.
     if (this.lastSeq != null && ev.seq <= this.lastSeq) return;
     this.lastSeq = ev.seq;
+    this.delivered++;
     for (const s of this.subs) if (matches(s.topics, ev.topic)) s.handler(ev);
   }
 

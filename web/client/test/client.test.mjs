@@ -129,6 +129,26 @@ test('events: dedupe by seq, resume with since, resync', async () => {
   assert.equal(resyncs, 1);
 });
 
+test('caughtup after a resubscription counts the events replayed before the answer', async () => {
+  let replay = [];
+  const { c, sockets, client } = setup((m, ws) => {
+    if (m.method !== 'events.subscribe') return ok(m);
+    for (const seq of replay) ws.push({ jsonrpc: '2.0', method: 'event', params: { seq, topic: 'tasks', type: 'task.created' } });
+    return { result: { topics: m.params.topics, seq: replay.at(-1) ?? 10, resync: false } };
+  });
+  const got = []; client.subscribe(['tasks'], (e) => got.push(e.seq));
+  const caught = []; client.addEventListener('caughtup', (e) => caught.push(e.detail));
+  client.connect(); sockets[0].onopen(); await tick();
+  assert.deepEqual(caught, []); // a first connection catches up on nothing
+  sockets[0].push({ jsonrpc: '2.0', method: 'event', params: { seq: 11, topic: 'tasks', type: 'task.created' } });
+  replay = [11, 12, 13]; // 11 again: already delivered, not counted
+  sockets[0].close(1006); await tick(); await c.advance(1000);
+  assert.equal(client.state, 'reconnecting');
+  sockets[1].onopen(); await tick();
+  assert.deepEqual(got, [11, 12, 13]);
+  assert.deepEqual(caught, [{ replayed: 2, resync: false }]);
+});
+
 test('heartbeat: a missing pong closes the socket and reconnects', async () => {
   const { c, sockets, client } = setup((m) => m.method === 'rpc.ping' ? undefined : ok(m), { heartbeat: 1000 });
   client.connect(); sockets[0].onopen(); await tick();
