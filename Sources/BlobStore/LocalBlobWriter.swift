@@ -1,6 +1,5 @@
 public import NIOCore
 import NIOPosix
-import Synchronization
 
 /// A blob being written to a partial file of a ``LocalBlobStore``.
 public final class LocalBlobWriter: BlobWriter {
@@ -9,44 +8,30 @@ public final class LocalBlobWriter: BlobWriter {
     private let partialPath: String
     private let finalPath: String
     private let directory: String
-    private let threadPool: NIOThreadPool
     private let eventLoop: any EventLoop
-    /// The open descriptor, nil once committed or aborted. Guarded by the mutex; the system
-    /// calls on it run on the thread pool, one at a time (the caller waits for each write).
-    private let fd: Mutex<Int32?>
+    /// The open partial file; taken by commit or abort, each after the last write.
+    private let descriptor: PooledDescriptor
 
     init(key: String, fd: Int32, partialPath: String, finalPath: String, directory: String,
          threadPool: NIOThreadPool, eventLoop: any EventLoop) {
         self.key = key
-        self.fd = Mutex(fd)
+        self.descriptor = PooledDescriptor(fd, threadPool: threadPool, eventLoop: eventLoop)
         self.partialPath = partialPath
         self.finalPath = finalPath
         self.directory = directory
-        self.threadPool = threadPool
         self.eventLoop = eventLoop
     }
 
-    deinit {
-        // A writer dropped without commit or abort (a bug) still leaves nothing under the final
-        // name; its partial file goes at the next start-up.
-        if let fd = self.fd.withLock({ $0 }) { POSIXFile.close(fd) }
-    }
+    // A writer dropped without commit or abort (a bug) still leaves nothing under the final
+    // name: the descriptor closes with it, and its partial file goes at the next start-up.
 
     public func write(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-        guard let fd = self.fd.withLock({ $0 }) else {
-            return self.eventLoop.makeFailedFuture(BlobStoreError.failed("write after close"))
-        }
-        return self.threadPool.runIfActive(eventLoop: self.eventLoop) {
-            try buffer.withUnsafeReadableBytes { try POSIXFile.writeAll(fd, $0) }
-        }
+        self.descriptor.write(buffer)
     }
 
     public func commit() -> EventLoopFuture<Void> {
-        guard let fd = self.fd.withLock({ value -> Int32? in defer { value = nil }; return value }) else {
-            return self.eventLoop.makeFailedFuture(BlobStoreError.failed("commit after close"))
-        }
         let (partial, final, directory) = (self.partialPath, self.finalPath, self.directory)
-        return self.threadPool.runIfActive(eventLoop: self.eventLoop) {
+        let committed = self.descriptor.take { fd in
             let synced = Result { try POSIXFile.sync(fd) }
             POSIXFile.close(fd)
             do {
@@ -58,14 +43,16 @@ public final class LocalBlobWriter: BlobWriter {
             }
             try POSIXFile.syncDirectory(directory)
         }
+        return committed ?? self.eventLoop.makeFailedFuture(BlobStoreError.failed("commit after close"))
     }
 
     public func abort() -> EventLoopFuture<Void> {
-        let fd = self.fd.withLock { value -> Int32? in defer { value = nil }; return value }
         let partial = self.partialPath
-        return self.threadPool.runIfActive(eventLoop: self.eventLoop) {
-            if let fd { POSIXFile.close(fd) }
+        let aborted = self.descriptor.take { fd in
+            POSIXFile.close(fd)
             try POSIXFile.unlinkIfPresent(partial)
         }
+        // Taken already (committed or aborted): nothing of ours is open any more.
+        return aborted ?? self.eventLoop.makeSucceededVoidFuture()
     }
 }

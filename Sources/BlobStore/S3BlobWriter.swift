@@ -8,60 +8,50 @@ public final class S3BlobWriter: BlobWriter {
     public let key: String
     private let spoolPath: String
     private let store: S3BlobStore
-    private let threadPool: NIOThreadPool
     private let eventLoop: any EventLoop
-    /// The spool file's descriptor and bytes written; nil once committed or aborted. Writes run
-    /// one at a time (the caller waits for each).
-    private let state: Mutex<(fd: Int32, size: Int64)?>
+    /// The spool file; taken by commit or abort, each after the last write.
+    private let descriptor: PooledDescriptor
+    /// Bytes handed to ``write(_:)``: the length of the PUT.
+    private let size = Atomic<Int64>(0)
 
     init(key: String, fd: Int32, spoolPath: String, store: S3BlobStore, threadPool: NIOThreadPool, eventLoop: any EventLoop) {
         self.key = key
-        self.state = Mutex((fd, 0))
+        self.descriptor = PooledDescriptor(fd, threadPool: threadPool, eventLoop: eventLoop)
         self.spoolPath = spoolPath
         self.store = store
-        self.threadPool = threadPool
         self.eventLoop = eventLoop
     }
 
     deinit {
-        if let state = self.state.withLock({ $0 }) {
-            POSIXFile.close(state.fd)
-            try? POSIXFile.unlinkIfPresent(self.spoolPath)
-        }
+        // Dropped without commit or abort (a bug): the descriptor closes with it; the spool
+        // file goes now rather than at the next start-up.
+        try? POSIXFile.unlinkIfPresent(self.spoolPath)
     }
 
     public func write(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-        guard let fd = self.state.withLock({ state -> Int32? in
-            state?.size += Int64(buffer.readableBytes)
-            return state?.fd
-        }) else {
-            return self.eventLoop.makeFailedFuture(BlobStoreError.failed("write after close"))
-        }
-        return self.threadPool.runIfActive(eventLoop: self.eventLoop) {
-            try buffer.withUnsafeReadableBytes { try POSIXFile.writeAll(fd, $0) }
-        }
+        self.size.add(Int64(buffer.readableBytes), ordering: .relaxed)
+        return self.descriptor.write(buffer)
     }
 
     public func commit() -> EventLoopFuture<Void> {
-        guard let (fd, size) = self.state.withLock({ value -> (Int32, Int64)? in defer { value = nil }; return value }) else {
-            return self.eventLoop.makeFailedFuture(BlobStoreError.failed("commit after close"))
-        }
-        let (path, key, store) = (self.spoolPath, self.key, self.store)
-        return self.threadPool.runIfActive(eventLoop: self.eventLoop) {
+        // Every write counted here was issued before this call; later ones are refused.
+        let (path, key, store, size) = (self.spoolPath, self.key, self.store, self.size.load(ordering: .relaxed))
+        let committed = self.descriptor.take { fd in
             defer {
                 POSIXFile.close(fd)
                 try? POSIXFile.unlinkIfPresent(path)
             }
             try store.put(key: key, fd: fd, size: size)
         }
+        return committed ?? self.eventLoop.makeFailedFuture(BlobStoreError.failed("commit after close"))
     }
 
     public func abort() -> EventLoopFuture<Void> {
-        let state = self.state.withLock { value -> (fd: Int32, size: Int64)? in defer { value = nil }; return value }
         let path = self.spoolPath
-        return self.threadPool.runIfActive(eventLoop: self.eventLoop) {
-            if let state { POSIXFile.close(state.fd) }
+        let aborted = self.descriptor.take { fd in
+            POSIXFile.close(fd)
             try POSIXFile.unlinkIfPresent(path)
         }
+        return aborted ?? self.eventLoop.makeSucceededVoidFuture()
     }
 }
