@@ -328,8 +328,9 @@ public final class RESTResponder: ChannelInboundHandler {
         self.perform({ () async -> Result<ReadyUpload, RPCError> in
             do {
                 let principal = try await bridge.principal(request)
-                if case .taskFile(let taskID) = target {
-                    try await bridge.domain.authorizeUpload(taskID: taskID, userID: principal.userID)
+                switch target {
+                case .taskFile(let taskID): try await bridge.domain.authorizeUpload(taskID: taskID, userID: principal.userID)
+                case .avatar: try await bridge.domain.authorizeAvatarUpload(userID: principal.userID)
                 }
                 let writer = try await bridge.blobs.makeWriter(eventLoop: eventLoop).get()
                 return .success(ReadyUpload(principal: principal, writer: writer))
