@@ -190,6 +190,9 @@ struct Settings {
             self.rest.allowedOrigins.insert(origin)
         }
         self.rest.bodyIdleTimeout = self.edge.handshakeTimeout
+        self.rest.uploadTimeout = try reader.duration(command.uploadTimeout, "FAROS_UPLOAD_TIMEOUT") ?? self.rest.uploadTimeout
+        self.rest.uploadMinBytesPerSecond = try reader.bytes(command.uploadMinRate, "FAROS_UPLOAD_MIN_RATE", range: 0...(1 << 30))
+            ?? self.rest.uploadMinBytesPerSecond
         if let endpoint = reader.string(command.s3Endpoint, "FAROS_S3_ENDPOINT") {
             let lower = endpoint.lowercased()
             guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {

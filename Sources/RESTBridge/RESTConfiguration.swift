@@ -10,6 +10,15 @@ public struct RESTConfiguration: Sendable {
     /// (and a partial upload removed): 10 s, like the handshake timeout, so a stalled client
     /// holds nothing for long.
     public var bodyIdleTimeout: Duration = .seconds(10)
+    /// The longest an upload may take from its head to its last byte (`FAROS_UPLOAD_TIMEOUT`,
+    /// default 30 min): a 25 MiB file needs about 14 KiB/s, far below any working link, while a
+    /// client trickling bytes holds its blob and descriptor open for at most this long.
+    public var uploadTimeout: Duration = .seconds(30 * 60)
+    /// The least an upload's body must average, in bytes per second of waiting for the client,
+    /// once it has waited longer than ``bodyIdleTimeout`` (`FAROS_UPLOAD_MIN_RATE`, default
+    /// 1 KiB/s; 0 turns it off): one byte every few seconds keeps the idle timeout from firing,
+    /// not this.
+    public var uploadMinBytesPerSecond = 1 << 10
     /// Most bytes of a form (`POST /reset-password`) or any other small body: 16 KiB.
     public var maxFormBytes = 16 << 10
     /// Bytes written to the blob store per write: large enough for throughput, small enough

@@ -77,6 +77,44 @@ struct RESTUploadLimitsTests {
     }
 }
 
+extension RESTUploadLimitsTests {
+    /// A task upload whose body comes one byte a second, each well within the idle timeout, is
+    /// refused 408 at its deadline or under its minimum rate (set down to a few seconds here, on
+    /// the testing loop's clock, which the test moves): the partial blob goes, no row is written,
+    /// the connection closes.
+    @Test(arguments: ["deadline", "rate"])
+    func aTrickledUploadIsRefusedAndLeavesNothing(limit: String) async throws {
+        try await RESTResponderTests.withConnection(configure: { configuration in
+            if limit == "deadline" {
+                configuration.uploadTimeout = .seconds(1)
+                configuration.uploadMinBytesPerSecond = 0
+            } else {
+                configuration.bodyIdleTimeout = .seconds(3)  // the rate's grace period
+                configuration.uploadMinBytesPerSecond = 100
+            }
+        }) { connection in
+            let user = try await connection.signUp("slow")
+            let taskID = try await user.createTask()
+            try await connection.send(Self.head("/tasks/\(taskID)/files", token: user.token))
+            try await connection.channel.writeInbound(Self.chunk(
+                Array("--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.txt\"\r\n\r\n".utf8)))
+            var answer: TestConnection.Response?
+            for _ in 0..<120 {
+                guard answer == nil, await connection.isActive else { break }
+                try? await connection.channel.writeInbound(Self.chunk([UInt8(ascii: "a")]))
+                await connection.channel.testingEventLoop.advanceTime(by: .seconds(1))  // the watchdog's tick
+                answer = try await connection.response(by: .now + .milliseconds(20))
+            }
+            #expect(answer?.status == 408)
+            #expect(answer?.header("connection") == "close")
+            let message = limit == "deadline" ? "Upload took too long" : "Upload too slow"
+            #expect(answer?.text == #"{"error":{"code":-32008,"message":"\#(message)"}}"#)
+            try await Self.expectBlobs(connection, count: 0, by: .now + .seconds(10))
+            #expect(try await connection.domain.files(taskID: taskID, userID: user.id).isEmpty)
+        }
+    }
+}
+
 /// Real rate limits, except that the upload rule refuses every upload and records who asked.
 final class RefusingUploads: RateLimiter {
     private let inner = InProcessRateLimiter()
