@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WebSocketCore
 import Credentials
 import Handlers
 import HTTPEdge
@@ -296,9 +297,14 @@ struct ServeCommand: AsyncParsableCommand {
             routes: Routes.table(rpc: rpc, bridge: bridge, webApp: WebAppResponder(files: EmbeddedFiles.all), enableEcho: settings.server.enableEcho),
             eventLoopGroup: group,
             logger: logger,
-            onBound: { [publicURL = domain.configuration.publicURLSource, derived = settings.derivesPublicURL, host = settings.edge.host] port in
-                // `--port 0` without `--public-url`: links name the port actually bound.
-                if derived { publicURL.set("http://\(HTTPEdge.urlHost(["0.0.0.0", "::", ""].contains(host) ? "localhost" : host)):\(port)") }
+            onBound: { [publicURL = domain.configuration.publicURLSource, serverOrigin = settings.server.serverOrigin,
+                        derived = settings.derivesPublicURL, host = settings.edge.host] port in
+                // `--port 0` without `--public-url`: links and the server's own origin name the
+                // port actually bound.
+                guard derived else { return }
+                let url = "http://\(HTTPEdge.urlHost(["0.0.0.0", "::", ""].contains(host) ? "localhost" : host)):\(port)"
+                publicURL.set(url)
+                serverOrigin?.set(url: url)
             }
         )
         let liveSessions = Gauge(label: "faros_live_sessions")

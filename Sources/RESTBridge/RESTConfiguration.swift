@@ -1,11 +1,16 @@
+public import WebSocketCore
+
 /// The bridge's limits and settings (the executable reads them from flags and `FAROS_*`).
 public struct RESTConfiguration: Sendable {
     /// Largest attachment (`FAROS_MAX_UPLOAD_BYTES`, default 25 MiB, README "Configuration"): ample
     /// for documents and photos, small enough that a few concurrent uploads cannot fill the disk.
     public var maxUploadBytes: Int64 = 25 << 20
     /// Browser origins allowed to call the bridge cross-origin (CORS), normalized
-    /// `scheme://host[:port]`; the server's own origin is always among them.
+    /// `scheme://host[:port]`, besides the server's own.
     public var allowedOrigins: Set<String> = []
+    /// The server's own origin (the public URL's, fixed once the port is bound), shared with the
+    /// WebSocket upgrade.
+    public var serverOrigin: ServerOrigin? = nil
     /// A request body that stops arriving for this long is abandoned and the connection closed
     /// (and a partial upload removed): 10 s, like the handshake timeout, so a stalled client
     /// holds nothing for long.

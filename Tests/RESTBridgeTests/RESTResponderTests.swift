@@ -118,6 +118,27 @@ struct RESTResponderTests {
         }
     }
 
+    /// The server's own reset form posts back from its page: browsed through a loopback alias of
+    /// the address in `Host`, it is the same origin; and the page's referrer policy lets the
+    /// browser send that origin at all (under `no-referrer` Chromium sends `Origin: null`).
+    @Test func theResetFormPostsFromTheServersOwnPagesUnderLoopbackAliases() async throws {
+        try await Self.withConnection { connection in
+            let page = try await connection.request("GET /reset-password?token=abc HTTP/1.1\r\nHost: localhost:8080\r\n\r\n")
+            #expect(page.header("referrer-policy") == "strict-origin")
+            let body = "token=nope&newPassword=long+enough+password"
+            for (host, origin) in [("127.0.0.1:8080", "http://localhost:8080"), ("localhost:8080", "http://[::1]:8080")] {
+                let response = try await connection.request(
+                    "POST /reset-password HTTP/1.1\r\nHost: \(host)\r\nOrigin: \(origin)\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                        + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+                #expect(response.status == 400, "\(origin) to \(host)")
+                #expect(response.text.contains("Link not valid"))
+            }
+            let other = try await connection.request(
+                "POST /reset-password HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nOrigin: http://localhost:8081\r\nContent-Length: 0\r\n\r\n")
+            #expect(other.status == 403)
+        }
+    }
+
     @Test func aFormOverItsLimitIsRefusedAndTheConnectionCloses() async throws {
         try await Self.withConnection { connection in
             let response = try await connection.request(
