@@ -4,6 +4,7 @@ import JSON
 import JSONRPC
 import Logging
 import NIOCore
+import ProtocolDocument
 import RESTBridge
 import Synchronization
 import SystemTime
@@ -112,6 +113,15 @@ extension RESTUploadLimitsTests {
             try await Self.expectBlobs(connection, count: 0, by: .now + .seconds(10))
             #expect(try await connection.domain.files(taskID: taskID, userID: user.id).isEmpty)
         }
+    }
+}
+
+extension RESTUploadLimitsTests {
+    @Test func thePaceDefaultsAreTheDocumentedOnes() throws {
+        let limits = try #require(try JSONParser().parse(ProtocolDocument.openRPC)["x-limits"])
+        let configuration = RESTConfiguration()
+        #expect(limits["uploadTimeoutSeconds"]?["default"]?.numberValue?.int == Int(configuration.uploadTimeout.components.seconds))
+        #expect(limits["uploadMinBytesPerSecond"]?["default"]?.numberValue?.int == configuration.uploadMinBytesPerSecond)
     }
 }
 
