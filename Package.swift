@@ -319,7 +319,7 @@ let package = Package(
             name: "RESTBridgeTests",
             dependencies: [
                 "RESTBridge", "HTTPEdge", "Handlers", "BlobStore", "Credentials", "SystemTime", "StoreTestSupport",
-                "ProtocolDocument", "JSON", "JSONRPC",
+                "ProtocolDocument", "JSON", "JSONRPC", "WebSocketCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

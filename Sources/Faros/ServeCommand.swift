@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WebSocketCore
 import Credentials
 import Handlers
 import HTTPEdge
@@ -121,6 +122,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Largest file attachment (POST /tasks/{id}/files); larger is 413. (env: FAROS_MAX_UPLOAD_BYTES; default: 26214400, 25 MiB)")
     var maxUploadBytes: String?
+
+    @Option(help: "Longest an upload may take from its request head to its last byte; slower is 408. (env: FAROS_UPLOAD_TIMEOUT; default: 30m)")
+    var uploadTimeout: String?
+
+    @Option(help: "Least an upload's body must average in bytes per second once past the handshake timeout; slower is 408, 0 turns it off. (env: FAROS_UPLOAD_MIN_RATE; default: 1KiB)")
+    var uploadMinRate: String?
 
     @Option(help: "S3-compatible endpoint for files, e.g. https://s3.eu-central-1.amazonaws.com; unset keeps files in DATA_DIR/files. (env: FAROS_S3_ENDPOINT; default: none)")
     var s3Endpoint: String?
@@ -290,9 +297,14 @@ struct ServeCommand: AsyncParsableCommand {
             routes: Routes.table(rpc: rpc, bridge: bridge, webApp: WebAppResponder(files: EmbeddedFiles.all), enableEcho: settings.server.enableEcho),
             eventLoopGroup: group,
             logger: logger,
-            onBound: { [publicURL = domain.configuration.publicURLSource, derived = settings.derivesPublicURL, host = settings.edge.host] port in
-                // `--port 0` without `--public-url`: links name the port actually bound.
-                if derived { publicURL.set("http://\(HTTPEdge.urlHost(["0.0.0.0", "::", ""].contains(host) ? "localhost" : host)):\(port)") }
+            onBound: { [publicURL = domain.configuration.publicURLSource, serverOrigin = settings.server.serverOrigin,
+                        derived = settings.derivesPublicURL, host = settings.edge.host] port in
+                // `--port 0` without `--public-url`: links and the server's own origin name the
+                // port actually bound.
+                guard derived else { return }
+                let url = "http://\(HTTPEdge.urlHost(["0.0.0.0", "::", ""].contains(host) ? "localhost" : host)):\(port)"
+                publicURL.set(url)
+                serverOrigin?.set(url: url)
             }
         )
         let liveSessions = Gauge(label: "faros_live_sessions")

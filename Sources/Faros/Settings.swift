@@ -186,10 +186,14 @@ struct Settings {
             self.rest.maxUploadBytes = Int64(bytes)
         }
         self.rest.allowedOrigins = self.server.allowedOrigins
-        if let publicURL = self.server.publicURL, let origin = WebSocketHandshake.normalizedOrigin(publicURL) {
-            self.rest.allowedOrigins.insert(origin)
-        }
+        // One holder for both transports, so the bound port reaches both (`--port 0`).
+        let serverOrigin = ServerOrigin(url: self.server.publicURL)
+        self.server.serverOrigin = serverOrigin
+        self.rest.serverOrigin = serverOrigin
         self.rest.bodyIdleTimeout = self.edge.handshakeTimeout
+        self.rest.uploadTimeout = try reader.duration(command.uploadTimeout, "FAROS_UPLOAD_TIMEOUT") ?? self.rest.uploadTimeout
+        self.rest.uploadMinBytesPerSecond = try reader.bytes(command.uploadMinRate, "FAROS_UPLOAD_MIN_RATE", range: 0...(1 << 30))
+            ?? self.rest.uploadMinBytesPerSecond
         if let endpoint = reader.string(command.s3Endpoint, "FAROS_S3_ENDPOINT") {
             let lower = endpoint.lowercased()
             guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {

@@ -15,6 +15,7 @@ public enum HTTPErrorResponse {
         case .unauthenticated: return .unauthorized
         case .forbidden: return .forbidden
         case .notFound: return .notFound
+        case .requestTimeout: return .requestTimeout
         case .conflict: return .conflict
         case .tooLarge: return .payloadTooLarge
         case .unsupportedFileType: return .unsupportedMediaType

@@ -28,6 +28,9 @@ extension RPCError {
         public static let forbidden = Code(rawValue: -32003)
         /// -32004: no such resource, or one the caller cannot see.
         public static let notFound = Code(rawValue: -32004)
+        /// -32008: an upload body that came too slowly or not within its deadline (REST bridge
+        /// only, HTTP 408).
+        public static let requestTimeout = Code(rawValue: -32008)
         /// -32009: conflicts with existing state (duplicate username, share, …); `data.field`.
         public static let conflict = Code(rawValue: -32009)
         /// -32013: a batch, topic list or upload over its limit; `data.limit`.
@@ -44,7 +47,7 @@ extension RPCError {
         /// Every code above: JSON-RPC's own and Faros's documented ones (`protocol/openrpc.json`).
         public static let all: [Code] = [
             .parseError, .invalidRequest, .methodNotFound, .invalidParams, .internalError, .unauthenticated, .forbidden,
-            .notFound, .conflict, .tooLarge, .unsupportedFileType, .rangeNotSatisfiable, .rateLimited, .unavailable,
+            .notFound, .requestTimeout, .conflict, .tooLarge, .unsupportedFileType, .rangeNotSatisfiable, .rateLimited, .unavailable,
         ]
 
         /// The standard message for the code, used when an error is created without one.
@@ -58,6 +61,7 @@ extension RPCError {
             case .unauthenticated: "Unauthenticated"
             case .forbidden: "Forbidden"
             case .notFound: "Not found"
+            case .requestTimeout: "Request timeout"
             case .conflict: "Conflict"
             case .tooLarge: "Too large"
             case .unsupportedFileType: "Unsupported file type"

@@ -49,6 +49,18 @@ enum HTMLPages {
         return .html(.ok, page(title: "Unsubscribe", body: body))
     }
 
+    /// The verification question: one button that posts the link's token back (only the post
+    /// verifies, so a mail scanner opening the link verifies nothing).
+    static func verifyForm(token: String) -> RESTResponse {
+        let body = """
+            <p>Confirm that this email address is yours?</p>
+            <form method="post" action="/verify-email">
+            <input type="hidden" name="token" value="\(escape(token))">
+            <button type="submit">Verify my email address</button></form>
+            """
+        return .html(.ok, page(title: "Verify your email address", body: body))
+    }
+
     /// The new-password form; it posts back to `/reset-password` with the token.
     static func resetForm(token: String, problem: String? = nil, status: HTTPResponseStatus = .ok) -> RESTResponse {
         let note = problem.map { "<p class=\"problem\">\(escape($0))</p>" } ?? ""

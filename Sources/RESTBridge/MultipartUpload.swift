@@ -7,18 +7,28 @@ import NIOCore
 /// checks its size against the limit and its type from its bytes, and hands its content out in
 /// chunks (``takeChunk(minimum:)``) for the blob store. Other fields are read and dropped.
 ///
-/// Bad input is an ``RPCError``: -32602 for malformed multipart, a part without a filename,
-/// several file parts, an unterminated body or an empty file; -32013 over the limit; -32015 for
-/// a type outside the allow-list.
+/// Bad input is an ``RPCError``: -32602 for malformed multipart, a part's headers over
+/// ``maxPartHeaderBytes``, a part without a filename, several file parts, an unterminated body or
+/// an empty file; -32013 over the limit; -32015 for a type outside the allow-list.
 final class MultipartUpload {
     let maxFileBytes: Int64
     /// Bytes of everything else (headers, other fields, boundaries) allowed beside the file.
     static let overheadBytes: Int64 = 64 << 10
+    /// Bytes of one part's header section, from its boundary to the blank line (before the first
+    /// part also the preamble, after the last the epilogue): 8 KiB, counted as they stream. The
+    /// parser keeps a header line in memory until its CR, so this is also the most one line can
+    /// cost; a browser's part headers (a Content-Disposition with a long filename, a
+    /// Content-Type) take a few hundred bytes.
+    static let maxPartHeaderBytes = 8 << 10
     private let allowedTypes: Set<String>
     private let parser: MultipartParser
     private var closing: MarkerScanner
 
     private var partHeaders: [(String, String)] = []
+    /// The parser is in a part's body: bytes go out through `onBody` as they arrive.
+    private var inBody = false
+    /// Bytes fed to the parser since the current part's header section began.
+    private var headerSectionBytes = 0
     private var partEvaluated = false
     private var inFilePart = false
     private var fileSeen = false
@@ -69,8 +79,26 @@ final class MultipartUpload {
     func feed(_ buffer: ByteBuffer) throws(RPCError) {
         if let failure { throw failure }
         closing.feed(buffer)
+        var rest = buffer
         do {
-            try parser.execute(buffer)
+            // Outside a body the parser is given at most what is left of the header budget, so it
+            // never holds more than ``maxPartHeaderBytes`` of one header section. A buffer that
+            // ends a body and starts the next part's headers is fed whole: its header bytes (at
+            // most one read) count from the next feed on.
+            while rest.readableBytes > 0, failure == nil {
+                if inBody {
+                    try parser.execute(rest)
+                    break
+                }
+                let budget = Self.maxPartHeaderBytes - headerSectionBytes
+                guard budget > 0 else {
+                    fail(.invalidParams(field: "file", message: "a part's headers are longer than \(Self.maxPartHeaderBytes) bytes"))
+                    break
+                }
+                let slice = rest.readSlice(length: min(budget, rest.readableBytes))!
+                headerSectionBytes += slice.readableBytes
+                try parser.execute(slice)
+            }
         } catch {
             throw .invalidParams(field: "file", message: "malformed multipart body")
         }
@@ -138,6 +166,7 @@ final class MultipartUpload {
     }
 
     private func body(_ body: inout ByteBuffer) {
+        inBody = true
         guard failure == nil else { return }
         evaluatePart()
         guard failure == nil else { return }
@@ -175,6 +204,8 @@ final class MultipartUpload {
     }
 
     private func partComplete() {
+        inBody = false
+        headerSectionBytes = 0
         guard failure == nil else { return }
         evaluatePart()
         if inFilePart, failure == nil {

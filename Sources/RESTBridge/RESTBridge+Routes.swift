@@ -74,8 +74,12 @@ extension RESTBridge {
                 return .response(.noContent)
             case (.avatar(let userID), _):
                 return try await avatar(request, userID: userID)
+            case (.verifyEmail, .POST):
+                return .response(await verifyEmail(request, body: body))
             case (.verifyEmail, _):
-                return .response(await verifyEmail(request))
+                // Opening the link only asks, as for unsubscribing: a mail scanner that follows
+                // it must not verify an address someone else registered. The button does.
+                return .response(HTMLPages.verifyForm(token: request.query["token"] ?? ""))
             case (.resetPassword, .POST):
                 return .response(await submitReset(request, body: body))
             case (.resetPassword, _):
@@ -166,9 +170,12 @@ extension RESTBridge {
         }
     }
 
-    func verifyEmail(_ request: RESTRequest) async -> RESTResponse {
+    /// `POST /verify-email`, from the page's button: the token comes in the form body (or, as
+    /// the link has it, in the query).
+    func verifyEmail(_ request: RESTRequest, body: ByteBuffer) async -> RESTResponse {
+        let token = QueryString(Substring(String(buffer: body)))["token"] ?? request.query["token"] ?? ""
         do {
-            try await domain.verifyEmail(token: request.query["token"] ?? "")
+            try await domain.verifyEmail(token: token)
             return HTMLPages.message(title: "Email address verified", text: "Your email address is verified. You can close this page.")
         } catch {
             let rpc = rpcError(error, request)

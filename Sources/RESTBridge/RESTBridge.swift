@@ -52,8 +52,10 @@ public final class RESTBridge: Sendable {
     }
 
     /// Whether a page from `origin` may call the bridge: the server's own pages (the origin of the
-    /// request's `Host`, as for the WebSocket upgrade) and the configured origins.
+    /// request's `Host` or of the public URL, loopback aliases included, as for the WebSocket
+    /// upgrade) and the configured origins.
     func isAllowed(origin: String, host: [String]) -> Bool {
-        WebSocketHandshake.isAllowed(origin: origin, host: host, allowedOrigins: self.configuration.allowedOrigins)
+        WebSocketHandshake.isAllowed(origin: origin, host: host, allowedOrigins: self.configuration.allowedOrigins,
+                                     serverOrigin: self.configuration.serverOrigin?.current)
     }
 }

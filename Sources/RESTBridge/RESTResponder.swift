@@ -12,7 +12,8 @@ public import NIOHTTP1
 /// Request bodies: an upload streams through an ``UploadPump`` into the blob store; other bodies
 /// are kept up to ``RESTConfiguration/maxFormBytes``. A body that stalls past
 /// ``RESTConfiguration/bodyIdleTimeout`` (or, for small requests, does not complete within it)
-/// closes the connection and removes any partial blob. An error in the middle of a body is
+/// closes the connection and removes any partial blob; an upload that falls behind its
+/// ``UploadPace`` is answered 408 and its partial blob removed. An error in the middle of a body is
 /// answered at once with `Connection: close`; the edge then drops the rest of the body for a
 /// moment and closes. Downloads stream through a ``DownloadPump``.
 public final class RESTResponder: ChannelInboundHandler {
@@ -44,6 +45,8 @@ public final class RESTResponder: ChannelInboundHandler {
     private var watchdog: RepeatedTask?
     /// Who is uploading, once the bearer token checked out.
     private var uploader: Principal?
+    /// The current upload's deadline and rate, until its body has ended.
+    private var uploadPace: UploadPace?
 
     init(bridge: RESTBridge) {
         self.bridge = bridge
@@ -59,7 +62,7 @@ public final class RESTResponder: ChannelInboundHandler {
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.lastActivity = .now()
+        self.lastActivity = self.now
         switch self.unwrapInboundIn(data) {
         case .head(let head, let info): self.head(head, info: info, context: context)
         case .body(let buffer): self.body(buffer)
@@ -84,7 +87,7 @@ public final class RESTResponder: ChannelInboundHandler {
     private func head(_ head: HTTPRequestHead, info: HTTPRequestInfo, context: ChannelHandlerContext) {
         self.version = head.version
         self.keepAlive = head.isKeepAlive
-        self.requestDeadline = .now() + TimeAmount(self.bridge.configuration.bodyIdleTimeout)
+        self.requestDeadline = self.now + TimeAmount(self.bridge.configuration.bodyIdleTimeout)
         self.startWatchdog(context: context)
         let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let origin = head.headers.first(name: "Origin")
@@ -140,6 +143,7 @@ public final class RESTResponder: ChannelInboundHandler {
             body.writeBuffer(&buffer)
             self.state = .collecting(body, limit: limit, answer: answer)
         case .uploading(let upload):
+            self.uploadPace?.receive(buffer.readableBytes)
             upload.receive(buffer)
         case .idle, .answering, .streaming, .closed:
             break
@@ -160,6 +164,7 @@ public final class RESTResponder: ChannelInboundHandler {
             }
         case .uploading(let upload):
             self.requestDeadline = nil
+            self.uploadPace = nil
             upload.bodyEnd()
         case .idle, .answering, .streaming, .closed:
             break
@@ -205,7 +210,7 @@ public final class RESTResponder: ChannelInboundHandler {
                 owner: .init(
                     write: { [unowned self] chunk in
                         self.bridge.downloadBytes.increment(by: Int64(chunk.readableBytes))
-                        return context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(chunk)))).map { self.lastActivity = .now() }
+                        return context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(chunk)))).map { self.lastActivity = self.now }
                     },
                     complete: { [unowned self] in self.finishResponse(close: false) },
                     fail: { [unowned self] error in
@@ -259,6 +264,7 @@ public final class RESTResponder: ChannelInboundHandler {
         self.stopWatchdog()
         self.request = nil
         self.uploader = nil
+        self.uploadPace = nil
         self.state = .idle
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
     }
@@ -266,6 +272,7 @@ public final class RESTResponder: ChannelInboundHandler {
     /// An error while the request body is still arriving: answer now, with `Connection: close`.
     private func fail(_ error: RPCError) {
         if case .uploading(let upload) = self.state { upload.abort() }
+        self.uploadPace = nil
         if let underlying = error.underlying {
             self.bridge.logger.error("Upload failed", metadata: ["error": "\(underlying)"])
         }
@@ -315,21 +322,23 @@ public final class RESTResponder: ChannelInboundHandler {
                 fail: { [unowned self] error in self.fail(error) },
                 stored: { [unowned self] bytes in
                     self.bridge.uploadBytes.increment(by: Int64(bytes))
-                    self.lastActivity = .now()
+                    self.lastActivity = self.now
                 },
                 complete: { [unowned self] file, writer in self.finishUpload(target: target, file: file, writer: writer) }
             )
         )
         self.state = .uploading(upload)
         self.requestDeadline = nil
+        self.uploadPace = UploadPace(configuration: self.bridge.configuration, start: self.now)
         upload.start()
         let bridge = self.bridge
         let eventLoop = context.eventLoop
         self.perform({ () async -> Result<ReadyUpload, RPCError> in
             do {
                 let principal = try await bridge.principal(request)
-                if case .taskFile(let taskID) = target {
-                    try await bridge.domain.authorizeUpload(taskID: taskID, userID: principal.userID)
+                switch target {
+                case .taskFile(let taskID): try await bridge.domain.authorizeUpload(taskID: taskID, userID: principal.userID)
+                case .avatar: try await bridge.domain.authorizeAvatarUpload(userID: principal.userID)
                 }
                 let writer = try await bridge.blobs.makeWriter(eventLoop: eventLoop).get()
                 return .success(ReadyUpload(principal: principal, writer: writer))
@@ -405,7 +414,8 @@ public final class RESTResponder: ChannelInboundHandler {
 
     // MARK: Timers and tasks
 
-    /// Checks once a second for a stalled body, an unfinished small request and a stalled download.
+    /// Checks once a second for a stalled body, an upload behind its pace, an unfinished small
+    /// request and a stalled download.
     private func startWatchdog(context: ChannelHandlerContext) {
         guard self.watchdog == nil else { return }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -414,22 +424,31 @@ public final class RESTResponder: ChannelInboundHandler {
         }
     }
 
+    /// The event loop's clock (the real one, or a test's that it moves by hand).
+    private var now: NIODeadline {
+        self.context?.eventLoop.now ?? .now()
+    }
+
     private func stopWatchdog() {
         self.watchdog?.cancel()
         self.watchdog = nil
     }
 
     private func tick() {
-        let now = NIODeadline.now()
+        let now = self.now
         let idle = TimeAmount(self.bridge.configuration.bodyIdleTimeout)
         switch self.state {
         case .collecting:
             if let deadline = self.requestDeadline, now > deadline { self.close() }
         case .uploading(let upload):
-            if upload.writer != nil, !upload.writeInFlight, now - self.lastActivity > idle {
+            let waitingForClient = upload.writer != nil && !upload.writeInFlight
+            if waitingForClient, now - self.lastActivity > idle {
                 self.bridge.logger.debug("Upload stalled; abandoned")
                 upload.abort()
                 self.close()
+            } else if let breach = self.uploadPace?.check(now: now, waitingForClient: waitingForClient) {
+                self.bridge.logger.debug("Upload too slow; refused", metadata: ["reason": "\(breach.message)"])
+                self.fail(breach)
             }
         case .streaming:
             if now - self.lastActivity > idle * 6 { self.close() }

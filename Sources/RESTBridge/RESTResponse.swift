@@ -36,7 +36,11 @@ struct RESTResponse: Sendable {
         response.headers.add(name: "Cache-Control", value: "no-store")
         // The pages are self-contained: no script, no outside resource, no framing.
         response.headers.add(name: "Content-Security-Policy", value: "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
-        response.headers.add(name: "Referrer-Policy", value: "no-referrer")
+        // Not `no-referrer`: under it a browser sends `Origin: null` with the page's form post
+        // (Fetch, "append a request Origin header"), which the origin rule must refuse. With
+        // `strict-origin` the post carries the page's origin, and a referrer never names the
+        // page's path (its token).
+        response.headers.add(name: "Referrer-Policy", value: "strict-origin")
         return response
     }
 

@@ -42,11 +42,11 @@ enum RESTRoute: Equatable, Sendable {
     /// The methods each route answers (405 with `Allow` otherwise); OPTIONS is CORS preflight.
     var methods: [HTTPMethod] {
         switch self {
-        case .health, .ready, .metrics, .openRPC, .verifyEmail, .avatar: return [.GET, .HEAD]
+        case .health, .ready, .metrics, .openRPC, .avatar: return [.GET, .HEAD]
         case .taskFiles: return [.GET, .HEAD, .POST]
         case .file: return [.GET, .HEAD, .DELETE]
         case .myAvatar: return [.POST, .DELETE]
-        case .resetPassword, .unsubscribe: return [.GET, .HEAD, .POST]
+        case .verifyEmail, .resetPassword, .unsubscribe: return [.GET, .HEAD, .POST]
         }
     }
 

@@ -10,6 +10,9 @@ public struct ServerConfiguration: Sendable {
     public var publicURL: String? = nil
     /// Browser origins allowed to open a WebSocket besides the server's own (normalized `scheme://host[:port]`).
     public var allowedOrigins: Set<String> = []
+    /// The server's own origin, shared with the REST bridge and fixed once the port is bound;
+    /// nil uses ``publicURL``'s.
+    public var serverOrigin: ServerOrigin? = nil
     /// Whether `/echo` exists. Off by default: it is for conformance and load tests of the framing layer.
     public var enableEcho: Bool = false
 

@@ -19,19 +19,19 @@ final class ServerContext: Sendable {
         self.engine = engine
         self.sessions = sessions
         self.logger = logger
-        var origins = configuration.allowedOrigins
-        if let publicURL = configuration.publicURL, let origin = WebSocketHandshake.normalizedOrigin(publicURL) {
-            origins.insert(origin)
-        }
+        let origins = configuration.allowedOrigins
+        let serverOrigin = configuration.serverOrigin ?? ServerOrigin(url: configuration.publicURL)
         self.rpcHandshake = WebSocketHandshakeConfiguration(
             subprotocols: [configuration.rpc.subprotocol],
             allowedOrigins: origins,
+            serverOrigin: serverOrigin,
             deflate: configuration.deflate
         )
         // The echo endpoint is for conformance tools, which send arbitrary origins and no subprotocol.
         self.echoHandshake = WebSocketHandshakeConfiguration(
             subprotocols: [],
             allowedOrigins: origins,
+            serverOrigin: serverOrigin,
             deflate: configuration.deflate
         )
     }

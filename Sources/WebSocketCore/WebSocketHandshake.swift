@@ -89,25 +89,46 @@ public enum WebSocketHandshake {
 
     /// Whether `origin` is the request's own origin or a configured one.
     static func isAllowed(origin: Substring, host: [String], configuration: WebSocketHandshakeConfiguration) -> Bool {
-        Self.isAllowed(origin: origin, host: host, allowedOrigins: configuration.allowedOrigins)
+        Self.isAllowed(origin: origin, host: host, allowedOrigins: configuration.allowedOrigins,
+                       serverOrigin: configuration.serverOrigin?.current)
     }
 
     /// The one origin rule of the server, for the upgrade and for the REST bridge alike: the
-    /// request's own origin (`http://` or `https://` plus its one `Host`), or one of
-    /// `allowedOrigins` (compared after ``normalizedOrigin(_:)``, or literally for `null`).
-    public static func isAllowed(origin: some StringProtocol, host: [String], allowedOrigins: Set<String>) -> Bool {
+    /// server itself, or one of `allowedOrigins` (compared after ``normalizedOrigin(_:)``, or
+    /// literally for `null`).
+    ///
+    /// The server itself is the request's own origin (`http://` or `https://` plus its one
+    /// `Host`) and `serverOrigin` (the public URL's, with the bound port). For those, the
+    /// loopback names `localhost`, `127.0.0.1` and `[::1]` are one host: a page loaded through
+    /// `http://localhost:8080` talks to the server it came from when it reaches
+    /// `127.0.0.1:8080`.
+    public static func isAllowed(origin: some StringProtocol, host: [String], allowedOrigins: Set<String>, serverOrigin: String? = nil) -> Bool {
         let origin = Substring(origin)
         if allowedOrigins.contains(String(origin)) {
             return true
         }
         guard let normalized = Self.normalizedOrigin(origin) else { return false }
+        if allowedOrigins.contains(where: { Self.normalizedOrigin($0) == normalized }) {
+            return true
+        }
+        var own: [String] = serverOrigin.map { [$0] } ?? []
         if host.count == 1 {
             let host = Self.trimmed(host[0])
-            if Self.normalizedOrigin("http://\(host)") == normalized || Self.normalizedOrigin("https://\(host)") == normalized {
-                return true
-            }
+            own += ["http://\(host)", "https://\(host)"].compactMap { Self.normalizedOrigin($0) }
         }
-        return allowedOrigins.contains { Self.normalizedOrigin($0) == normalized }
+        let key = Self.loopbackAliased(normalized)
+        return own.contains { Self.loopbackAliased($0) == key }
+    }
+
+    /// A normalized origin with a loopback host written one way, so that `localhost`,
+    /// `127.0.0.1` and `[::1]` on the same scheme and port compare equal.
+    static func loopbackAliased(_ normalized: String) -> String {
+        guard let colon = normalized.firstIndex(of: ":"), normalized[colon...].hasPrefix("://") else { return normalized }
+        let rest = normalized[colon...].dropFirst(3)
+        let hostEnd = rest.hasPrefix("[") ? rest.firstIndex(of: "]").map { rest.index(after: $0) } ?? rest.endIndex
+            : rest.firstIndex(of: ":") ?? rest.endIndex
+        guard ["localhost", "127.0.0.1", "[::1]"].contains(rest[..<hostEnd]) else { return normalized }
+        return normalized[..<rest.startIndex] + "loopback" + rest[hostEnd...]
     }
 
     /// The comparable form of an origin: `scheme://host[:port]` in lower case, without the

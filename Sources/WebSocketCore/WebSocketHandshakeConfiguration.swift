@@ -11,16 +11,22 @@ public struct WebSocketHandshakeConfiguration: Sendable {
     /// from sandboxed frames and `file:` pages: it is allowed only if listed literally here.
     public var allowedOrigins: Set<String>
 
+    /// The server's own origin (its public URL's, fixed once the port is bound); a loopback
+    /// alias of it is the same origin too.
+    public var serverOrigin: ServerOrigin?
+
     /// The permessage-deflate policy; `nil` never negotiates compression.
     public var deflate: PerMessageDeflateConfiguration?
 
     public init(
         subprotocols: [String] = [],
         allowedOrigins: Set<String> = [],
+        serverOrigin: ServerOrigin? = nil,
         deflate: PerMessageDeflateConfiguration? = nil
     ) {
         self.subprotocols = subprotocols
         self.allowedOrigins = allowedOrigins
+        self.serverOrigin = serverOrigin
         self.deflate = deflate
     }
 }

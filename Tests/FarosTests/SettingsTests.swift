@@ -27,6 +27,16 @@ struct SettingsTests {
         #expect(settings.server.deflate != nil)
         #expect(settings.logFormat == .text)
         #expect(settings.logLevel == .info)
+        #expect(settings.rest.uploadTimeout == .seconds(1800))
+        #expect(settings.rest.uploadMinBytesPerSecond == 1024)
+    }
+
+    @Test func uploadPaceSettings() throws {
+        let settings = try Self.settings(["--upload-timeout", "90s"], env: ["FAROS_UPLOAD_MIN_RATE": "0"])
+        #expect(settings.rest.uploadTimeout == .seconds(90))
+        #expect(settings.rest.uploadMinBytesPerSecond == 0)
+        #expect(throws: (any Error).self) { try Self.settings(["--upload-timeout", "0s"]) }
+        #expect(throws: (any Error).self) { try Self.settings([], env: ["FAROS_UPLOAD_MIN_RATE": "fast"]) }
     }
 
     @Test func variablesApplyAndFlagsWin() throws {

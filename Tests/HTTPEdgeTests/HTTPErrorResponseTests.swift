@@ -7,7 +7,7 @@ import Testing
 struct HTTPErrorResponseTests {
     @Test(arguments: [
         (RPCError.Code.parseError, 400), (.invalidRequest, 400), (.invalidParams, 400), (.methodNotFound, 405),
-        (.internalError, 500), (.unauthenticated, 401), (.forbidden, 403), (.notFound, 404), (.conflict, 409),
+        (.internalError, 500), (.unauthenticated, 401), (.forbidden, 403), (.notFound, 404), (.requestTimeout, 408), (.conflict, 409),
         (.tooLarge, 413), (.unsupportedFileType, 415), (.rangeNotSatisfiable, 416), (.rateLimited, 429),
         (.unavailable, 503), (RPCError.Code(rawValue: -32099), 500),
     ])

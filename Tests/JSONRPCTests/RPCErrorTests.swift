@@ -8,7 +8,7 @@ import Testing
         let table: [(RPCError.Code, Int)] = [
             (.parseError, -32700), (.invalidRequest, -32600), (.methodNotFound, -32601), (.invalidParams, -32602),
             (.internalError, -32603), (.unauthenticated, -32001), (.forbidden, -32003), (.notFound, -32004),
-            (.conflict, -32009), (.tooLarge, -32013), (.unsupportedFileType, -32015),
+            (.requestTimeout, -32008), (.conflict, -32009), (.tooLarge, -32013), (.unsupportedFileType, -32015),
             (.rangeNotSatisfiable, -32016), (.rateLimited, -32029), (.unavailable, -32050),
         ]
         for (code, value) in table { #expect(code.rawValue == value) }

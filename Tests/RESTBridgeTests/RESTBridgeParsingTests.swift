@@ -129,6 +129,46 @@ import Testing
         }
     }
 
+    /// An endless header line (or preamble) fed one read at a time is refused by the read that
+    /// crosses ``MultipartUpload/maxPartHeaderBytes``, and a single huge read at once: the parser,
+    /// which keeps a line until its CR, never holds more.
+    @Test(arguments: [
+        "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"",
+        "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nX-",
+        "",
+    ])
+    func partHeadersAreCappedWhileTheyStream(opening: String) {
+        for read in [1024, 1 << 20] {
+            let upload = MultipartUpload(boundary: "XX", maxFileBytes: 1000, allowedTypes: Set(ContentSniffer.allowedTypes), chunkCapacity: 16)
+            var accepted = 0
+            var refusal: RPCError?
+            do {
+                try upload.feed(ByteBuffer(string: opening))
+                accepted += opening.utf8.count
+                while accepted < 1 << 20 {
+                    try upload.feed(ByteBuffer(repeating: UInt8(ascii: "A"), count: read))
+                    accepted += read
+                }
+            } catch {
+                refusal = error
+            }
+            #expect(refusal?.code == .invalidParams, "read \(read)")
+            #expect(refusal?.fieldErrors.first?.message == "a part's headers are longer than 8192 bytes")
+            #expect(accepted <= MultipartUpload.maxPartHeaderBytes, "read \(read): \(accepted) bytes accepted")
+        }
+    }
+
+    /// The cap is per part: several parts whose headers together exceed it pass, fed byte-wise
+    /// and at once.
+    @Test(arguments: [1, 3, 1 << 20])
+    func theHeaderCapIsPerPart(chunk: Int) throws {
+        let pad = String(repeating: "p", count: 5000)
+        let body = "--XX\r\nContent-Disposition: form-data; name=\"note\"\r\nX-Pad: \(pad)\r\n\r\nhi\r\n"
+            + "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"n.txt\"\r\nX-Pad: \(pad)\r\n\r\ntext\r\n--XX--\r\n"
+        let (name, _, size, bytes) = try run(body, chunk: chunk)
+        #expect(name == "n.txt" && size == 4 && bytes == Array("text".utf8))
+    }
+
     @Test func boundaries() throws {
         #expect(try MultipartUpload.boundary(contentType: "multipart/form-data; boundary=----abc123") == "----abc123")
         #expect(try MultipartUpload.boundary(contentType: #"Multipart/Form-Data; charset=utf-8; boundary="a b""#) == "a b")

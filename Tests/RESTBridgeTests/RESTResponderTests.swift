@@ -18,7 +18,11 @@ import Testing
 @Suite(.timeLimit(.minutes(1)))
 struct RESTResponderTests {
     /// A bridge over a fresh store, and a connection to it through the edge's pipeline.
-    static func withConnection(_ body: @escaping @Sendable (TestConnection) async throws -> Void) async throws {
+    static func withConnection(
+        rateLimiter: any RateLimiter = InProcessRateLimiter(),
+        configure: @escaping @Sendable (inout RESTConfiguration) -> Void = { _ in },
+        _ body: @escaping @Sendable (TestConnection) async throws -> Void
+    ) async throws {
         try await withStore(.sqlite) { store in
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("faros-rest-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -26,13 +30,14 @@ struct RESTResponderTests {
             let domain = Domain(
                 store: store, hasher: PasswordHasher(cost: .minimum, threadPool: testThreadPool, maxConcurrent: 2),
                 signer: TokenSigner(secret: Array(repeating: 7, count: 32)), oneTimeTokens: OneTimeTokenIssuer(),
-                rateLimiter: InProcessRateLimiter(), zones: ZoneCache(source: ZoneDirectory()),
+                rateLimiter: rateLimiter, zones: ZoneCache(source: ZoneDirectory()),
                 configuration: DomainConfiguration(publicURL: "http://faros.test"), clock: SystemClock.now, logger: logger
             )
             let blobs = try LocalBlobStore(directory: directory, threadPool: testThreadPool)
             var configuration = RESTConfiguration()
             configuration.allowedOrigins = ["http://app.example"]
             configuration.maxFormBytes = 1024
+            configure(&configuration)
             let bridge = RESTBridge(
                 domain: domain, blobs: blobs, janitor: BlobJanitor(store: store, blobs: blobs, logger: logger),
                 configuration: configuration,
@@ -49,7 +54,7 @@ struct RESTResponderTests {
                 try HTTPEdge.configureConnection(channel, routes: routes, configuration: HTTPEdgeConfiguration(), connectionID: 1, logger: logger)
             }
             try await channel.connect(to: SocketAddress(ipAddress: "192.0.2.1", port: 1))
-            let connection = TestConnection(channel: channel)
+            let connection = TestConnection(channel: channel, domain: domain, blobDirectory: directory)
             try await body(connection)
             _ = try? await channel.finish()
         }
@@ -113,6 +118,27 @@ struct RESTResponderTests {
         }
     }
 
+    /// The server's own reset form posts back from its page: browsed through a loopback alias of
+    /// the address in `Host`, it is the same origin; and the page's referrer policy lets the
+    /// browser send that origin at all (under `no-referrer` Chromium sends `Origin: null`).
+    @Test func theResetFormPostsFromTheServersOwnPagesUnderLoopbackAliases() async throws {
+        try await Self.withConnection { connection in
+            let page = try await connection.request("GET /reset-password?token=abc HTTP/1.1\r\nHost: localhost:8080\r\n\r\n")
+            #expect(page.header("referrer-policy") == "strict-origin")
+            let body = "token=nope&newPassword=long+enough+password"
+            for (host, origin) in [("127.0.0.1:8080", "http://localhost:8080"), ("localhost:8080", "http://[::1]:8080")] {
+                let response = try await connection.request(
+                    "POST /reset-password HTTP/1.1\r\nHost: \(host)\r\nOrigin: \(origin)\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                        + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+                #expect(response.status == 400, "\(origin) to \(host)")
+                #expect(response.text.contains("Link not valid"))
+            }
+            let other = try await connection.request(
+                "POST /reset-password HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nOrigin: http://localhost:8081\r\nContent-Length: 0\r\n\r\n")
+            #expect(other.status == 403)
+        }
+    }
+
     @Test func aFormOverItsLimitIsRefusedAndTheConnectionCloses() async throws {
         try await Self.withConnection { connection in
             let response = try await connection.request(
@@ -148,6 +174,9 @@ struct RESTResponderTests {
 /// One client connection to the pipeline on a testing channel: writes requests, reads whole answers.
 struct TestConnection: Sendable {
     let channel: NIOAsyncTestingChannel
+    /// The domain behind the bridge (to sign users in) and the blob store's directory.
+    let domain: Domain
+    let blobDirectory: String
 
     struct Response: Sendable {
         var status: Int
@@ -170,18 +199,44 @@ struct TestConnection: Sendable {
         while true {
             let part = try await self.channel.waitForOutboundWrite(as: IOData.self)
             if case .byteBuffer(let buffer) = part { bytes += buffer.readableBytesView }
-            guard let end = Self.headEnd(bytes) else { continue }
-            let head = String(decoding: bytes[..<end], as: UTF8.self).split(separator: "\r\n").map(String.init)
-            let status = Int(head[0].split(separator: " ")[1]) ?? 0
-            let headers = head.dropFirst().compactMap { line -> (String, String)? in
-                guard let colon = line.firstIndex(of: ":") else { return nil }
-                return (line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
-            }
-            let length = Int(headers.first { $0.0 == "content-length" }?.1 ?? "0") ?? 0
-            if bytes.count - (end + 4) >= length {
-                return Response(status: status, headers: headers, body: Array(bytes[(end + 4)..<(end + 4 + length)]))
+            if let response = Self.parse(bytes) { return response }
+        }
+    }
+
+    /// The next whole answer, or nil when none was written by `deadline` (an answer that never
+    /// comes fails the test instead of hanging it). What was written is always read, even when
+    /// the deadline has passed by the time this runs.
+    func response(by deadline: ContinuousClock.Instant) async throws -> Response? {
+        var bytes: [UInt8] = []
+        while true {
+            if let part = try await self.channel.readOutbound(as: IOData.self) {
+                if case .byteBuffer(let buffer) = part { bytes += buffer.readableBytesView }
+                if let response = Self.parse(bytes) { return response }
+            } else if ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            } else {
+                return nil
             }
         }
+    }
+
+    /// The blob store directory's entries (stored blobs and partial ones).
+    var blobs: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: self.blobDirectory)) ?? []).sorted()
+    }
+
+    /// An answer whole in `bytes`, if it is.
+    static func parse(_ bytes: [UInt8]) -> Response? {
+        guard let end = Self.headEnd(bytes) else { return nil }
+        let head = String(decoding: bytes[..<end], as: UTF8.self).split(separator: "\r\n").map(String.init)
+        let status = Int(head[0].split(separator: " ")[1]) ?? 0
+        let headers = head.dropFirst().compactMap { line -> (String, String)? in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+        let length = Int(headers.first { $0.0 == "content-length" }?.1 ?? "0") ?? 0
+        guard bytes.count - (end + 4) >= length else { return nil }
+        return Response(status: status, headers: headers, body: Array(bytes[(end + 4)..<(end + 4 + length)]))
     }
 
     private static func headEnd(_ bytes: [UInt8]) -> Int? {

@@ -169,6 +169,10 @@ struct WebSocketHandshakeTests {
             ("localhost:8080", "http://localhost:8080"), ("[::1]:8080", "http://[::1]:8080"),
             ("server.example.com", "https://app.example.com"), ("server.example.com", "https://APP.example.com:443"),
             ("server.example.com", "http://localhost:3000"), ("server.example.com", "http://localhost:3000/"),
+            // The server itself under its loopback aliases: the page came from localhost, the
+            // socket goes to 127.0.0.1 (or the other way round), same scheme and port.
+            ("127.0.0.1:8080", "http://localhost:8080"), ("localhost:8080", "http://127.0.0.1:8080"),
+            ("localhost:8080", "http://[::1]:8080"), ("[::1]:8080", "HTTP://LocalHost:8080/"), ("127.0.0.1", "http://[::1]:80"),
         ]
     )
     func allowedOrigin(host: String, origin: String) {
@@ -183,6 +187,8 @@ struct WebSocketHandshakeTests {
             ("server.example.com", "http://app.example.com"), ("server.example.com", "null"),
             ("server.example.com", "https://app.example.com.evil.com"), ("server.example.com", "https://app.example.com/x"),
             ("server.example.com", "file://"), ("server.example.com", ""), ("", "http://server.example.com"),
+            ("127.0.0.1:8080", "http://localhost:8081"), ("127.0.0.1:8080", "http://localhost.evil.com:8080"),
+            ("127.0.0.1", "http://localhost:8080"), ("server.example.com", "http://127.0.0.1"), ("127.0.0.2:8080", "http://localhost:8080"),
         ]
     )
     func forbiddenOrigin(host: String, origin: String) {

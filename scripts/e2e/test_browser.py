@@ -433,5 +433,64 @@ class InstancesTest(BrowserCase):
         expect(bodies).to_have_text(texts)
 
 
+class MailLinkPagesTest(BrowserCase):
+    """The pages mail links open, in Chromium, on a server started with --port 0 and browsed
+    through localhost while its links name 127.0.0.1: the verification link only asks until its
+    button is pressed, and the reset form posts from its own page."""
+
+    def start_on_port_zero(self):
+        require("FAROS_BIN", FAROS_BIN)
+        directory = tempfile.mkdtemp(prefix="faros-mail-pages-")
+        self.outbox = os.path.join(directory, "data", "outbox")
+        out = os.path.join(directory, "stdout")
+        with open(out, "w") as stdout, open(os.path.join(directory, "stderr"), "w") as stderr:
+            process = subprocess.Popen([FAROS_BIN, "--port", "0", "--log-level", "warning", "--no-rate-limits",
+                                        "--data-dir", os.path.join(directory, "data")], stdout=stdout, stderr=stderr)
+        self.addCleanup(lambda: (process.kill(), process.wait()))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and process.poll() is None:
+            with open(out) as f:
+                found = re.search(r"faros listening on http://127\.0\.0\.1:(\d+)", f.read())
+            if found:
+                self.port = int(found.group(1))
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"server did not start (see {directory})")
+
+    def mailed_link(self, path):
+        """The newest mailed link to `path`, moved from 127.0.0.1 to localhost."""
+        import email
+        from email import policy
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            names = sorted(os.listdir(self.outbox)) if os.path.isdir(self.outbox) else []
+            for name in reversed(names):
+                with open(os.path.join(self.outbox, name), "rb") as f:
+                    text = email.message_from_binary_file(f, policy=policy.default).get_body(preferencelist=("plain",)).get_content()
+                found = re.search(r"http://127\.0\.0\.1:%d%s\?token=\S+" % (self.port, re.escape(path)), text)
+                if found:
+                    return found.group(0).replace("127.0.0.1", "localhost", 1)
+            time.sleep(0.1)
+        raise AssertionError(f"no mail with a {path} link in {self.outbox}")
+
+    def test_verify_and_reset_pages_under_localhost_on_port_zero(self):
+        self.start_on_port_zero()
+        api = ApiUser(self)
+        me = self.user("mail")
+        page = me.page
+        # Opening the verification link (as a mail scanner would) verifies nothing; the button does.
+        page.goto(self.mailed_link("/verify-email"))
+        self.assertFalse(api.call("users.me")["emailVerified"], "opening the link verified the address")
+        page.get_by_role("button", name="Verify my email address").click()
+        expect(page.locator("h1")).to_have_text("Email address verified")
+        self.assertTrue(api.call("users.me")["emailVerified"])
+        # The reset form, opened through localhost, posts back to the server it came from.
+        api.call("auth.requestPasswordReset", {"email": f"{api.name}@example.com"})
+        page.goto(self.mailed_link("/reset-password"))
+        page.fill("#newPassword", "a brand new password")
+        page.get_by_role("button", name="Set password").click()
+        expect(page.locator("h1")).to_have_text("Password changed")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -3,8 +3,8 @@ public import JSONRPC
 /// The file operations of the REST bridge, with the same guards as the `files.*` methods: the
 /// bridge streams bytes, the domain decides who may and records what happened.
 extension Domain {
-    /// Uploads per user: 60 per hour (README, "What it serves"), every upload that passes the
-    /// guard.
+    /// Uploads per user: 60 per hour (README, "What it serves"), every upload (task file or
+    /// avatar) that passes the guard.
     static let uploadRule = RateRule(name: "files.upload.user", limit: 60, windowMilliseconds: 3_600_000)
 
     /// How long a `files.downloadUrl` link works: 5 minutes (protocol/README.md, "Files"), long
@@ -16,6 +16,13 @@ extension Domain {
     public func authorizeUpload(taskID: Int64, userID: Int64) async throws {
         guard taskID > 0 else { throw RPCError.taskNotFound() }
         _ = try await store.read { tx in try TaskGuards.editable(tx.task(id: taskID, viewer: userID)) }
+        try await rateLimitRecord([RateLimitKey(rule: Self.uploadRule, key: "user:\(userID)")])
+    }
+
+    /// Before an avatar streams: the user within the upload rate limit (-32029, counted here).
+    /// Avatars share the task files' budget, so replacing one's avatar over and over is no way
+    /// around it.
+    public func authorizeAvatarUpload(userID: Int64) async throws {
         try await rateLimitRecord([RateLimitKey(rule: Self.uploadRule, key: "user:\(userID)")])
     }
 
