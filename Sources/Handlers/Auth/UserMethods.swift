@@ -269,11 +269,18 @@ enum UserMethods {
             key: RateLimitPolicy.accountKey(userID: userID)
         )
         // Counted up front and cleared by a success, as in `auth.login`.
-        try await domain.rateLimitRecord([accountKey])
+        let attempt = domain.clock()
+        try await domain.rateLimitRecord([accountKey], at: attempt)
         guard let row = try await domain.store.read({ try $0.user(id: userID) }) else { throw RPCError.sessionEnded }
-        guard try await domain.hasher.verify(password, against: row.passwordHash) else {
-            throw RPCError.incorrectPassword(field)
+        let verified: Bool
+        do {
+            verified = try await domain.hasher.verify(password, against: row.passwordHash)
+        } catch {
+            // Nothing was checked (the hasher's queue is full): not a guess.
+            await domain.rateLimitRefund([accountKey], recordedAt: attempt)
+            throw error
         }
+        guard verified else { throw RPCError.incorrectPassword(field) }
         await domain.rateLimitReset([accountKey])
         return row
     }
