@@ -56,7 +56,9 @@ public enum RateLimitPolicy {
     /// The per-account login key of a login name that names no account.
     static func accountKey(login: String) -> String { "login:\(TextRules.fold(login))" }
 
-    static func addressKey(_ address: String) -> String { "ip:\(address)" }
+    /// The key of every per-address limit: the address's ``AddressBlock`` (an IPv6 client's
+    /// /64), so nobody escapes a limit by moving within what their network gives them.
+    static func addressKey(_ address: String) -> String { "ip:\(AddressBlock.key(address))" }
 
     static func emailKey(_ email: String) -> String { "email:\(email)" }
 }
