@@ -280,9 +280,11 @@ struct ServeCommand: AsyncParsableCommand {
         let rpc = RPCServer(
             configuration: settings.server,
             methods: MethodMetrics.instrument(domain.registry()),
-            sessions: SessionHooks(directory: domain.sessions) { token in
-                try await domain.principal(forBearer: token)
-            },
+            sessions: SessionHooks(
+                directory: domain.sessions,
+                bearer: { token in try await domain.principal(forBearer: token) },
+                confirm: { client, principal in await domain.confirmSignIn(client, as: principal) }
+            ),
             logger: logger
         )
         let server = HTTPEdge(

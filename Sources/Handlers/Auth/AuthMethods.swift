@@ -126,7 +126,9 @@ enum AuthMethods {
         }
         domain.mailCommitted()
         let token = domain.accessToken(for: session, issuedAt: now)
-        domain.sessions.signIn(client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt))
+        guard try await domain.signInConfirmed(client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt)) else {
+            throw RPCError.sessionEnded
+        }
         // Registration's own limit bounds these mails; they count toward the address's
         // verification-mail budget so a later resend cannot exceed it.
         await domain.rateLimitNote([
@@ -216,7 +218,9 @@ enum AuthMethods {
         }
         await domain.rateLimitReset([accountKey])
         let token = domain.accessToken(for: session, issuedAt: now)
-        domain.sessions.signIn(client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt))
+        guard try await domain.signInConfirmed(client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt)) else {
+            throw RPCError.sessionEnded
+        }
         client.logger.info("signed in", metadata: ["enduser.id": "\(user.id)"])
         return SignedIn(user: domain.userObject(user), token: token)
     }
@@ -224,7 +228,9 @@ enum AuthMethods {
     // MARK: auth.authenticate
 
     /// Signs the caller in with an access token (or swaps a live session's token); an invalid
-    /// one is -32001 and leaves the session as it was.
+    /// one is -32001 and leaves the session as it was. A token whose session is revoked while
+    /// the call runs is -32001 too, and the caller is then anonymous: see
+    /// ``Domain/signInConfirmed(_:as:undoneWith:)``.
     static func authenticate(_ params: AuthenticateParams, client: ClientSession, domain: Domain) async throws -> Authenticated {
         let token = params.accessToken
         if token.isEmpty { throw RPCError.invalidParams(field: "accessToken", message: "must not be empty") }
@@ -232,7 +238,7 @@ enum AuthMethods {
             throw RPCError.invalidParams(field: "accessToken", message: "must be at most \(TokenLimits.maxTokenBytes) bytes")
         }
         guard let verified = try await domain.verifiedAccessToken(token) else { throw RPCError.invalidToken }
-        domain.sessions.signIn(client, as: verified.principal)
+        guard try await domain.signInConfirmed(client, as: verified.principal) else { throw RPCError.invalidToken }
         return Authenticated(user: domain.userObject(verified.user), expiresAt: verified.principal.expiresAt)
     }
 
@@ -262,7 +268,9 @@ enum AuthMethods {
         }
         let (user, session) = refreshed
         let token = domain.accessToken(for: session, issuedAt: now)
-        domain.sessions.signIn(call.client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt))
+        guard try await domain.signInConfirmed(call.client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt)) else {
+            throw RPCError.sessionEnded
+        }
         return token
     }
 
