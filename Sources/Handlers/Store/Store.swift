@@ -240,6 +240,11 @@ public protocol StoreWriter: StoreReader {
 
     func deleteComment(id: Int64) throws -> Bool
 
+    /// Takes the text out of every `comment.created` and `comment.updated` entry of the
+    /// comment logged so far: their details become `{"redacted":true}` and their event data
+    /// `data` (the comment as it now is, or `{id, taskId}` once it is deleted).
+    func redactCommentActivity(commentID: Int64, data: JSONValue) throws
+
     // MARK: Files
 
     /// Inserts a file row (the upload path, once the blob is stored). A storage key already in

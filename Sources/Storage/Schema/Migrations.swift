@@ -7,5 +7,6 @@ package enum Migrations {
         .avatars,
         .notifications,
         .tagPageOrder,
+        .commentRedaction,
     ]
 }
