@@ -21,6 +21,8 @@ public struct DomainConfiguration: Sendable {
     public var mailDomain: String = "faros.invalid"
     /// Live events: subscriptions and replay.
     public var events = Events()
+    /// How much notification mail changes may cause.
+    public var notificationMail = NotificationMailLimits()
 
     /// Settings of `events.subscribe`.
     public struct Events: Sendable {

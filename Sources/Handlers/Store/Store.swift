@@ -142,6 +142,13 @@ public protocol StoreReader {
     /// Everyone who may view the task whose address is verified (owner and sharees), by user id,
     /// in one query.
     func taskMailRecipients(taskID: Int64) throws -> [MailRecipient]
+
+    /// How many notification mails (any state, digests excluded) were written for `userID`
+    /// after `since`; only of `kind` about `taskID` when those are given.
+    func notificationMailCount(to userID: Int64, kind: MailKind?, taskID: Int64?, since: Timestamp) throws -> Int
+
+    /// How many notification mails changes by `senderID` caused after `since`.
+    func notificationMailCount(from senderID: Int64, since: Timestamp) throws -> Int
 }
 
 /// What can be changed, inside one transaction (it can read too).

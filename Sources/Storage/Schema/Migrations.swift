@@ -8,5 +8,6 @@ package enum Migrations {
         .notifications,
         .tagPageOrder,
         .commentRedaction,
+        .mailSenders,
     ]
 }
