@@ -51,8 +51,10 @@ public enum ShareMethods {
         let permission = params.permission ?? .view
         let caller = call.userID
         try await domain.rateLimitRecord([RateLimitKey(rule: createRule, key: "user:\(caller)")])
+        let quota = domain.configuration.quotas.sharesPerUser
         return try await domain.recordedWrite(call, method: "shares.create", requestKey: params.requestKey) { tx, activity in
             let task = try TaskGuards.owned(tx.lockTask(id: taskID, viewer: caller))
+            try Domain.checkQuota(try tx.shareCount(sharedBy: caller), limit: quota, of: "shares")
             let sharee = try resolve(username, in: tx)
             guard sharee.id != caller else {
                 throw RPCError.invalidParams(field: "username", message: "cannot be yourself: you own the task")

@@ -52,6 +52,15 @@ public protocol StoreReader {
     /// The result stored for `(userID, requestKey)` at or after `since`, if any.
     func storedResult(userID: Int64, requestKey: String, since: Timestamp) throws -> StoredResult?
 
+    /// How many results `userID` has stored at or after `since` (their stored-results quota).
+    func storedResultCount(userID: Int64, since: Timestamp) throws -> Int
+
+    /// How many comments `authorID` has written that still exist (their comment quota).
+    func commentCount(authorID: Int64) throws -> Int
+
+    /// How many shares `userID` has granted that still exist (their share quota).
+    func shareCount(sharedBy userID: Int64) throws -> Int
+
     // MARK: Tasks
 
     /// The task as `viewer` sees it (their `permission`), or nil when it does not exist or the
