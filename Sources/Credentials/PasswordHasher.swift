@@ -8,7 +8,9 @@ public import NIOPosix
 /// salt per hash travel with the hash, so a store keeps one text column and costs can rise over
 /// time (``needsRehash(_:)``, checked at login). The yescrypt work runs on the given
 /// `NIOThreadPool`, and at most `maxConcurrent` hashes run at once, each taking tens of
-/// megabytes: a login storm queues here (FIFO) instead of starving the pool or the memory.
+/// megabytes: a login storm queues here (FIFO) instead of starving the pool or the memory, and
+/// past `maxWaiting` queued hashes a call throws ``PasswordHashingBusy`` at once instead of
+/// joining a queue whose wait would grow without bound.
 /// With a `niceIncrement`, the pool's threads also hash at a lower scheduling priority, so that
 /// on a saturated machine the storm yields the CPU to other work.
 ///
@@ -38,14 +40,20 @@ public struct PasswordHasher: PasswordHashing {
     ///   - maxConcurrent: at least 1; each running hash holds 64 MiB and a core at the default
     ///     cost; a value below the pool's thread count and at most the core count leaves threads
     ///     and CPU for other work.
+    ///   - maxWaiting: how many hashes may wait for one of the `maxConcurrent` slots; more are
+    ///     refused with ``PasswordHashingBusy``. nil means ``defaultWaitingPerSlot`` per slot.
     ///   - niceIncrement: how far below the process's scheduling priority the pool's threads
     ///     hash (Linux nice values, per thread; 0 leaves them alone). Give it only for a pool
     ///     kept for hashing: the threads stay there for whatever else they run.
-    public init(cost: PasswordCost = .default, threadPool: NIOThreadPool, maxConcurrent: Int, niceIncrement: Int32 = 0) {
+    public init(
+        cost: PasswordCost = .default, threadPool: NIOThreadPool, maxConcurrent: Int, maxWaiting: Int? = nil,
+        niceIncrement: Int32 = 0
+    ) {
         precondition(maxConcurrent >= 1, "maxConcurrent must be at least 1")
         self.cost = cost
         self.threadPool = threadPool
-        self.limiter = ConcurrencyLimiter(limit: maxConcurrent)
+        self.limiter = ConcurrencyLimiter(
+            limit: maxConcurrent, maxWaiters: maxWaiting ?? maxConcurrent * Self.defaultWaitingPerSlot)
         self.niceness = ThreadNiceness(increment: niceIncrement)
         do {
             self.dummySetting = try Yescrypt.setting(cost: cost, salt: [UInt8](repeating: 0xA5, count: Yescrypt.saltByteCount))
@@ -56,11 +64,16 @@ public struct PasswordHasher: PasswordHashing {
         }
     }
 
+    /// Waiting hashes allowed per concurrent slot by default: 8, so an admitted caller waits
+    /// behind at most 8 hashes per core, under a second at the default cost whatever the core
+    /// count, while a burst of real logins (a team arriving in the morning) still queues.
+    public static let defaultWaitingPerSlot = 8
+
     /// A new hash string of `password` with a fresh random salt, at ``cost``.
     public func hash(_ password: String) async throws -> String {
         try Self.validate(password)
         let cost = self.cost
-        return try await limiter.withPermit {
+        return try await withSlot {
             try await threadPool.runIfActive { [niceness] in
                 niceness.apply()
                 let setting = try Yescrypt.setting(cost: cost, salt: OpenSSLCrypto.randomBytes(Yescrypt.saltByteCount))
@@ -80,7 +93,7 @@ public struct PasswordHasher: PasswordHashing {
         else {
             throw CredentialsError(.malformedHash, "stored hash is not a yescrypt hash string")
         }
-        let computed: String = try await limiter.withPermit {
+        let computed: String = try await withSlot {
             try await threadPool.runIfActive { [niceness] in
                 niceness.apply()
                 do {
@@ -100,7 +113,7 @@ public struct PasswordHasher: PasswordHashing {
     public func verifyDummy(_ password: String) async throws {
         try Self.validate(password)
         let setting = dummySetting
-        let computed: String = try await limiter.withPermit {
+        let computed: String = try await withSlot {
             try await threadPool.runIfActive { [niceness] in
                 niceness.apply()
                 return try Yescrypt.hash(password: password, setting: setting)
@@ -108,6 +121,15 @@ public struct PasswordHasher: PasswordHashing {
         }
         // The comparison a real verify makes, against a string no password produces.
         _ = OpenSSLCrypto.constantTimeEqual(Array(computed.utf8), Array(setting.utf8))
+    }
+
+    /// Runs `body` in one of the limiter's slots; a full queue is ``PasswordHashingBusy``.
+    private func withSlot<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await limiter.withPermit(body)
+        } catch is ConcurrencyLimiter.QueueFull {
+            throw PasswordHashingBusy()
+        }
     }
 
     /// Whether a stored hash should be replaced (after a successful login) because its cost is

@@ -120,6 +120,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Topics one session may subscribe to; more is -32013. (env: FAROS_MAX_TOPICS; default: 1000)")
     var maxTopics: Int?
 
+    @Option(help: "Comments one user may have; more is -32013. (env: FAROS_MAX_COMMENTS_PER_USER; default: 10000)")
+    var maxCommentsPerUser: Int?
+
+    @Option(help: "Shares one user may have granted; more is -32013. (env: FAROS_MAX_SHARES_PER_USER; default: 10000)")
+    var maxSharesPerUser: Int?
+
+    @Option(help: "Results of requestKey calls one user may have stored (24 h); more is -32013. (env: FAROS_MAX_STORED_RESULTS_PER_USER; default: 20000)")
+    var maxStoredResultsPerUser: Int?
+
     @Option(help: "Largest file attachment (POST /tasks/{id}/files); larger is 413. (env: FAROS_MAX_UPLOAD_BYTES; default: 26214400, 25 MiB)")
     var maxUploadBytes: String?
 
@@ -223,6 +232,7 @@ struct ServeCommand: AsyncParsableCommand {
         let mailSignal = MailWakeSignal()
         var domainConfiguration = DomainConfiguration(publicURL: settings.publicURL)
         domainConfiguration.events = settings.events
+        domainConfiguration.quotas = settings.quotas
         domainConfiguration.tokenTTLMilliseconds = Int64(settings.tokenTTL.components.seconds * 1000)
         domainConfiguration.rateLimitsEnabled = settings.rateLimits
         domainConfiguration.mailDomain = settings.mailDomain
@@ -287,9 +297,11 @@ struct ServeCommand: AsyncParsableCommand {
         let rpc = RPCServer(
             configuration: settings.server,
             methods: MethodMetrics.instrument(domain.registry()),
-            sessions: SessionHooks(directory: domain.sessions) { token in
-                try await domain.principal(forBearer: token)
-            },
+            sessions: SessionHooks(
+                directory: domain.sessions,
+                bearer: { token in try await domain.principal(forBearer: token) },
+                confirm: { client, principal in await domain.confirmSignIn(client, as: principal) }
+            ),
             logger: logger
         )
         let server = HTTPEdge(

@@ -32,6 +32,7 @@ struct Settings {
     /// `redis://…`; nil: the in-process event bus and rate limits.
     var redisURL: String?
     var events = DomainConfiguration.Events()
+    var quotas = DomainConfiguration.Quotas()
     var rest = RESTConfiguration()
     /// The S3 bucket for files; nil keeps them on local disk (`DATA_DIR/files`).
     var s3: S3Settings?
@@ -181,6 +182,17 @@ struct Settings {
         self.events.maxTopics = try reader.value(command.maxTopics.map(String.init), "FAROS_MAX_TOPICS", "an integer 1-100000") {
             Int($0).flatMap { (1...100_000).contains($0) ? $0 : nil }
         } ?? self.events.maxTopics
+        self.quotas.commentsPerUser = try reader.value(command.maxCommentsPerUser.map(String.init), "FAROS_MAX_COMMENTS_PER_USER", "an integer 1-100000000") {
+            Int($0).flatMap { (1...100_000_000).contains($0) ? $0 : nil }
+        } ?? self.quotas.commentsPerUser
+        self.quotas.sharesPerUser = try reader.value(command.maxSharesPerUser.map(String.init), "FAROS_MAX_SHARES_PER_USER", "an integer 1-100000000") {
+            Int($0).flatMap { (1...100_000_000).contains($0) ? $0 : nil }
+        } ?? self.quotas.sharesPerUser
+        self.quotas.storedResultsPerUser = try reader.value(
+            command.maxStoredResultsPerUser.map(String.init), "FAROS_MAX_STORED_RESULTS_PER_USER", "an integer 1-100000000"
+        ) {
+            Int($0).flatMap { (1...100_000_000).contains($0) ? $0 : nil }
+        } ?? self.quotas.storedResultsPerUser
 
         if let bytes = try reader.bytes(command.maxUploadBytes, "FAROS_MAX_UPLOAD_BYTES", range: 1...(1 << 40)) {
             self.rest.maxUploadBytes = Int64(bytes)

@@ -25,11 +25,18 @@ public final class RedisRateLimiter: RateLimiter {
     static let keyPrefix = "faros:rl:"
 
     /// Returns -1 when allowed (and records when ARGV[5] is "1"), else the milliseconds to wait.
+    /// With ARGV[5] "refund" it removes one event recorded at ARGV[1] instead and returns -1
+    /// (events of one millisecond differ only in their random suffix, so any of them will do).
     static let script = """
         local key = KEYS[1]
         local now = tonumber(ARGV[1])
         local window = tonumber(ARGV[2])
         local limit = tonumber(ARGV[3])
+        if ARGV[5] == 'refund' then
+          local found = redis.call('ZRANGEBYSCORE', key, now, now, 'LIMIT', 0, 1)
+          if found[1] then redis.call('ZREM', key, found[1]) end
+          return -1
+        end
         redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
         local count = redis.call('ZCARD', key)
         if count >= limit then
@@ -63,6 +70,10 @@ public final class RedisRateLimiter: RateLimiter {
         await evaluate(rule, key: key, now: now, record: true)
     }
 
+    public func refund(_ rule: RateRule, key: String, recordedAt: Timestamp) async {
+        _ = await evaluate(rule, key: key, now: recordedAt, mode: "refund")
+    }
+
     public func reset(_ rule: RateRule, key: String) async {
         do {
             let reply = try await client.send([Array("DEL".utf8), Self.redisKey(rule, key)])
@@ -91,6 +102,11 @@ public final class RedisRateLimiter: RateLimiter {
     private func evaluate(_ rule: RateRule, key: String, now: Timestamp, record: Bool) async -> Int64? {
         // As in the in-process limiter: a rule that allows nothing waits a whole window.
         guard rule.limit > 0 else { return rule.windowMilliseconds }
+        return await evaluate(rule, key: key, now: now, mode: record ? "1" : "0")
+    }
+
+    /// Runs the script in `mode` (its ARGV[5]).
+    private func evaluate(_ rule: RateRule, key: String, now: Timestamp, mode: String) async -> Int64? {
         let milliseconds = now.milliseconds
         let arguments: [[UInt8]] = [
             Array("1".utf8),
@@ -99,7 +115,7 @@ public final class RedisRateLimiter: RateLimiter {
             Array(String(rule.windowMilliseconds).utf8),
             Array(String(rule.limit).utf8),
             Array("\(milliseconds)-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))".utf8),
-            Array((record ? "1" : "0").utf8),
+            Array(mode.utf8),
         ]
         do {
             let reply = try await run(arguments)

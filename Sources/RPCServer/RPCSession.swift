@@ -57,6 +57,11 @@ final class RPCSession {
         outlet.session = NIOLoopBound(WeakSession(self), eventLoop: eventLoop)
         if let principal {
             server.sessions.directory.signIn(self.client, as: principal)
+            // Signed in before the first message is read; the check that the token's session
+            // was not revoked since it was verified follows (a revocation that comes later
+            // finds the connection in the directory).
+            let (client, confirm) = (self.client, server.sessions.confirm)
+            Task(executorPreference: self.executor) { await confirm(client, principal) }
         }
     }
 

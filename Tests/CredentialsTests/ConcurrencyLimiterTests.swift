@@ -117,3 +117,43 @@ func eventually(_ condition: () async -> Bool) async {
         try await holder.value
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct ConcurrencyLimiterQueueTests {
+    @Test func aFullQueueRefusesAtOnce() async throws {
+        let limiter = ConcurrencyLimiter(limit: 1, maxWaiters: 2)
+        let gate = Gate()
+        let recorder = Recorder()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await limiter.withPermit { await recorder.enter(0); await gate.wait() } }
+            await eventually { await recorder.order == [0] }
+            for id in 1...2 {
+                group.addTask { try await limiter.withPermit { await recorder.enter(id) } }
+            }
+            await eventually { limiter.waiterCount == 2 }
+            // The holder still holds: the refusal cannot have waited for it.
+            await #expect(throws: ConcurrencyLimiter.QueueFull.self) {
+                try await limiter.withPermit { await recorder.enter(3) }
+            }
+            #expect(await recorder.order == [0])
+            await gate.open()
+            try await group.waitForAll()
+        }
+        #expect(await recorder.order == [0, 1, 2])
+        // Once the queue drains, callers are admitted again.
+        try await limiter.withPermit { await recorder.enter(4) }
+        #expect(limiter.waiterCount == 0)
+    }
+
+    @Test func noQueueAdmitsOnlyTheFreeSlots() async throws {
+        let limiter = ConcurrencyLimiter(limit: 2, maxWaiters: 0)
+        let gate = Gate()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<2 { group.addTask { try await limiter.withPermit { await gate.wait() } } }
+            await eventually { limiter.mostHolders == 2 }
+            await #expect(throws: ConcurrencyLimiter.QueueFull.self) { try await limiter.withPermit {} }
+            await gate.open()
+            try await group.waitForAll()
+        }
+        try await limiter.withPermit {}
+    }
+}

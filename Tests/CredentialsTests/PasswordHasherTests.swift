@@ -1,3 +1,4 @@
+import Handlers
 import NIOPosix
 import Testing
 @testable import Credentials
@@ -204,4 +205,28 @@ func cost(_ rawValue: Int) -> PasswordCost { PasswordCost(rawValue: rawValue)! }
         }
     }
     #endif
+}
+
+@Suite(.timeLimit(.minutes(1))) struct PasswordHasherQueueTests {
+    /// Every hashing call refuses at once with `PasswordHashingBusy` while its slots are taken
+    /// and its queue is full.
+    @Test func aFullQueueIsBusy() async throws {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        let hasher = PasswordHasher(cost: .minimum, threadPool: pool, maxConcurrent: 1, maxWaiting: 0)
+        let hash = try await hasher.hash("correct horse battery staple")
+        let gate = Gate()
+        let recorder = Recorder()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await hasher.limiter.withPermit { await recorder.enter(0); await gate.wait() } }
+            await eventually { await recorder.order == [0] }
+            await #expect(throws: PasswordHashingBusy.self) { _ = try await hasher.hash("correct horse battery staple") }
+            await #expect(throws: PasswordHashingBusy.self) { _ = try await hasher.verify("x", against: hash) }
+            await #expect(throws: PasswordHashingBusy.self) { try await hasher.verifyDummy("x") }
+            await gate.open()
+            try await group.waitForAll()
+        }
+        #expect(try await hasher.verify("correct horse battery staple", against: hash))
+        try await pool.shutdownGracefully()
+    }
 }

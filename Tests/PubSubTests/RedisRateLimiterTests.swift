@@ -47,6 +47,25 @@ struct RedisRateLimiterTests {
         #expect(await two.retryAfter(fresh, key: "other", now: at(20)) == nil)
     }
 
+    /// An attempt counted up front and taken back (a login that succeeded) no longer counts, on
+    /// Redis as in process.
+    @Test func refundTakesBackOneEvent() async throws {
+        let limiter = RedisRateLimiter(client: try TestRedis.makeClient(), logger: TestRedis.logger)
+        let reference = InProcessRateLimiter()
+        let rule = rule(limit: 2, window: 60_000)
+        for candidate in [limiter as any RateLimiter, reference] {
+            #expect(await candidate.record(rule, key: "k", now: at(0)) == nil)
+            #expect(await candidate.record(rule, key: "k", now: at(5)) == nil)
+            #expect(await candidate.record(rule, key: "k", now: at(6)) != nil)
+            await candidate.refund(rule, key: "k", recordedAt: at(5))
+            // Refunding what was never recorded changes nothing.
+            await candidate.refund(rule, key: "k", recordedAt: at(7))
+            await candidate.refund(rule, key: "other", recordedAt: at(0))
+            #expect(await candidate.record(rule, key: "k", now: at(6)) == nil)
+            #expect(await candidate.retryAfter(rule, key: "k", now: at(6)) == 59_995)
+        }
+    }
+
     @Test func windowExpiresWithThePassedClock() async throws {
         let limiter = RedisRateLimiter(client: try TestRedis.makeClient(), logger: TestRedis.logger)
         let rule = rule(limit: 2, window: 60_000)

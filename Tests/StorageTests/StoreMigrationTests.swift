@@ -56,7 +56,7 @@ import Testing
             await old.close()
 
             let report = try await StoreFactory.migrate(configuration, threadPool: testThreadPool, logger: Self.logger)
-            #expect(report.applied.map(\.version) == [6])
+            #expect(report.applied.map(\.version) == Migrations.all.dropFirst(5).map(\.version))
             let store = try await StoreFactory.open(configuration, threadPool: testThreadPool, logger: Self.logger)
             let rows = try await sqlStore(store).query("""
                 SELECT COUNT(*) AS n, COUNT(CASE WHEN g.created_at = t.created_at THEN 1 END) AS filled

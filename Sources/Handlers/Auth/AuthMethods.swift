@@ -126,7 +126,9 @@ enum AuthMethods {
         }
         domain.mailCommitted()
         let token = domain.accessToken(for: session, issuedAt: now)
-        domain.sessions.signIn(client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt))
+        guard try await domain.signInConfirmed(client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt)) else {
+            throw RPCError.sessionEnded
+        }
         // Registration's own limit bounds these mails; they count toward the address's
         // verification-mail budget so a later resend cannot exceed it.
         await domain.rateLimitNote([
@@ -140,13 +142,15 @@ enum AuthMethods {
 
     /// Verifies a username-or-email and password, opens a session and signs the caller in.
     ///
-    /// The limits are checked before any hashing (a limited caller costs nothing) and count
-    /// failures only: the per-address count on failure; the per-account one counts the attempt
-    /// up front (so concurrent guesses cannot all slip past) and a success clears it. The
-    /// per-address count survives a success, so one good account cannot launder an address's
-    /// guesses. An unknown login runs a dummy verification, and both failures give the same
-    /// -32001, so neither the answer nor its timing tells whether the account exists. A hash
-    /// below the current cost is replaced.
+    /// Both limits count the attempt before any hashing, so a limited caller costs nothing and
+    /// concurrent guesses cannot all pass the check before the first failure is counted (120 at
+    /// once from one address would otherwise all be hashed). They count failures only: a
+    /// success takes its attempt back from the address (but not the address's earlier
+    /// failures, so one good account cannot launder an address's guesses) and clears the
+    /// account's; an attempt refused by the other limit or never hashed (the hasher's queue is
+    /// full: -32029 at once) is taken back from both. An unknown login runs a dummy
+    /// verification, and both failures give the same -32001, so neither the answer nor its
+    /// timing tells whether the account exists. A hash below the current cost is replaced.
     static func login(_ params: LoginParams, client: ClientSession, domain: Domain) async throws -> SignedIn {
         var violations = FieldErrors()
         let login = violations.check { () throws(RPCError) in try AccountRules.login(params.username) }
@@ -163,23 +167,33 @@ enum AuthMethods {
             rule: RateLimitPolicy.failedLoginsPerAddress,
             key: RateLimitPolicy.addressKey(client.clientAddress)
         )
-        try await domain.rateLimitCheck([addressKey])
-        // Counted before verifying and cleared by a success, so guesses sent concurrently cannot
-        // all pass the check before the first failure is counted.
-        try await domain.rateLimitRecord([accountKey])
+        let attempt = domain.clock()
+        try await domain.rateLimitRecord([addressKey], at: attempt)
+        do {
+            try await domain.rateLimitRecord([accountKey], at: attempt)
+        } catch {
+            await domain.rateLimitRefund([addressKey], recordedAt: attempt)
+            throw error
+        }
 
         let verified: Bool
-        if let found {
-            verified = try await domain.hasher.verify(params.password, against: found.passwordHash)
-        } else {
-            try await domain.hasher.verifyDummy(params.password)
-            verified = false
+        do {
+            if let found {
+                verified = try await domain.hasher.verify(params.password, against: found.passwordHash)
+            } else {
+                try await domain.hasher.verifyDummy(params.password)
+                verified = false
+            }
+        } catch {
+            // Nothing was checked: not a guess.
+            await domain.rateLimitRefund([addressKey, accountKey], recordedAt: attempt)
+            throw error
         }
         guard verified, let found else {
-            await domain.rateLimitNote([addressKey])
             client.logger.debug("login failed")
             throw RPCError.badCredentials
         }
+        await domain.rateLimitRefund([addressKey], recordedAt: attempt)
 
         var newHash: String?
         if domain.hasher.needsRehash(found.passwordHash) {
@@ -204,7 +218,9 @@ enum AuthMethods {
         }
         await domain.rateLimitReset([accountKey])
         let token = domain.accessToken(for: session, issuedAt: now)
-        domain.sessions.signIn(client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt))
+        guard try await domain.signInConfirmed(client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt)) else {
+            throw RPCError.sessionEnded
+        }
         client.logger.info("signed in", metadata: ["enduser.id": "\(user.id)"])
         return SignedIn(user: domain.userObject(user), token: token)
     }
@@ -212,7 +228,9 @@ enum AuthMethods {
     // MARK: auth.authenticate
 
     /// Signs the caller in with an access token (or swaps a live session's token); an invalid
-    /// one is -32001 and leaves the session as it was.
+    /// one is -32001 and leaves the session as it was. A token whose session is revoked while
+    /// the call runs is -32001 too, and the caller is then anonymous: see
+    /// ``Domain/signInConfirmed(_:as:undoneWith:)``.
     static func authenticate(_ params: AuthenticateParams, client: ClientSession, domain: Domain) async throws -> Authenticated {
         let token = params.accessToken
         if token.isEmpty { throw RPCError.invalidParams(field: "accessToken", message: "must not be empty") }
@@ -220,7 +238,7 @@ enum AuthMethods {
             throw RPCError.invalidParams(field: "accessToken", message: "must be at most \(TokenLimits.maxTokenBytes) bytes")
         }
         guard let verified = try await domain.verifiedAccessToken(token) else { throw RPCError.invalidToken }
-        domain.sessions.signIn(client, as: verified.principal)
+        guard try await domain.signInConfirmed(client, as: verified.principal) else { throw RPCError.invalidToken }
         return Authenticated(user: domain.userObject(verified.user), expiresAt: verified.principal.expiresAt)
     }
 
@@ -250,7 +268,9 @@ enum AuthMethods {
         }
         let (user, session) = refreshed
         let token = domain.accessToken(for: session, issuedAt: now)
-        domain.sessions.signIn(call.client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt))
+        guard try await domain.signInConfirmed(call.client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt)) else {
+            throw RPCError.sessionEnded
+        }
         return token
     }
 

@@ -5,7 +5,9 @@ extension Domain {
     ///
     /// The same checks as `auth.authenticate`: signature, `exp` by ``clock``, the session row
     /// (exists, belongs to `sub`, not expired) and the user. The server signs the connection in
-    /// with `sessions.signIn(client, as:)` once its ``ClientSession`` exists. A store that
+    /// with `sessions.signIn(client, as:)` once its ``ClientSession`` exists, and then calls
+    /// ``confirmSignIn(_:as:)``, which signs it out again if the session was revoked in
+    /// between (the row was read before the connection could be found by a revocation). A store that
     /// cannot answer throws ``StoreError`` (`unavailable`: HTTP 503), rather than passing for an
     /// invalid token.
     public func principal(forBearer token: String) async throws -> Principal? {

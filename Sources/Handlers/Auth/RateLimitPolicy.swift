@@ -19,8 +19,9 @@ public enum RateLimitPolicy {
 
     /// Failed logins per client address: 20 per 15 minutes, so one address cannot spray a
     /// common password across many accounts; higher than the per-account limit because an
-    /// office or a NAT shares one address. Checked before the password and counted on failure
-    /// only (a success cannot be taken back from a shared address's count).
+    /// office or a NAT shares one address. Each attempt is counted before the password is
+    /// checked (so concurrent guesses cannot all be hashed) and a success takes its own attempt
+    /// back, so it counts failures; a success does not clear the address's earlier failures.
     public static let failedLoginsPerAddress = RateRule(name: "login.ip", limit: 20, windowMilliseconds: 15 * minute)
 
     /// Registrations per client address: 5 per hour, every attempt that passes validation.
@@ -55,7 +56,9 @@ public enum RateLimitPolicy {
     /// The per-account login key of a login name that names no account.
     static func accountKey(login: String) -> String { "login:\(TextRules.fold(login))" }
 
-    static func addressKey(_ address: String) -> String { "ip:\(address)" }
+    /// The key of every per-address limit: the address's ``AddressBlock`` (an IPv6 client's
+    /// /64), so nobody escapes a limit by moving within what their network gives them.
+    static func addressKey(_ address: String) -> String { "ip:\(AddressBlock.key(address))" }
 
     static func emailKey(_ email: String) -> String { "email:\(email)" }
 }

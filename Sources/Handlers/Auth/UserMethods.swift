@@ -101,8 +101,12 @@ enum UserMethods {
             return (user, session)
         }
         domain.activityCommitted()
-        domain.sessions.signIn(call.client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt))
+        // Signed in on the new session before the others are revoked, so the caller's own
+        // connection is not signed out with them.
+        let confirmed = try await domain.signInConfirmed(
+            call.client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt))
         domain.sessions.revokeUser(user.id, except: session.id, reason: .passwordChanged)
+        guard confirmed else { throw RPCError.sessionEnded }
         call.client.logger.info("password changed")
         return domain.accessToken(for: session, issuedAt: now)
     }
@@ -219,7 +223,7 @@ enum UserMethods {
             if updated.username != call.principal.username, call.client.principal == call.principal {
                 var principal = call.principal
                 principal.username = updated.username
-                domain.sessions.signIn(call.client, as: principal)
+                _ = try await domain.signInConfirmed(call.client, as: principal)
             }
             call.client.logger.info("profile updated")
         }
@@ -269,11 +273,18 @@ enum UserMethods {
             key: RateLimitPolicy.accountKey(userID: userID)
         )
         // Counted up front and cleared by a success, as in `auth.login`.
-        try await domain.rateLimitRecord([accountKey])
+        let attempt = domain.clock()
+        try await domain.rateLimitRecord([accountKey], at: attempt)
         guard let row = try await domain.store.read({ try $0.user(id: userID) }) else { throw RPCError.sessionEnded }
-        guard try await domain.hasher.verify(password, against: row.passwordHash) else {
-            throw RPCError.incorrectPassword(field)
+        let verified: Bool
+        do {
+            verified = try await domain.hasher.verify(password, against: row.passwordHash)
+        } catch {
+            // Nothing was checked (the hasher's queue is full): not a guess.
+            await domain.rateLimitRefund([accountKey], recordedAt: attempt)
+            throw error
         }
+        guard verified else { throw RPCError.incorrectPassword(field) }
         await domain.rateLimitReset([accountKey])
         return row
     }

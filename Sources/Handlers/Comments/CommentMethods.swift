@@ -43,8 +43,10 @@ public enum CommentMethods {
         Domain.validateRequestKey(params.requestKey, into: &errors)
         try errors.throwIfAny()
         let caller = call.userID
+        let quota = domain.configuration.quotas.commentsPerUser
         return try await domain.recordedWrite(call, method: "comments.create", requestKey: params.requestKey) { [taskID = taskID!, content = content!] tx, activity in
             let task = try TaskGuards.visible(tx.lockTask(id: taskID, viewer: caller))
+            try Domain.checkQuota(try tx.commentCount(authorID: caller), limit: quota, of: "comments")
             let comment = try tx.insertComment(taskID: task.id, authorID: caller, content: content, at: activity.at)
             try activity.commentCreated(comment)
             return comment

@@ -83,17 +83,27 @@ struct ActivityRecorder {
         try mail?.commentAdded(comment, by: actor, tx: tx)
     }
 
-    /// Details `{content: {old, new}}`.
+    /// Details `{content: {new}}`. The log keeps a comment's text only while it is the current
+    /// text (what `comments.list` shows anyway): the comment's earlier entries are redacted,
+    /// their event data becoming the comment as it now is, so text edited out of a comment is
+    /// not left readable in the timeline or a replay.
     func commentUpdated(from before: CommentRecord, to after: CommentRecord) throws {
-        let details: JSONObject = ["content": ["old": .string(before.content), "new": .string(after.content)]]
+        let data = try Self.encode(after)
+        try tx.redactCommentActivity(commentID: after.id, data: data)
+        let details: JSONObject = ["content": ["new": .string(after.content)]]
         try insert(.commentUpdated, resourceID: after.id, taskID: after.taskID, details: details,
-                   data: try Self.encode(after), audience: .currentMembers(taskID: after.taskID))
+                   data: data, audience: .currentMembers(taskID: after.taskID))
     }
 
-    /// Details are the deleted content; data `{id, taskId}`.
+    /// Details `{}`, data `{id, taskId}`: a deleted comment's text does not outlive it, so it
+    /// is not stored here and the comment's earlier entries are redacted (their event data
+    /// becoming `{id, taskId}` as well), for every viewer of the timeline or a replay,
+    /// including people the task is shared with later.
     func commentDeleted(_ comment: CommentRecord) throws {
-        try insert(.commentDeleted, resourceID: comment.id, taskID: comment.taskID, details: ["content": .string(comment.content)],
-                   data: Self.childReference(id: comment.id, taskID: comment.taskID), audience: .currentMembers(taskID: comment.taskID))
+        let reference = Self.childReference(id: comment.id, taskID: comment.taskID)
+        try tx.redactCommentActivity(commentID: comment.id, data: reference)
+        try insert(.commentDeleted, resourceID: comment.id, taskID: comment.taskID, details: [:],
+                   data: reference, audience: .currentMembers(taskID: comment.taskID))
     }
 
     // MARK: Files

@@ -8,7 +8,8 @@ extension Domain {
     /// (1–64 characters, no control characters), the result is stored in the same transaction
     /// as the change; a repeat by the same user within the key's lifetime (24 h) returns that
     /// stored result without running `body` again. A key first used with another method is
-    /// -32602 naming `requestKey`. Two concurrent calls with one key: one commits, the other's
+    /// -32602 naming `requestKey`. A user with `quotas.storedResultsPerUser` live stored results
+    /// gets -32013 for a new key (the call does not run). Two concurrent calls with one key: one commits, the other's
     /// insert of the key conflicts, it rolls back and answers the winner's result.
     public func writeOnce<R: Encodable & Sendable>(
         _ call: SignedInCall,
@@ -24,12 +25,16 @@ extension Domain {
         let userID = call.userID
         let now = clock()
         let since = now.adding(milliseconds: -configuration.requestKeyLifetimeMilliseconds)
+        let quota = configuration.quotas.storedResultsPerUser
         do {
             // The answer is the value in hand; only a replay parses the stored text.
             return try await store.write { tx in
                 if let stored = try tx.storedResult(userID: userID, requestKey: requestKey, since: since) {
                     throw Replay(stored: stored)
                 }
+                // Over the quota the call is refused, not run without its key: the client asked
+                // for a retry-safe write and would not get one.
+                try Self.checkQuota(try tx.storedResultCount(userID: userID, since: since), limit: quota, of: "stored request results")
                 let value = try JSONValueEncoder().encode(try body(tx))
                 let text = String(decoding: JSONWriter.serialize(value), as: UTF8.self)
                 try tx.saveResult(

@@ -21,6 +21,29 @@ public struct DomainConfiguration: Sendable {
     public var mailDomain: String = "faros.invalid"
     /// Live events: subscriptions and replay.
     public var events = Events()
+    /// How much notification mail changes may cause.
+    public var notificationMail = NotificationMailLimits()
+    /// What one user may store.
+    public var quotas = Quotas()
+
+    /// Per-user write quotas: a script calling at the session rate must not be able to fill the
+    /// disk. Each is far above what one person writes by hand and counted inside the write's
+    /// transaction; over it the write is refused with -32013 and `data.limit`
+    /// (protocol/README.md, "Limits").
+    public struct Quotas: Sendable, Hashable {
+        /// Comments one user has written and not deleted (`FAROS_MAX_COMMENTS_PER_USER`,
+        /// default 10,000): years of daily discussion.
+        public var commentsPerUser = 10_000
+        /// Shares one user has granted on their tasks (`FAROS_MAX_SHARES_PER_USER`, default
+        /// 10,000): a large team on every task of a busy owner.
+        public var sharesPerUser = 10_000
+        /// Results of calls with a `requestKey` one user has stored within the key lifetime
+        /// (`FAROS_MAX_STORED_RESULTS_PER_USER`, default 20,000): an offline client replaying a
+        /// day's writes, while the session call rate could store millions.
+        public var storedResultsPerUser = 20_000
+
+        public init() {}
+    }
 
     /// Settings of `events.subscribe`.
     public struct Events: Sendable {

@@ -48,6 +48,17 @@ public final class InProcessRateLimiter: RateLimiter {
         }
     }
 
+    public func refund(_ rule: RateRule, key: String, recordedAt: Timestamp) async {
+        self.state.withLock { state in
+            let windowKey = WindowKey(rule: rule.name, key: key)
+            guard var events = state.windows[windowKey],
+                  let index = events.lastIndex(of: recordedAt.milliseconds)
+            else { return }
+            events.remove(at: index)
+            state.windows[windowKey] = events
+        }
+    }
+
     public func reset(_ rule: RateRule, key: String) async {
         _ = self.state.withLock { state in
             state.windows.removeValue(forKey: WindowKey(rule: rule.name, key: key))

@@ -25,6 +25,10 @@ public protocol RateLimiter: Sendable {
     /// one more would be (the event is then not recorded).
     func record(_ rule: RateRule, key: String, now: Timestamp) async -> Int64?
 
+    /// Takes back one event recorded under `rule` for `key` at `recordedAt` (an attempt counted
+    /// before its outcome was known, which turned out not to count); nothing when there is none.
+    func refund(_ rule: RateRule, key: String, recordedAt: Timestamp) async
+
     /// Forgets the events of `key` under `rule`.
     func reset(_ rule: RateRule, key: String) async
 }

@@ -68,10 +68,14 @@ public struct NewOutboxMail: Sendable, Hashable {
     /// Set when the mail falls inside the recipient's quiet hours: held until then.
     public var holdUntil: Timestamp?
     public var createdAt: Timestamp
+    /// Whose change caused a notification mail (nil for account mail): what the per-sender
+    /// limit counts.
+    public var senderID: Int64?
 
     public init(
         messageID: String, userID: Int64?, kind: MailKind, recipient: String, subject: String, text: String,
-        html: String?, unsubscribeURL: String?, taskID: Int64?, holdUntil: Timestamp?, createdAt: Timestamp
+        html: String?, unsubscribeURL: String?, taskID: Int64?, holdUntil: Timestamp?, createdAt: Timestamp,
+        senderID: Int64? = nil
     ) {
         self.messageID = messageID
         self.userID = userID
@@ -84,6 +88,7 @@ public struct NewOutboxMail: Sendable, Hashable {
         self.taskID = taskID
         self.holdUntil = holdUntil
         self.createdAt = createdAt
+        self.senderID = senderID
     }
 }
 

@@ -12,6 +12,7 @@ struct MailQueue: Sendable {
     let signer: any TokenSigning
     let zones: ZoneCache
     let at: Timestamp
+    var limits = NotificationMailLimits()
 
     /// A new `Message-ID` (`<random@mailDomain>`), made once per message so retries keep it.
     func newMessageID() -> String {
@@ -100,7 +101,9 @@ public struct UnsubscribeLink: Sendable, Hashable {
 extension Domain {
     /// The outbox writer for a change made at `at`.
     func mailQueue(at: Timestamp) -> MailQueue {
-        MailQueue(publicURL: configuration.publicURL, mailDomain: configuration.mailDomain, signer: signer, zones: zones, at: at)
+        MailQueue(
+            publicURL: configuration.publicURL, mailDomain: configuration.mailDomain, signer: signer, zones: zones, at: at,
+            limits: configuration.notificationMail)
     }
 
     /// Turns off what an unsubscribe link names (`POST /unsubscribe`); false when the link is

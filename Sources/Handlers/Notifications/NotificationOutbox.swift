@@ -26,7 +26,7 @@ final class NotificationOutbox: Sendable {
               let task = try tx.task(id: share.taskID, viewer: share.userID)
         else { return }
         let actorName = try username(actor, tx: tx)
-        try enqueue(.taskShared, to: recipient, taskID: task.id, tx: tx) { links in
+        try enqueue(.taskShared, to: recipient, taskID: task.id, by: actor, tx: tx) { links in
             NotificationMail.taskShared(actor: actorName, title: task.fields.title, permission: share.permission, links: links)
         }
     }
@@ -36,7 +36,7 @@ final class NotificationOutbox: Sendable {
               owner.preferences.allows(.taskCompleted)
         else { return }
         let actorName = try username(actor, tx: tx)
-        try enqueue(.taskCompleted, to: owner, taskID: task.id, tx: tx) { links in
+        try enqueue(.taskCompleted, to: owner, taskID: task.id, by: actor, tx: tx) { links in
             NotificationMail.taskCompleted(actor: actorName, title: task.fields.title, links: links)
         }
     }
@@ -47,17 +47,30 @@ final class NotificationOutbox: Sendable {
         guard !recipients.isEmpty, let task = try tx.task(id: comment.taskID, viewer: recipients[0].userID) else { return }
         let actorName = try username(actor, tx: tx)
         for recipient in recipients {
-            try enqueue(.commentAdded, to: recipient, taskID: task.id, tx: tx) { links in
+            try enqueue(.commentAdded, to: recipient, taskID: task.id, by: actor, tx: tx) { links in
                 NotificationMail.commentAdded(actor: actorName, title: task.fields.title, comment: comment.content, links: links)
             }
         }
     }
 
+    /// Writes the mail unless the limits leave it out (``NotificationMailLimits``): a repeat of
+    /// a coalesced kind about the task within the window, or a recipient or sender at their
+    /// limit.
     private func enqueue(
-        _ kind: MailKind, to recipient: MailRecipient, taskID: Int64, tx: any StoreWriter,
+        _ kind: MailKind, to recipient: MailRecipient, taskID: Int64, by actor: Int64, tx: any StoreWriter,
         compose: (NotificationMail.Links) -> NotificationMail.Content
     ) throws {
-        guard let mail = queue.notification(kind, to: recipient, taskID: taskID, compose: compose) else { return }
+        let limits = queue.limits
+        let since = queue.at.adding(milliseconds: -limits.windowMilliseconds)
+        if NotificationMailLimits.coalescedKinds.contains(kind),
+           try tx.notificationMailCount(to: recipient.userID, kind: kind, taskID: taskID, since: since) > 0 {
+            return
+        }
+        guard try tx.notificationMailCount(to: recipient.userID, kind: nil, taskID: nil, since: since) < limits.perRecipient,
+              try tx.notificationMailCount(from: actor, since: since) < limits.perSender,
+              var mail = queue.notification(kind, to: recipient, taskID: taskID, compose: compose)
+        else { return }
+        mail.senderID = actor
         try tx.enqueueMail(mail)
         wrote.store(true, ordering: .releasing)
     }

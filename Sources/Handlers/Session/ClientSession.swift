@@ -93,12 +93,14 @@ public final class ClientSession: Sendable {
         }
     }
 
-    /// Makes the session anonymous if it is still at `generation` (nil: whatever it is), and
-    /// says why with `auth.signedOut` when `reason` is given. Returns the principal it had.
+    /// Makes the session anonymous if it is still at `generation` and signed in as `principal`
+    /// (nil: whatever it is), and says why with `auth.signedOut` when `reason` is given.
+    /// Returns the principal it had.
     @discardableResult
-    func signOut(reason: SignOutReason?, ifGeneration generation: UInt64? = nil) -> Principal? {
+    func signOut(reason: SignOutReason?, ifGeneration generation: UInt64? = nil, ifPrincipal principal: Principal? = nil) -> Principal? {
         let previous: Principal? = self.state.withLock { state in
             if let generation, generation != state.generation { return nil }
+            if let principal, principal != state.principal { return nil }
             guard let previous = state.principal else { return nil }
             self.events.reset()
             state.principal = nil

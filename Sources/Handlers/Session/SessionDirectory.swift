@@ -56,6 +56,14 @@ public final class SessionDirectory: Sendable {
         }
     }
 
+    /// Makes `client` anonymous if it is still signed in as `principal` (a sign-in that turned
+    /// out to name a revoked session), with `auth.signedOut` when `reason` is given.
+    func signOut(_ client: ClientSession, ifSignedInAs principal: Principal, reason: SignOutReason?) {
+        if let previous = client.signOut(reason: reason, ifPrincipal: principal) {
+            self.untrack(client.connectionID, principal: previous)
+        }
+    }
+
     /// Forgets a closed connection.
     public func connectionClosed(_ client: ClientSession) {
         let principal = client.principal

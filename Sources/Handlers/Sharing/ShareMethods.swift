@@ -22,6 +22,11 @@ public import JSONRPC
 ///   revoked user in its audience. `shares.update` to the permission the share already has changes
 ///   nothing and logs nothing.
 public enum ShareMethods {
+    /// `shares.create` per user: 30 per minute, counted after validation. Sharing a task with a
+    /// team takes one call per member; a script sharing and revoking in a loop (each share a
+    /// mail and an event for the sharee) is stopped within a minute.
+    static let createRule = RateRule(name: "shares.create.user", limit: 30, windowMilliseconds: 60_000)
+
     public static func register(in registry: inout MethodRegistry<ClientSession>, domain: Domain) {
         registry.registerSignedIn("shares.create", params: ShareParams.Create.self) { params, call in
             try await create(params, call, domain)
@@ -45,8 +50,11 @@ public enum ShareMethods {
         let (taskID, username) = try validate(taskId: params.taskId, username: params.username, requestKey: params.requestKey)
         let permission = params.permission ?? .view
         let caller = call.userID
+        try await domain.rateLimitRecord([RateLimitKey(rule: createRule, key: "user:\(caller)")])
+        let quota = domain.configuration.quotas.sharesPerUser
         return try await domain.recordedWrite(call, method: "shares.create", requestKey: params.requestKey) { tx, activity in
             let task = try TaskGuards.owned(tx.lockTask(id: taskID, viewer: caller))
+            try Domain.checkQuota(try tx.shareCount(sharedBy: caller), limit: quota, of: "shares")
             let sharee = try resolve(username, in: tx)
             guard sharee.id != caller else {
                 throw RPCError.invalidParams(field: "username", message: "cannot be yourself: you own the task")

@@ -52,6 +52,15 @@ public protocol StoreReader {
     /// The result stored for `(userID, requestKey)` at or after `since`, if any.
     func storedResult(userID: Int64, requestKey: String, since: Timestamp) throws -> StoredResult?
 
+    /// How many results `userID` has stored at or after `since` (their stored-results quota).
+    func storedResultCount(userID: Int64, since: Timestamp) throws -> Int
+
+    /// How many comments `authorID` has written that still exist (their comment quota).
+    func commentCount(authorID: Int64) throws -> Int
+
+    /// How many shares `userID` has granted that still exist (their share quota).
+    func shareCount(sharedBy userID: Int64) throws -> Int
+
     // MARK: Tasks
 
     /// The task as `viewer` sees it (their `permission`), or nil when it does not exist or the
@@ -142,6 +151,13 @@ public protocol StoreReader {
     /// Everyone who may view the task whose address is verified (owner and sharees), by user id,
     /// in one query.
     func taskMailRecipients(taskID: Int64) throws -> [MailRecipient]
+
+    /// How many notification mails (any state, digests excluded) were written for `userID`
+    /// after `since`; only of `kind` about `taskID` when those are given.
+    func notificationMailCount(to userID: Int64, kind: MailKind?, taskID: Int64?, since: Timestamp) throws -> Int
+
+    /// How many notification mails changes by `senderID` caused after `since`.
+    func notificationMailCount(from senderID: Int64, since: Timestamp) throws -> Int
 }
 
 /// What can be changed, inside one transaction (it can read too).
@@ -239,6 +255,11 @@ public protocol StoreWriter: StoreReader {
     func updateComment(id: Int64, content: String, at: Timestamp) throws -> CommentRecord?
 
     func deleteComment(id: Int64) throws -> Bool
+
+    /// Takes the text out of every `comment.created` and `comment.updated` entry of the
+    /// comment logged so far: their details become `{"redacted":true}` and their event data
+    /// `data` (the comment as it now is, or `{id, taskId}` once it is deleted).
+    func redactCommentActivity(commentID: Int64, data: JSONValue) throws
 
     // MARK: Files
 

@@ -7,5 +7,7 @@ package enum Migrations {
         .avatars,
         .notifications,
         .tagPageOrder,
+        .commentRedaction,
+        .mailSenders,
     ]
 }

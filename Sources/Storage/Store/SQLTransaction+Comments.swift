@@ -1,4 +1,5 @@
 import Handlers
+import JSON
 
 extension SQLTransaction {
     func comment(id: Int64) throws -> CommentRecord? {
@@ -31,6 +32,10 @@ extension SQLTransaction {
     func deleteComment(id: Int64) throws -> Bool {
         try execute(CommentSQL.delete, [.int64(id)]) > 0
     }
+
+    func redactCommentActivity(commentID: Int64, data: JSONValue) throws {
+        try execute(CommentSQL.redactActivity, [.int64(commentID), .text(ActivitySQL.serialize(data))])
+    }
 }
 
 /// The comments table's statements.
@@ -59,6 +64,12 @@ enum CommentSQL {
         """)
 
     static let delete = SQLStatement("DELETE FROM comments WHERE id = $1")
+
+    /// Walks `activity_comment (resource_id) WHERE resource_type = 'comment'`.
+    static let redactActivity = SQLStatement("""
+        UPDATE activity SET details = '{"redacted":true}', data = $2
+        WHERE resource_type = 'comment' AND resource_id = $1 AND action IN ('comment.created', 'comment.updated')
+        """)
 
     static func decode(_ row: SQLRow) throws -> CommentRecord {
         CommentRecord(

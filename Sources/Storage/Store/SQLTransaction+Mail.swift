@@ -40,6 +40,24 @@ extension SQLTransaction {
     // MARK: Outbox
 
     @discardableResult
+    func notificationMailCount(to userID: Int64, kind: MailKind?, taskID: Int64?, since: Timestamp) throws -> Int {
+        let rows: [SQLRow]
+        if let kind, let taskID {
+            rows = try query(MailSQL.countToUserAbout, [.int64(userID), .int64(since.milliseconds), .text(kind.rawValue), .int64(taskID)])
+        } else {
+            rows = try query(MailSQL.countToUser, [.int64(userID), .int64(since.milliseconds)])
+        }
+        guard let row = rows.first else { throw StoreError(.failure) }
+        return try row.int("n")
+    }
+
+    func notificationMailCount(from senderID: Int64, since: Timestamp) throws -> Int {
+        guard let row = try query(MailSQL.countFromSender, [.int64(senderID), .int64(since.milliseconds)]).first else {
+            throw StoreError(.failure)
+        }
+        return try row.int("n")
+    }
+
     func enqueueMail(_ mail: NewOutboxMail) throws -> Int64 {
         let state: MailState = mail.holdUntil == nil ? .queued : .held
         let rows = try query(MailSQL.insert, [
@@ -47,7 +65,7 @@ extension SQLTransaction {
             .text(mail.recipient), .text(mail.subject), .text(mail.text), mail.html.map { .text($0) } ?? .null,
             mail.unsubscribeURL.map { .text($0) } ?? .null, mail.taskID.map { .int64($0) } ?? .null,
             .text(state.rawValue), mail.holdUntil.map { .int64($0.milliseconds) } ?? .null,
-            .int64(mail.createdAt.milliseconds),
+            .int64(mail.createdAt.milliseconds), mail.senderID.map { .int64($0) } ?? .null,
         ])
         guard let row = rows.first else { throw StoreError(.failure) }
         return try row.int64("id")
@@ -178,16 +196,28 @@ enum MailSQL {
 
     static let columns = """
         id, message_id, user_id, kind, recipient, subject, text_body, html_body, unsubscribe_url, task_id, \
-        state, hold_until, attempts, last_error, digest_id, created_at, sent_at
+        state, hold_until, attempts, last_error, digest_id, created_at, sent_at, sender_id
         """
 
     static let insert = SQLStatement("""
         INSERT INTO mail_outbox
             (message_id, user_id, kind, recipient, subject, text_body, html_body, unsubscribe_url, task_id,
-             state, hold_until, next_attempt_at, created_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+             state, hold_until, next_attempt_at, created_at, sender_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
         RETURNING id
         """)
+
+    /// The notification kinds (account mail and digests, which fold notifications already
+    /// counted, are not).
+    private static let notificationKinds = "kind IN ('task_shared', 'task_completed', 'comment_added')"
+    /// Walks `mail_outbox_user_created (user_id, created_at)`.
+    static let countToUser = SQLStatement(
+        "SELECT COUNT(*) AS n FROM mail_outbox WHERE user_id = $1 AND created_at > $2 AND \(notificationKinds)")
+    static let countToUserAbout = SQLStatement(
+        "SELECT COUNT(*) AS n FROM mail_outbox WHERE user_id = $1 AND created_at > $2 AND kind = $3 AND task_id = $4")
+    /// Walks `mail_outbox_sender (sender_id, created_at)`.
+    static let countFromSender = SQLStatement(
+        "SELECT COUNT(*) AS n FROM mail_outbox WHERE sender_id = $1 AND created_at > $2 AND \(notificationKinds)")
     static let byID = SQLStatement("SELECT \(columns) FROM mail_outbox WHERE id = $1")
     static let byUser = SQLStatement("SELECT \(columns) FROM mail_outbox WHERE user_id = $1 ORDER BY id")
 
@@ -263,7 +293,8 @@ enum MailSQL {
             unsubscribeURL: try row.optionalString("unsubscribe_url"),
             taskID: try row.optionalInt64("task_id"),
             holdUntil: try row.optionalInt64("hold_until").map(Timestamp.init(milliseconds:)),
-            createdAt: Timestamp(milliseconds: try row.int64("created_at"))
+            createdAt: Timestamp(milliseconds: try row.int64("created_at")),
+            senderID: try row.optionalInt64("sender_id")
         )
         return OutboxMail(
             id: try row.int64("id"), mail: mail, state: state, attempts: try row.int("attempts"),

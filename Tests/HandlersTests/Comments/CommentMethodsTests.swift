@@ -49,11 +49,16 @@ import Testing
             ])
             #expect(log.allSatisfy { $0.resourceType == "comment" && $0.taskID == w.taskID && $0.audience == w.everyone })
             #expect(log.map(\.actorID) == [w.viewerUser.id, w.ownerUser.id, w.editorUser.id, w.viewerUser.id, w.editorUser.id, w.ownerUser.id])
-            #expect(log[0].data == created && log[0].details == ["content": "first line\n\tsecond"])
+            // A deleted comment's text is gone from every entry; the untouched one keeps its own.
+            let createdGone: JSONValue = ["id": .id(created.id), "taskId": w.task]
+            let editorGone: JSONValue = ["id": .id(byEditor.id), "taskId": w.task]
+            #expect(log[0].data == createdGone && log[0].details == ["redacted": true])
             #expect(log[0].resourceID == created.id)
-            #expect(log[3].data == edited && log[3].details == ["content": ["old": "first line\n\tsecond", "new": "edited"]])
-            #expect(log[4].data == ["id": .id(byEditor.id), "taskId": w.task] && log[4].details == ["content": "me too"])
-            #expect(log[5].data == ["id": .id(created.id), "taskId": w.task])
+            #expect(log[1].data == byOwner && log[1].details == ["content": "reply"])
+            #expect(log[2].data == editorGone && log[2].details == ["redacted": true])
+            #expect(log[3].data == createdGone && log[3].details == ["redacted": true])
+            #expect(log[4].data == editorGone && log[4].details == [:])
+            #expect(log[5].data == createdGone && log[5].details == [:])
         }
     }
 
