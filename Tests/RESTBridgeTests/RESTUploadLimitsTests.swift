@@ -142,6 +142,10 @@ final class RefusingUploads: RateLimiter {
         return 60_000
     }
 
+    func refund(_ rule: RateRule, key: String, recordedAt: Timestamp) async {
+        await inner.refund(rule, key: key, recordedAt: recordedAt)
+    }
+
     func reset(_ rule: RateRule, key: String) async {
         await inner.reset(rule, key: key)
     }

@@ -106,8 +106,11 @@ export function commentsSection(ctx, task) {
     el, load,
     setTask(t) { task = t; },
     apply(ev) {
-      if (ev.type === 'comment.created' || ev.type === 'comment.updated') put(ev.data, ev.actor?.id !== ctx.session.user?.id);
-      else if (ev.type === 'comment.deleted') remove(ev.data.id);
+      // A replayed event of a comment deleted since carries no text (the server keeps a comment's
+      // text only while it is current); its comment.deleted follows, so there is nothing to show.
+      if (ev.type === 'comment.created' || ev.type === 'comment.updated') {
+        if (typeof ev.data?.content === 'string' && !deleted.has(ev.data.id)) put(ev.data, ev.actor?.id !== ctx.session.user?.id);
+      } else if (ev.type === 'comment.deleted') remove(ev.data.id);
     },
   };
 }
