@@ -150,6 +150,11 @@ struct Settings {
         } ?? self.server.rpc.maxInflight
         self.server.rpc.outboundBufferBytes = try reader.bytes(command.outboundBufferBytes, "FAROS_OUTBOUND_BUFFER_BYTES", range: 4096...(1 << 30))
             ?? self.server.rpc.outboundBufferBytes
+        self.server.rpc.maxResponseBytes = try reader.bytes(command.maxResponseBytes, "FAROS_MAX_RESPONSE_BYTES", range: 4096...(1 << 30))
+            ?? self.server.rpc.maxResponseBytes
+        self.server.rpc.anonymousMaxResponseBytes = try reader.bytes(
+            command.anonymousMaxResponseBytes, "FAROS_ANONYMOUS_MAX_RESPONSE_BYTES", range: 4096...(1 << 30)
+        ) ?? self.server.rpc.anonymousMaxResponseBytes
 
         self.edge.handshakeTimeout = try reader.duration(command.handshakeTimeout, "FAROS_HANDSHAKE_TIMEOUT") ?? self.edge.handshakeTimeout
         self.server.timeouts.idle = try reader.duration(command.idleTimeout, "FAROS_IDLE_TIMEOUT") ?? self.server.timeouts.idle
