@@ -122,6 +122,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most events one replay sends; more gets resync: true. (env: FAROS_REPLAY_MAX_EVENTS; default: 10000)")
     var replayMaxEvents: Int?
 
+    @Option(help: "Most bytes of events one replay sends; more gets resync: true. (env: FAROS_REPLAY_MAX_BYTES; default: 2MiB)")
+    var replayMaxBytes: String?
+
     @Option(help: "Topics one session may subscribe to; more is -32013. (env: FAROS_MAX_TOPICS; default: 1000)")
     var maxTopics: Int?
 

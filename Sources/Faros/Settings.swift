@@ -183,6 +183,8 @@ struct Settings {
         self.events.replayMaxEvents = try reader.value(command.replayMaxEvents.map(String.init), "FAROS_REPLAY_MAX_EVENTS", "an integer 1-1000000") {
             Int($0).flatMap { (1...1_000_000).contains($0) ? $0 : nil }
         } ?? self.events.replayMaxEvents
+        self.events.replayMaxBytes = try reader.bytes(command.replayMaxBytes, "FAROS_REPLAY_MAX_BYTES", range: (64 << 10)...(1 << 30))
+            ?? self.events.replayMaxBytes
         self.events.maxTopics = try reader.value(command.maxTopics.map(String.init), "FAROS_MAX_TOPICS", "an integer 1-100000") {
             Int($0).flatMap { (1...100_000).contains($0) ? $0 : nil }
         } ?? self.events.maxTopics
