@@ -96,6 +96,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Bytes queued to one session before it is closed with 1013. (env: FAROS_OUTBOUND_BUFFER_BYTES; default: 4MiB)")
     var outboundBufferBytes: String?
 
+    @Option(help: "Most bytes the answer to one message may take for a signed-in session; each result past it is -32013. (env: FAROS_MAX_RESPONSE_BYTES; default: 4MiB)")
+    var maxResponseBytes: String?
+
+    @Option(help: "The same for an anonymous session. (env: FAROS_ANONYMOUS_MAX_RESPONSE_BYTES; default: 128KiB)")
+    var anonymousMaxResponseBytes: String?
+
     @Option(help: "Time from connect to a complete request (head and body) or upgrade. (env: FAROS_HANDSHAKE_TIMEOUT; default: 10s)")
     var handshakeTimeout: String?
 
@@ -116,6 +122,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Most events one replay sends; more gets resync: true. (env: FAROS_REPLAY_MAX_EVENTS; default: 10000)")
     var replayMaxEvents: Int?
+
+    @Option(help: "Most bytes of events one replay sends; more gets resync: true. (env: FAROS_REPLAY_MAX_BYTES; default: 2MiB)")
+    var replayMaxBytes: String?
 
     @Option(help: "Topics one session may subscribe to; more is -32013. (env: FAROS_MAX_TOPICS; default: 1000)")
     var maxTopics: Int?

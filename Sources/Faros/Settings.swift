@@ -151,6 +151,11 @@ struct Settings {
         } ?? self.server.rpc.maxInflight
         self.server.rpc.outboundBufferBytes = try reader.bytes(command.outboundBufferBytes, "FAROS_OUTBOUND_BUFFER_BYTES", range: 4096...(1 << 30))
             ?? self.server.rpc.outboundBufferBytes
+        self.server.rpc.maxResponseBytes = try reader.bytes(command.maxResponseBytes, "FAROS_MAX_RESPONSE_BYTES", range: 4096...(1 << 30))
+            ?? self.server.rpc.maxResponseBytes
+        self.server.rpc.anonymousMaxResponseBytes = try reader.bytes(
+            command.anonymousMaxResponseBytes, "FAROS_ANONYMOUS_MAX_RESPONSE_BYTES", range: 4096...(1 << 30)
+        ) ?? self.server.rpc.anonymousMaxResponseBytes
 
         self.edge.handshakeTimeout = try reader.duration(command.handshakeTimeout, "FAROS_HANDSHAKE_TIMEOUT") ?? self.edge.handshakeTimeout
         self.server.timeouts.idle = try reader.duration(command.idleTimeout, "FAROS_IDLE_TIMEOUT") ?? self.server.timeouts.idle
@@ -179,6 +184,8 @@ struct Settings {
         self.events.replayMaxEvents = try reader.value(command.replayMaxEvents.map(String.init), "FAROS_REPLAY_MAX_EVENTS", "an integer 1-1000000") {
             Int($0).flatMap { (1...1_000_000).contains($0) ? $0 : nil }
         } ?? self.events.replayMaxEvents
+        self.events.replayMaxBytes = try reader.bytes(command.replayMaxBytes, "FAROS_REPLAY_MAX_BYTES", range: (64 << 10)...(1 << 30))
+            ?? self.events.replayMaxBytes
         self.events.maxTopics = try reader.value(command.maxTopics.map(String.init), "FAROS_MAX_TOPICS", "an integer 1-100000") {
             Int($0).flatMap { (1...100_000).contains($0) ? $0 : nil }
         } ?? self.events.maxTopics

@@ -25,6 +25,9 @@ import JSON
 /// 7. The handler. An ``RPCError`` (or ``RPCErrorConvertible``) it throws is answered as is;
 ///    anything else is answered -32603 "Internal error" and handed to
 ///    ``Configuration/errorReporter``, which also receives ``RPCError``s of code -32603.
+/// 8. The answer's size: results are serialized in request order, and one that would take the
+///    answer past the caller's `responseBudget` is answered -32013 with `data.limit` instead
+///    (the call ran; only its result is withheld). Errors always go out.
 public struct RPCEngine<Context: Sendable>: Sendable {
     public let registry: MethodRegistry<Context>
     public let configuration: Configuration
@@ -127,11 +130,15 @@ public struct RPCEngine<Context: Sendable>: Sendable {
     ///
     /// - Parameters:
     ///   - context: passed to every handler.
+    ///   - responseBudget: the most bytes the answer may take (a response, or a batch's whole
+    ///     array); a result that would pass it is answered -32013 with `data.limit` instead, so
+    ///     a small message cannot make the server send an unbounded amount.
     ///   - admission: consulted once per well-formed call, before dispatch; a non-nil error
     ///     answers that call instead of running it (per-session rate limits, authentication).
     public func execute(
         _ incoming: RPCIncoming,
         context: Context,
+        responseBudget: Int = .max,
         admission: @Sendable (_ method: String) -> RPCError? = { _ in nil }
     ) async -> [UInt8]? {
         switch incoming.message {
@@ -148,10 +155,10 @@ public struct RPCEngine<Context: Sendable>: Sendable {
             guard let id = call.id else { return nil }
             var out: [UInt8] = []
             out.reserveCapacity(128)
-            Self.writeResponse(id: id, outcome: outcome, into: &out)
+            Self.writeResponse(id: id, outcome: outcome, into: &out, budget: responseBudget)
             return out
         case .batch(let entries):
-            return await executeBatch(entries, context: context, admission: admission)
+            return await executeBatch(entries, context: context, responseBudget: responseBudget, admission: admission)
         }
     }
 
@@ -168,6 +175,7 @@ public struct RPCEngine<Context: Sendable>: Sendable {
     private func executeBatch(
         _ entries: [RPCIncoming.Entry],
         context: Context,
+        responseBudget: Int,
         admission: @Sendable (String) -> RPCError?
     ) async -> [UInt8]? {
         var outcomes = [Result<JSONValue, RPCError>?](repeating: nil, count: entries.count)
@@ -206,7 +214,8 @@ public struct RPCEngine<Context: Sendable>: Sendable {
             }
             if answered > 0 { out.append(UInt8(ascii: ",")) }
             answered += 1
-            Self.writeResponse(id: id, outcome: outcomes[index]!, into: &out)
+            // One byte is kept for the closing bracket.
+            Self.writeResponse(id: id, outcome: outcomes[index]!, into: &out, budget: responseBudget, reserving: 1)
         }
         guard answered > 0 else { return nil }
         out.append(UInt8(ascii: "]"))
@@ -250,6 +259,18 @@ public struct RPCEngine<Context: Sendable>: Sendable {
     }
 
     // MARK: Serialization
+
+    /// Appends the response for `outcome`, or -32013 with `data.limit` in place of a result that
+    /// would leave `out` with fewer than `reserved` bytes under `budget`.
+    static func writeResponse(
+        id: RPCID, outcome: Result<JSONValue, RPCError>, into out: inout [UInt8], budget: Int, reserving reserved: Int = 0
+    ) {
+        let start = out.count
+        writeResponse(id: id, outcome: outcome, into: &out)
+        guard out.count > budget &- reserved, case .success = outcome else { return }
+        out.removeSubrange(start...)
+        writeResponse(id: id, outcome: .failure(.responseTooLarge(limit: budget)), into: &out)
+    }
 
     /// Appends `{"jsonrpc":"2.0","id":…,"result":…}` or `{"jsonrpc":"2.0","id":…,"error":{…}}`.
     static func writeResponse(id: RPCID, outcome: Result<JSONValue, RPCError>, into out: inout [UInt8]) {

@@ -55,6 +55,12 @@ extension RPCError {
         RPCError(.tooLarge, message: message, data: ["limit": .number(JSONNumber(limit))])
     }
 
+    /// -32013 in place of a result that would take its message's answer past `limit` bytes
+    /// (the session's response budget); the call itself ran.
+    public static func responseTooLarge(limit: Int) -> RPCError {
+        tooLarge(limit: limit, message: "Response too large")
+    }
+
     /// -32015 with data `{"allowed":[…]}`.
     public static func unsupportedFileType(allowed: [String]) -> RPCError {
         RPCError(.unsupportedFileType, data: ["allowed": .array(allowed.map { .string($0) })])

@@ -74,10 +74,14 @@ final class RPCSession {
 
         let client = self.client
         let limiter = self.limiter
+        // Judged when the message arrives: a batch that signs in does not buy its other members
+        // the larger budget.
+        let rpc = self.server.configuration.rpc
+        let budget = client.principal == nil ? rpc.anonymousMaxResponseBytes : rpc.maxResponseBytes
         let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
         let eventLoop = self.eventLoop
         Task(executorPreference: self.executor) {
-            let response = await engine.execute(incoming, context: client) { _ in limiter.admit() }
+            let response = await engine.execute(incoming, context: client, responseBudget: budget) { _ in limiter.admit() }
             if eventLoop.inEventLoop {
                 loopBound.value.completed(response, cost: cost)
             } else {

@@ -41,6 +41,14 @@ public struct ServerConfiguration: Sendable {
         /// Bytes queued towards one session before it is cut off with 1013: a slow consumer must never
         /// slow the others or grow the server's memory without bound.
         public var outboundBufferBytes: Int = 4 << 20
+        /// Most bytes the answer to one message (a response, or a batch's array) may take for a
+        /// signed-in session; each result past it is answered -32013 with `data.limit`. 4 MiB, the
+        /// outbound buffer: an answer that alone could fill it would cut its session off.
+        public var maxResponseBytes: Int = 4 << 20
+        /// The same for an anonymous session. 128 KiB: room for `rpc.discover` (the whole
+        /// protocol document, about 80 KB) and the sign-in calls, while a small batch from someone
+        /// who has not even signed in cannot make the server send megabytes.
+        public var anonymousMaxResponseBytes: Int = 128 << 10
         /// Subprotocol offered back when the client asks for it.
         public var subprotocol: String = "faros.v1"
 

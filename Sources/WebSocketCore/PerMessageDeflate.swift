@@ -28,6 +28,12 @@ public final class PerMessageDeflate {
     private var isInflatingMessage = false
     /// Compressed bytes received so far for the message being inflated.
     private var messageInputBytes = 0
+    /// Final blocks the message being inflated has restarted the stream after; each but the
+    /// first counts against the message's size limit (see `ZlibInflater.restartCharge`).
+    private var messageRestarts = 0
+    /// Restarts after a final block over the connection's life, for tests: the work an
+    /// attacker can cause with empty final blocks is bounded by counting these, not by a clock.
+    private(set) var inflateRestarts = 0
 
     /// The four octets RFC 7692 §7.2.1 removes from each deflated message and §7.2.2 restores.
     private static let syncFlushTail = ByteBuffer(bytes: [0x00, 0x00, 0xFF, 0xFF])
@@ -67,7 +73,10 @@ public final class PerMessageDeflate {
     ///
     /// - Throws: `.messageTooBig` as soon as `output.readableBytes` would exceed `limit`: the
     ///   check runs during inflation, so a deflate bomb fails after little more than `limit`
-    ///   bytes are written; `.invalidData` on a corrupt stream; `.internalError` if zlib fails.
+    ///   bytes are written. Each final block after the message's first also counts, as the
+    ///   window it makes zlib copy (at least 4 KiB), so a flood of empty final blocks fails
+    ///   after a bounded number of restarts instead of costing one per two input bytes;
+    ///   `.invalidData` on a corrupt stream; `.internalError` if zlib fails.
     ///   After any error the inflate window is gone: fail the connection.
     public func inflate(
         _ input: ByteBuffer,
@@ -82,6 +91,7 @@ public final class PerMessageDeflate {
             self.inflater = nil
             self.isInflatingMessage = false
             self.messageInputBytes = 0
+            self.messageRestarts = 0
             throw error
         }
     }
@@ -95,20 +105,33 @@ public final class PerMessageDeflate {
         self.isInflatingMessage = !isFinal
         let inflater = try self.makeInflaterIfNeeded()
         self.messageInputBytes += input.readableBytes
-        try inflater.inflate(input, into: &output, limit: limit)
+        try self.inflate(input, with: inflater, into: &output, limit: limit)
         guard isFinal else { return }
 
         // A message of zero compressed bytes is taken as empty (some senders omit the lone
         // 0x00), and one that ended with a final block needs no tail.
         if self.messageInputBytes > 0 && !inflater.endedWithFinalBlock {
-            try inflater.inflate(Self.syncFlushTail, into: &output, limit: limit)
+            try self.inflate(Self.syncFlushTail, with: inflater, into: &output, limit: limit)
             // A sender's sync flush always leaves a block boundary; anything else is truncated.
             guard inflater.isAtBlockBoundary || inflater.endedWithFinalBlock else { throw .invalidData }
         }
         self.messageInputBytes = 0
+        self.messageRestarts = 0
         if self.parameters.clientNoContextTakeover {
             try inflater.reset()
         }
+    }
+
+    /// One inflate call within the current message, counting its restarts.
+    private func inflate(
+        _ input: ByteBuffer,
+        with inflater: ZlibInflater,
+        into output: inout ByteBuffer,
+        limit: Int
+    ) throws(PerMessageDeflateError) {
+        let restartsBefore = self.messageRestarts
+        defer { self.inflateRestarts += self.messageRestarts - restartsBefore }
+        try inflater.inflate(input, into: &output, limit: limit, restarts: &self.messageRestarts)
     }
 
     private func makeInflaterIfNeeded() throws(PerMessageDeflateError) -> ZlibInflater {

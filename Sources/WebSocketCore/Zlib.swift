@@ -138,7 +138,12 @@ final class ZlibInflater {
     /// Fails with `.messageTooBig` as soon as `output.readableBytes` would exceed `limit`: zlib
     /// writes straight into `output` but never past `limit` bytes, and one byte more is probed
     /// in a scratch byte, so `output`'s capacity never has to grow beyond what `limit` needs.
-    func inflate(_ input: ByteBuffer, into output: inout ByteBuffer, limit: Int) throws(PerMessageDeflateError) {
+    ///
+    /// `restarts` counts the final blocks this message has restarted the stream after (the
+    /// caller keeps it per message); every restart but the first is charged against `limit`
+    /// as ``restartCharge`` bytes of output, so a message made of empty final blocks fails
+    /// with `.messageTooBig` after about `limit / restartCharge` of them.
+    func inflate(_ input: ByteBuffer, into output: inout ByteBuffer, limit: Int, restarts: inout Int) throws(PerMessageDeflateError) {
         guard input.readableBytes > 0 else { return }
         let stream = self.stream
         let failure: PerMessageDeflateError? = input.withUnsafeReadableBytes { inBytes in
@@ -148,17 +153,32 @@ final class ZlibInflater {
                 stream.pointee.next_in = nil
                 stream.pointee.avail_in = 0
             }
-            return self.inflateAvailableInput(into: &output, limit: limit)
+            return self.inflateAvailableInput(into: &output, limit: limit, restarts: &restarts)
         }
         if let failure { throw failure }
     }
 
+    /// What a restart after a final block costs against the message's limit, in bytes of output.
+    ///
+    /// A restart allocates a window, copies the window out and back in (up to `1 << windowBits`
+    /// bytes each way) and resets the stream: about the work of inflating that many bytes, and
+    /// never less than 4 KiB for the allocation and calls, whatever the window. Without a charge
+    /// a 1 MiB frame of 2-byte empty final blocks made half a million restarts (0.74 s of one
+    /// event loop) while producing no output at all.
+    var restartCharge: Int { 1 << max(self.windowBits, 12) }
+
+    /// The charge for `restarts` restarts in one message: the first is free, so the common
+    /// message that ends with a final block (RFC 7692 §7.2.3.4) costs nothing extra.
+    private func charge(forRestarts restarts: Int) -> Int {
+        max(restarts - 1, 0) * self.restartCharge
+    }
+
     /// Runs inflate until `next_in` is used up; each call makes progress or ends the loop.
-    private func inflateAvailableInput(into output: inout ByteBuffer, limit: Int) -> PerMessageDeflateError? {
+    private func inflateAvailableInput(into output: inout ByteBuffer, limit: Int, restarts: inout Int) -> PerMessageDeflateError? {
         let stream = self.stream
         while true {
             let inputBefore = stream.pointee.avail_in
-            let remaining = limit - output.readableBytes
+            let remaining = limit - self.charge(forRestarts: restarts) - output.readableBytes
             var rc = Z_OK
             var outputFull = false
             if remaining > 0 {
@@ -200,7 +220,11 @@ final class ZlibInflater {
             // Otherwise the output was full: more may be pending even with all input consumed.
             case Z_STREAM_END:
                 // A final block ended the DEFLATE stream; the message (or the next) may go on
-                // with new blocks that still refer to the window, so restart keeping it.
+                // with new blocks that still refer to the window (RFC 7692 §7.2.1: "The next
+                // DEFLATE block follows the padded data if any"), so restart keeping it, within
+                // the message's budget.
+                restarts += 1
+                if output.readableBytes + self.charge(forRestarts: restarts) > limit { return .messageTooBig }
                 guard self.restartKeepingWindow() else { return .internalError }
                 self.endedWithFinalBlock = true
                 if stream.pointee.avail_in == 0 { return nil }

@@ -237,7 +237,12 @@ struct RPCEndToEndTests {
     }
 
     @Test func slowConsumersAreCutOffWith1013() async throws {
-        try await TestServer.with({ $0.rpc.outboundBufferBytes = 256 << 10; $0.rpc.maxInflight = 64 }) { server, _ in
+        try await TestServer.with({
+            $0.rpc.outboundBufferBytes = 256 << 10
+            $0.rpc.maxInflight = 64
+            // Answers of 1 MB each, which an anonymous session's response budget would refuse.
+            $0.rpc.anonymousMaxResponseBytes = 2 << 20
+        }) { server, _ in
             try await TestWebSocket.connect(port: server.port) { socket in
                 // Ask for far more than socket buffers hold, and do not read.
                 for id in 0..<64 {

@@ -21,6 +21,9 @@ struct SettingsTests {
         #expect(settings.server.rpc.callBurst == 100)
         #expect(settings.server.rpc.maxInflight == 32)
         #expect(settings.server.rpc.outboundBufferBytes == 4 << 20)
+        #expect(settings.server.rpc.maxResponseBytes == 4 << 20)
+        #expect(settings.server.rpc.anonymousMaxResponseBytes == 128 << 10)
+        #expect(settings.events.replayMaxBytes == 2 << 20)
         #expect(settings.edge.handshakeTimeout == .seconds(10))
         #expect(settings.server.timeouts.idle == .seconds(60))
         #expect(settings.edge.shutdownGrace == .seconds(10))
@@ -54,6 +57,12 @@ struct SettingsTests {
         #expect(fromEnv.server.rpc.callsPerSecond == 10 && fromEnv.server.rpc.callBurst == 20)
         #expect(fromEnv.logFormat == .json)
         #expect(fromEnv.server.allowedOrigins == ["https://app.example.com", "http://localhost:3000"])
+        let budgets = try Self.settings(["--anonymous-max-response-bytes", "64KiB"], env: [
+            "FAROS_MAX_RESPONSE_BYTES": "1MiB", "FAROS_ANONYMOUS_MAX_RESPONSE_BYTES": "16KiB", "FAROS_REPLAY_MAX_BYTES": "8MiB",
+        ])
+        #expect(budgets.server.rpc.maxResponseBytes == 1 << 20)
+        #expect(budgets.server.rpc.anonymousMaxResponseBytes == 64 << 10)
+        #expect(budgets.events.replayMaxBytes == 8 << 20)
 
         let flagged = try Self.settings(["--port", "7000", "--no-enable-echo", "--idle-timeout", "5s"], env: env)
         #expect(flagged.edge.port == 7000)
@@ -69,6 +78,7 @@ struct SettingsTests {
         ["FAROS_CALLS_PER_SECOND": "fast"], ["FAROS_CALLS_PER_SECOND": "5/0"], ["FAROS_CALLS_PER_SECOND": "1/2/3"],
         ["FAROS_ALLOWED_ORIGINS": "not an origin"], ["FAROS_PUBLIC_URL": "ftp://x"],
         ["FAROS_OUTBOUND_BUFFER_BYTES": "1k"], ["FAROS_EVENT_LOOP_THREADS": "0"],
+        ["FAROS_MAX_RESPONSE_BYTES": "1k"], ["FAROS_ANONYMOUS_MAX_RESPONSE_BYTES": "lots"], ["FAROS_REPLAY_MAX_BYTES": "1k"],
     ])
     func badValuesAreRefusedNamingTheSetting(env: [String: String]) throws {
         let variable = env.keys.first!
@@ -88,6 +98,7 @@ struct SettingsTests {
             "FAROS_PERMESSAGE_DEFLATE", "FAROS_LOG_FORMAT", "FAROS_LOG_LEVEL", "FAROS_MAX_MESSAGE_BYTES",
             "FAROS_MAX_BATCH", "FAROS_CALLS_PER_SECOND", "FAROS_MAX_INFLIGHT", "FAROS_OUTBOUND_BUFFER_BYTES",
             "FAROS_HANDSHAKE_TIMEOUT", "FAROS_IDLE_TIMEOUT", "FAROS_SHUTDOWN_GRACE", "FAROS_EVENT_LOOP_THREADS",
+            "FAROS_MAX_RESPONSE_BYTES", "FAROS_ANONYMOUS_MAX_RESPONSE_BYTES", "FAROS_REPLAY_MAX_BYTES",
         ] {
             let flag = "--" + variable.dropFirst(6).lowercased().replacingAll("_", with: "-")
             #expect(help.contains("(env: \(variable);"), "\(variable)")

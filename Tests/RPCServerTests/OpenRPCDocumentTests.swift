@@ -68,8 +68,18 @@ import Testing
         #expect(limits["maxBatch"]?["default"]?.numberValue?.int == RPCEngine<Int>.Configuration().maxBatch)
         #expect(limits["maxJSONDepth"]?["default"]?.numberValue?.int == JSONParser.defaultMaxDepth)
         #expect(limits["maxMessageBytes"]?["default"]?.numberValue?.int == 1 << 20)
+        let rpc = ServerConfiguration().rpc
+        #expect(limits["maxResponseBytes"]?["default"]?.numberValue?.int == rpc.maxResponseBytes)
+        #expect(limits["anonymousMaxResponseBytes"]?["default"]?.numberValue?.int == rpc.anonymousMaxResponseBytes)
         let closeCodes = try #require(Self.document()["x-closeCodes"]?.arrayValue).compactMap { $0["code"]?.numberValue?.int }
         #expect(closeCodes == [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1011, 1013])
+    }
+
+    /// An anonymous session can read the protocol: `rpc.discover`'s answer fits its response
+    /// budget with room for the document to grow.
+    @Test func discoveryFitsTheAnonymousResponseBudget() throws {
+        let answer = JSONWriter.serialize(try Self.document())
+        #expect(answer.count + 100 < ServerConfiguration().rpc.anonymousMaxResponseBytes * 3 / 4, "\(answer.count) bytes")
     }
 
     /// The dotted path of the first repeated member name, if any.

@@ -53,6 +53,43 @@ struct WebSocketConnectionMachineDeflateTests {
         #expect(runMachine(frame, maxMessageSize: 4 << 20, deflate: makeDeflate()) == [text(String(repeating: " ", count: 4 << 20))])
     }
 
+    /// An empty final block with fixed codes: BFINAL 1, BTYPE 01, end-of-block; 10 bits.
+    static let emptyFinalBlock: [UInt8] = [0x03, 0x00]
+
+    @Test("a frame of empty final blocks fails with 1009 after a bounded number of restarts")
+    func finalBlockFlood() {
+        // The attack as reproduced: 523,750 empty final blocks, 1 MiB of input and no output.
+        let payload = Array([[UInt8]](repeating: Self.emptyFinalBlock, count: 523_750).joined())
+        let frame = clientFrame(rsv1: true, opcode: 0x1, payload: payload)
+        let deflate = makeDeflate()
+        let limit = 1 << 20
+        #expect(failure(runMachine(frame, maxMessageSize: limit, deflate: deflate)) == .messageTooBig)
+        // The client may use a 15-bit window: each restart after the first costs 32 KiB.
+        #expect(deflate.inflateRestarts <= limit / (1 << 15) + 2, "\(deflate.inflateRestarts) restarts")
+    }
+
+    @Test("a message that ends with one final block may fill the limit exactly")
+    func finalBlockAtTheLimit() {
+        // Stored blocks of 50,000 bytes, the last one final: 200,000 bytes of "a".
+        func stored(_ count: Int, final: Bool) -> [UInt8] {
+            let length = UInt16(count)
+            return [final ? 0x01 : 0x00, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8(~length >> 8)]
+                + [UInt8](repeating: 0x61, count: count)
+        }
+        let payload = stored(50_000, final: false) + stored(50_000, final: false) + stored(50_000, final: false)
+            + stored(50_000, final: true)
+        let frame = clientFrame(rsv1: true, opcode: 0x1, payload: payload)
+        let deflate = makeDeflate()
+        #expect(runMachine(frame, maxMessageSize: 200_000, deflate: deflate) == [text(String(repeating: "a", count: 200_000))])
+        #expect(deflate.inflateRestarts == 1)
+        // A second final block in the same message is charged: the same bytes no longer fit.
+        let twice = stored(50_000, final: true) + stored(50_000, final: false) + stored(50_000, final: false)
+            + stored(50_000, final: true)
+        let charged = clientFrame(rsv1: true, opcode: 0x1, payload: twice)
+        #expect(failure(runMachine(charged, maxMessageSize: 200_000, deflate: makeDeflate())) == .messageTooBig)
+        #expect(runMachine(charged, maxMessageSize: 200_000 + (1 << 15), deflate: makeDeflate()).count == 1)
+    }
+
     @Test("a compressed fragmented message over the limit fails with 1009")
     func fragmentedOverLimit() throws {
         let compressed = try makeDeflate().deflate(ByteBuffer(repeating: 0x61, count: 300), allocator: ByteBufferAllocator())

@@ -101,15 +101,11 @@ public enum EventMethods {
         do {
             let head = try await domain.store.headSeq()
             let replay = try await self.replay(
-                added: added, since: since, head: head, userID: userID, settings: settings, domain: domain)
-            guard let events = replay else {
+                added: added, held: Set(all), since: since, head: head, userID: userID, settings: settings, domain: domain)
+            guard let notifications = replay else {
                 return SubscribeResult(topics: all.map(\.description), seq: head, resync: true)
             }
-            let held = Set(all)
-            replayed = events.map { event in
-                let topic: Topic = event.taskID.map { held.contains(.task($0)) ? .task($0) : .tasks } ?? .tasks
-                return (event.seq, EventSerializer.notification(event, topic: topic, permission: event.audience.first?.permission))
-            }
+            replayed = notifications
             return SubscribeResult(topics: all.map(\.description), seq: head, resync: false)
         } catch {
             _ = client.events.remove(added)
@@ -118,12 +114,17 @@ public enum EventMethods {
         }
     }
 
-    /// The events after `since` on the `added` topics, or nil when the client must resync:
-    /// the first missed event is older than the replay window, or there are more than the
-    /// replay limit.
+    /// The notifications for the events after `since` on the `added` topics, serialized in
+    /// `seq` order (each under its `task:<id>` topic when the session holds it, else `tasks`), or
+    /// nil when the client must resync: the first missed event is older than the replay window,
+    /// or there are more than the replay's event or byte limit.
+    ///
+    /// The log is read a page at a time and serialized as it goes, so one call holds at most
+    /// the byte limit and a page of events, however large the events or long the gap.
     static func replay(
-        added: [Topic], since: Int64, head: Int64, userID: Int64, settings: DomainConfiguration.Events, domain: Domain
-    ) async throws -> [LoggedEvent]? {
+        added: [Topic], held: Set<Topic>, since: Int64, head: Int64, userID: Int64,
+        settings: DomainConfiguration.Events, domain: Domain
+    ) async throws -> [(seq: Int64, bytes: [UInt8])]? {
         guard since < head, !added.isEmpty else { return [] }
         if let first = try await domain.store.eventTime(seq: since + 1),
             first.milliseconds < domain.clock().milliseconds - settings.replayWindowMilliseconds
@@ -131,9 +132,23 @@ public enum EventMethods {
             return nil
         }
         let taskIDs: [Int64]? = added.contains(.tasks) ? nil : added.compactMap(\.taskID)
-        let events = try await domain.store.replay(
-            userID: userID, taskIDs: taskIDs, after: since, through: head, limit: settings.replayMaxEvents + 1)
-        return events.count > settings.replayMaxEvents ? nil : events
+        var notifications: [(seq: Int64, bytes: [UInt8])] = []
+        var bytes = 0
+        var after = since
+        while true {
+            // One past the event limit in all, to tell "exactly the limit" from "more".
+            let limit = min(settings.replayPageEvents, settings.replayMaxEvents + 1 - notifications.count)
+            let page = try await domain.store.replay(userID: userID, taskIDs: taskIDs, after: after, through: head, limit: limit)
+            for event in page {
+                let topic: Topic = event.taskID.map { held.contains(.task($0)) ? .task($0) : .tasks } ?? .tasks
+                let message = EventSerializer.notification(event, topic: topic, permission: event.audience.first?.permission)
+                bytes += message.count
+                guard bytes <= settings.replayMaxBytes, notifications.count < settings.replayMaxEvents else { return nil }
+                notifications.append((event.seq, message))
+            }
+            guard page.count == limit, let last = page.last else { return notifications }
+            after = last.seq
+        }
     }
 
     static func unsubscribe(_ params: UnsubscribeParams, _ call: SignedInCall, _ domain: Domain) throws -> UnsubscribeResult {

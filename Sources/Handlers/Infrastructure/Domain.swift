@@ -57,6 +57,15 @@ public struct DomainConfiguration: Sendable {
         /// Most events one replay sends (`FAROS_REPLAY_MAX_EVENTS`, default 10,000): past that,
         /// reloading is cheaper for both sides than streaming the history.
         public var replayMaxEvents = 10_000
+        /// Most bytes of notifications one replay sends (`FAROS_REPLAY_MAX_BYTES`, default 2 MiB):
+        /// past that, nothing is replayed and the answer says `resync: true`. Half the outbound
+        /// buffer (4 MiB), so a replay alone never cuts its session off as a slow consumer; and
+        /// what one call makes the server hold stays bounded however large the events are
+        /// (10,000 events with long descriptions were tens of MB).
+        public var replayMaxBytes = 2 << 20
+        /// Events read from the log at a time during a replay: what one call holds beyond
+        /// ``replayMaxBytes`` while it serializes. Internal; tests make it small.
+        var replayPageEvents = 256
 
         public init() {}
     }
