@@ -10,8 +10,9 @@ usage: soak.py --faros BIN --database-url URL --redis-url URL [--minutes 60] [--
 
 Load: --sessions signed-in sessions (20 per user), split between the instances, each subscribed
 to `tasks`; --calls calls per second in all (a quarter of them writes, so 200 calls/s make 50
-events per second, each fanned out to the writer's 20 sessions; the rest reads and pings); an upload of
-64 KiB every --upload-every seconds through the REST bridge.
+events per second, each fanned out to the writer's 20 sessions; the rest reads and pings; each session
+refreshes its token at a third of --token-ttl, 60 minutes by default); an upload of 64 KiB every --upload-every seconds through
+the REST bridge.
 """
 import argparse
 import asyncio
@@ -26,7 +27,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chaos import Failure, Server, Subscriber, connect, register, upload, check  # noqa: E402
+from chaos import PASSWORD, Failure, Server, Subscriber, check, connect, register, upload  # noqa: E402
+from websockets.sync.client import connect as sync_connect  # noqa: E402
 
 SESSIONS_PER_USER = 20
 
@@ -70,15 +72,21 @@ class Load:
         self.upload_errors = []
 
 
-async def caller(load, client, user, tasks, interval, stop, offset):
+async def caller(load, client, user, tasks, interval, stop, offset, refresh_every):
     """One call every `interval` seconds on average: writes a quarter of the time."""
     await asyncio.sleep(offset)
     next_at = time.monotonic()
+    # Access tokens live an hour (FAROS_TOKEN_TTL): like a real client, each session refreshes
+    # its own well before that, at a random moment so that the sessions do not do it together.
+    refresh_at = next_at + random.uniform(refresh_every / 2, refresh_every)
     while not stop.is_set():
         next_at += random.expovariate(1 / interval)
         await asyncio.sleep(max(0, next_at - time.monotonic()))
         roll = random.random()
-        if roll < 0.25:
+        if time.monotonic() >= refresh_at:
+            refresh_at += refresh_every
+            method, params = "auth.refresh", {}
+        elif roll < 0.25:
             method, params = "tasks.create", {"title": f"soak {random.getrandbits(48):x}", "tags": ["soak"]}
         elif roll < 0.55:
             method, params = "tasks.get", {"id": random.choice(tasks)}
@@ -100,8 +108,19 @@ async def caller(load, client, user, tasks, interval, stop, offset):
             load.writes.setdefault(user, set()).add(reply["result"]["id"])
 
 
-def uploader(load, base, token, task_id, every, stop):
+def fresh_token(ws_url, name):
+    """A new access token by signing in again (the uploader's bearer token outlives no hour)."""
+    with sync_connect(ws_url) as ws:
+        ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "auth.login",
+                            "params": {"username": name, "password": PASSWORD}}))
+        return json.loads(ws.recv(timeout=30))["result"]["token"]["accessToken"]
+
+
+def uploader(load, base, ws_url, name, token, task_id, every, stop, refresh_every):
+    renew_at = time.monotonic() + refresh_every
     while not stop.is_set():
+        if time.monotonic() >= renew_at:
+            token, renew_at = fresh_token(ws_url, name), renew_at + refresh_every
         status, body = upload(base, token, task_id, 64 << 10)
         load.uploads += 1
         if status != 201:
@@ -112,7 +131,7 @@ def uploader(load, base, token, task_id, every, stop):
 async def soak(args):
     secret = os.urandom(32).hex()
     shared = ["--database-url", args.database_url, "--redis-url", args.redis_url, "--jwt-secret", secret,
-              "--max-upload-bytes", "1MiB"]
+              "--max-upload-bytes", "1MiB", "--token-ttl", f"{args.token_ttl}m"]
     a, b = Server(args.faros, *shared).start(), Server(args.faros, *shared).start()
     servers = [a, b]
     stop = asyncio.Event()
@@ -134,14 +153,16 @@ async def soak(args):
                 subscribers.append((name, s))
         print(f"  {len(subscribers)} sessions of {len(users)} users subscribed on two instances")
         per_call = len(subscribers) / args.calls
+        refresh_every = args.token_ttl * 60 / 3  # well before expiry, as the JavaScript client does
         for name, s in subscribers:
             seed = next(u[2] for u in users if u[0] == name)
-            callers.append(asyncio.ensure_future(caller(load, s.client, name, seed, per_call, stop, random.random() * per_call)))
+            callers.append(asyncio.ensure_future(
+                caller(load, s.client, name, seed, per_call, stop, random.random() * per_call, refresh_every)))
         # Readers stop after the callers, so no call loses its socket at the end.
         readers_stop = asyncio.Event()
         readers = [asyncio.ensure_future(s.run(readers_stop)) for _, s in subscribers]
         first = users[0]
-        up = threading.Thread(target=uploader, args=(load, a.http, first[1], first[2][0], args.upload_every, thread_stop), daemon=True)
+        up = threading.Thread(target=uploader, args=(load, a.http, a.ws, first[0], first[1], first[2][0], args.upload_every, thread_stop, refresh_every), daemon=True)
         up.start()
 
         os.makedirs(args.out, exist_ok=True)
@@ -270,6 +291,7 @@ def main():
     parser.add_argument("--out", default="soak-output")
     parser.add_argument("--check-growth", action="store_true")
     parser.add_argument("--psql", default="psql")
+    parser.add_argument("--token-ttl", type=int, default=60, help="access token lifetime, minutes (sessions refresh at a third)")
     args = parser.parse_args()
     global PSQL
     PSQL = args.psql
