@@ -17,6 +17,7 @@ final class MultipartUpload {
     private let allowedTypes: Set<String>
     private let parser: MultipartParser
     private var closing: MarkerScanner
+    private var headerGuard: MultipartHeaderGuard
 
     private var partHeaders: [(String, String)] = []
     private var partEvaluated = false
@@ -55,6 +56,7 @@ final class MultipartUpload {
         self.allowedTypes = allowedTypes
         self.parser = MultipartParser(boundary: boundary)
         self.closing = MarkerScanner([Array("\r\n--\(boundary)--".utf8)])
+        self.headerGuard = MultipartHeaderGuard(boundary: boundary)
         // Grown as bytes arrive: a small upload (or many at once) never pays for a whole chunk.
         self.staged = ByteBufferAllocator().buffer(capacity: 0)
         self.parser.onHeader = { [unowned self] name, value in self.header(name, value) }
@@ -69,10 +71,18 @@ final class MultipartUpload {
     func feed(_ buffer: ByteBuffer) throws(RPCError) {
         if let failure { throw failure }
         closing.feed(buffer)
-        do {
-            try parser.execute(buffer)
+        // Both refusals are sticky: the parser must see no more input after a chunk it did not
+        // see (the guard's refusal) or threw on (it keeps no consistent state then).
+        do throws(RPCError) {
+            guard headerGuard.admits(buffer) else { throw malformed }
+            do {
+                try parser.execute(buffer)
+            } catch {
+                throw malformed
+            }
         } catch {
-            throw .invalidParams(field: "file", message: "malformed multipart body")
+            fail(error)
+            throw error
         }
         if let failure { throw failure }
     }
@@ -93,6 +103,8 @@ final class MultipartUpload {
         guard let type = sniffer.finish(), allowedTypes.contains(type) else { throw unsupported }
         return (filename, type, fileBytes)
     }
+
+    private var malformed: RPCError { .invalidParams(field: "file", message: "malformed multipart body") }
 
     private var unsupported: RPCError {
         RPCError(.unsupportedFileType, message: "Unsupported file type",
