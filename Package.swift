@@ -16,6 +16,16 @@ let package = Package(
         .library(name: "SQLiteDriver", targets: ["SQLiteDriver"]),
         .library(name: "PostgresDriver", targets: ["PostgresDriver"]),
         .library(name: "ByteCoding", targets: ["ByteCoding"]),
+        // Exposed so the separate Fuzz/ package can feed its decoders.
+        .library(name: "JSON", targets: ["JSON"]),
+        .library(name: "JSONRPC", targets: ["JSONRPC"]),
+        .library(name: "HTTPEdge", targets: ["HTTPEdge"]),
+        .library(name: "RESTBridge", targets: ["RESTBridge"]),
+        .library(name: "Credentials", targets: ["Credentials"]),
+        .library(name: "Handlers", targets: ["Handlers"]),
+        .library(name: "Storage", targets: ["Storage"]),
+        .library(name: "PubSub", targets: ["PubSub"]),
+        .library(name: "SMTPMail", targets: ["SMTPMail"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

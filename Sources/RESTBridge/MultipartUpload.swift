@@ -23,6 +23,7 @@ final class MultipartUpload {
     private let allowedTypes: Set<String>
     private let parser: MultipartParser
     private var closing: MarkerScanner
+    private var headerGuard: MultipartHeaderGuard
 
     private var partHeaders: [(String, String)] = []
     /// The parser is in a part's body: bytes go out through `onBody` as they arrive.
@@ -65,6 +66,7 @@ final class MultipartUpload {
         self.allowedTypes = allowedTypes
         self.parser = MultipartParser(boundary: boundary)
         self.closing = MarkerScanner([Array("\r\n--\(boundary)--".utf8)])
+        self.headerGuard = MultipartHeaderGuard(boundary: boundary)
         // Grown as bytes arrive: a small upload (or many at once) never pays for a whole chunk.
         self.staged = ByteBufferAllocator().buffer(capacity: 0)
         self.parser.onHeader = { [unowned self] name, value in self.header(name, value) }
@@ -80,27 +82,37 @@ final class MultipartUpload {
         if let failure { throw failure }
         closing.feed(buffer)
         var rest = buffer
-        do {
+        // Both refusals are sticky: the parser must see no more input after a piece it did not
+        // see (the guard's refusal) or threw on (it keeps no consistent state then).
+        do throws(RPCError) {
             // Outside a body the parser is given at most what is left of the header budget, so it
             // never holds more than ``maxPartHeaderBytes`` of one header section. A buffer that
             // ends a body and starts the next part's headers is fed whole: its header bytes (at
             // most one read) count from the next feed on.
             while rest.readableBytes > 0, failure == nil {
+                let piece: ByteBuffer
                 if inBody {
-                    try parser.execute(rest)
-                    break
+                    piece = rest
+                    rest.moveReaderIndex(forwardBy: rest.readableBytes)
+                } else {
+                    let budget = Self.maxPartHeaderBytes - headerSectionBytes
+                    guard budget > 0 else {
+                        fail(.invalidParams(field: "file", message: "a part's headers are longer than \(Self.maxPartHeaderBytes) bytes"))
+                        break
+                    }
+                    piece = rest.readSlice(length: min(budget, rest.readableBytes))!
+                    headerSectionBytes += piece.readableBytes
                 }
-                let budget = Self.maxPartHeaderBytes - headerSectionBytes
-                guard budget > 0 else {
-                    fail(.invalidParams(field: "file", message: "a part's headers are longer than \(Self.maxPartHeaderBytes) bytes"))
-                    break
+                guard headerGuard.admits(piece) else { throw malformed }
+                do {
+                    try parser.execute(piece)
+                } catch {
+                    throw malformed
                 }
-                let slice = rest.readSlice(length: min(budget, rest.readableBytes))!
-                headerSectionBytes += slice.readableBytes
-                try parser.execute(slice)
             }
         } catch {
-            throw .invalidParams(field: "file", message: "malformed multipart body")
+            fail(error)
+            throw error
         }
         if let failure { throw failure }
     }
@@ -121,6 +133,8 @@ final class MultipartUpload {
         guard let type = sniffer.finish(), allowedTypes.contains(type) else { throw unsupported }
         return (filename, type, fileBytes)
     }
+
+    private var malformed: RPCError { .invalidParams(field: "file", message: "malformed multipart body") }
 
     private var unsupported: RPCError {
         RPCError(.unsupportedFileType, message: "Unsupported file type",

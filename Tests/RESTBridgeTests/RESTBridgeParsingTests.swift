@@ -169,6 +169,30 @@ import Testing
         #expect(name == "n.txt" && size == 4 && bytes == Array("text".utf8))
     }
 
+    /// Found by `scripts/fuzz multipart`: MultipartKit's parser traps (index out of range) on a
+    /// non-ASCII byte in a part's header name, which took the whole server down with one upload.
+    @Test func nonASCIIHeaderNameIsMalformedNotATrap() {
+        let fuzzed = "--XX\r\nContent-Dispositi\u{AA}on: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\ntext\r\n"
+        for chunk in [1, 3, 1000] {
+            #expect(throws: RPCError.self) { try run(fuzzed, chunk: chunk) }
+        }
+        // A header value runs to its CR (a lone LF stays in it), so the name after it is checked.
+        let lineFeedInValue = "--XX\r\nContent-Disposition: form-data;\n\r\n\u{89}PNG: x\r\n\r\ntext\r\n--XX--\r\n"
+        #expect(throws: RPCError.self) { try run(lineFeedInValue) }
+        // After a header's value has mentioned the boundary, the next name is still checked.
+        let later = "--XX\r\nX-Note: --XX\r\nX--XX\u{E9}: v\r\n\r\ntext\r\n--XX--\r\n"
+        #expect(throws: RPCError.self) { try run(later) }
+    }
+
+    /// Non-ASCII stays fine everywhere else: header values, the file's lines, the epilogue.
+    @Test func nonASCIIOutsideHeaderNamesIsAccepted() throws {
+        let body = "pr\u{E9}amble\r\n--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r\u{E9}sum\u{E9}.txt\"\r\n\r\n"
+            + "\u{E9}t\u{E9} --XX\u{E9}\r\n\u{E9}\r\n--XX--\r\n\u{E9}pilogue"
+        let (name, _, _, bytes) = try run(body)
+        #expect(name == "résumé.txt")
+        #expect(bytes == Array("\u{E9}t\u{E9} --XX\u{E9}\r\n\u{E9}".utf8))
+    }
+
     @Test func boundaries() throws {
         #expect(try MultipartUpload.boundary(contentType: "multipart/form-data; boundary=----abc123") == "----abc123")
         #expect(try MultipartUpload.boundary(contentType: #"Multipart/Form-Data; charset=utf-8; boundary="a b""#) == "a b")
