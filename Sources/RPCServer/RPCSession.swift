@@ -52,7 +52,8 @@ final class RPCSession {
             clientAddress: clientAddress,
             logger: server.logger,
             send: { method, params in outlet.send(method: method, params: params) },
-            sendSerialized: { bytes in outlet.send(serialized: bytes) }
+            sendSerialized: { bytes in outlet.send(serialized: bytes) },
+            precedeAnswer: { outlet.precedeNextAnswer() }
         )
         outlet.session = NIOLoopBound(WeakSession(self), eventLoop: eventLoop)
         if let principal {
@@ -96,9 +97,10 @@ final class RPCSession {
         self.inflight -= cost
         guard let handler = self.handler else { return }
         if let response {
-            // What the call sent before answering goes first (events.subscribe's replay is
-            // promised before its answer); the loop's delivery queue may not have run yet.
-            self.outlet.writePending()
+            // A replay goes out before the answer to the events.subscribe that asked for it (the
+            // loop's delivery queue may not have run yet); other notifications keep their turn,
+            // so the answer to a call still comes before the events it caused.
+            self.outlet.writePendingIfBeforeAnswer()
             handler.sendText(response)
         }
         if self.limiter.isAbused {
@@ -148,6 +150,8 @@ final class NotificationOutlet: @unchecked Sendable {
         var messages: [[UInt8]] = []
         /// Registered with the loop's queue and not drained yet.
         var registered = false
+        /// What is queued must be written before the next answer (a replay).
+        var beforeAnswer = false
     }
 
     init(queue: LoopDeliveryQueue) {
@@ -171,10 +175,22 @@ final class NotificationOutlet: @unchecked Sendable {
         if register { self.queue.markReady(self) }
     }
 
+    /// Marks what is queued now as due before the next answer.
+    func precedeNextAnswer() {
+        self.pending.withLock { $0.beforeAnswer = true }
+    }
+
+    /// On the loop, before an answer: writes what is queued if a replay asked to go first.
+    func writePendingIfBeforeAnswer() {
+        guard self.pending.withLock({ $0.beforeAnswer }) else { return }
+        self.writePending()
+    }
+
     /// On the loop: writes everything queued so far (dropped when the connection is gone).
     func writePending() {
         self.pending.withLock { pending in
             pending.registered = false
+            pending.beforeAnswer = false
             swap(&pending.messages, &self.draining)
         }
         guard !self.draining.isEmpty else { return }

@@ -15,7 +15,8 @@ import SystemTime
 /// in-process bus and a SQLite store, driven by NIO's own WebSocket client. (Replay, limits and
 /// audiences are contract-tested on both backends in HandlersTests; several instances over
 /// PostgreSQL and Redis are driven by scripts/e2e/test_events.py.)
-@Suite struct EventsEndToEndTests {
+// A lost event would leave a test waiting for it forever: each test fails after two minutes instead.
+@Suite(.timeLimit(.minutes(2))) struct EventsEndToEndTests {
     static func withEventServer(
         _ configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: (TestServer, Domain) async throws -> Void

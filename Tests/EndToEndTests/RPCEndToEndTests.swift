@@ -43,29 +43,6 @@ struct RPCEndToEndTests {
         }
     }
 
-    /// What a call sends before it answers arrives before the answer (events.subscribe's replay
-    /// relies on it), though notifications reach the socket through the loop's delivery queue.
-    @Test func notificationsSentByACallArriveBeforeItsAnswer() async throws {
-        try await TestServer.with { server, _ in
-            try await TestWebSocket.connect(port: server.port) { socket in
-                for round in 1...20 {
-                    try await socket.send(text: #"{"jsonrpc":"2.0","id":\#(round),"method":"test.notify","params":{"count":3}}"#)
-                    var notes: [Int] = []
-                    while true {
-                        let message = try #require(try await socket.nextJSON() as? [String: Any])
-                        if let id = message["id"] as? Int {
-                            #expect(id == round)
-                            break
-                        }
-                        #expect(message["method"] as? String == "test.note")
-                        notes.append(try #require((message["params"] as? [String: Any])?["index"] as? Int))
-                    }
-                    #expect(notes == [0, 1, 2], "round \(round)")
-                }
-            }
-        }
-    }
-
     @Test func batchMembersRunConcurrentlyAndAnswerTogetherInRequestOrder() async throws {
         try await TestServer.with { server, _ in
             try await TestWebSocket.connect(port: server.port) { socket in

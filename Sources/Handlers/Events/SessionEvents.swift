@@ -27,8 +27,13 @@ public final class SessionEvents: Sendable {
         var hub: (hub: EventHub, connectionID: UInt64)?
     }
 
-    init(send: @escaping @Sendable ([UInt8]) -> Void) {
+    /// Told after a replay was sent: what it sent must reach the client before the answer to the
+    /// events.subscribe that asked for it, which the transport otherwise writes first.
+    private let precedeAnswer: @Sendable () -> Void
+
+    init(send: @escaping @Sendable ([UInt8]) -> Void, precedeAnswer: @escaping @Sendable () -> Void = {}) {
         self.send = send
+        self.precedeAnswer = precedeAnswer
     }
 
     /// The topics held now, in the order they were added.
@@ -115,6 +120,7 @@ public final class SessionEvents: Sendable {
                 self.send(event.bytes)
                 state.lastSeq = event.seq
             }
+            if !replayed.isEmpty { self.precedeAnswer() }
             state.replays -= 1
             guard state.replays == 0 else { return }
             let held = state.held

@@ -35,7 +35,8 @@ public final class ClientSession: Sendable {
         clientAddress: String,
         logger: Logger,
         send: @escaping @Sendable (_ method: String, _ params: JSONValue) -> Void,
-        sendSerialized: (@Sendable (_ message: [UInt8]) -> Void)? = nil
+        sendSerialized: (@Sendable (_ message: [UInt8]) -> Void)? = nil,
+        precedeAnswer: @escaping @Sendable () -> Void = {}
     ) {
         self.connectionID = connectionID
         self.clientAddress = clientAddress
@@ -48,7 +49,7 @@ public final class ClientSession: Sendable {
                 let params = message["params"]
             else { return }
             send(method, params)
-        })
+        }, precedeAnswer: precedeAnswer)
     }
 
     /// A logger carrying the connection's metadata (and the user's id once signed in).

@@ -13,8 +13,7 @@ import Synchronization
 ///
 /// Besides the server's own methods it registers a few test methods:
 /// `test.sleep {ms}` (answers after ms milliseconds), `test.echo {value}`, `test.blob {bytes}`
-/// (a string of that many bytes), `test.notify {count}` (sends that many `test.note` notifications,
-/// then answers), and records the highest number of calls running at once.
+/// (a string of that many bytes), and records the highest number of calls running at once.
 struct TestServer {
     let port: Int
     let concurrency: ConcurrencyProbe
@@ -47,13 +46,6 @@ struct TestServer {
                 throw RPCError.invalidParams(field: "bytes", message: "is required")
             }
             return .string(String(repeating: "x", count: bytes))
-        }
-        methods.register("test.notify") { params, session in
-            guard case .object(let object) = params, case .number(let number)? = object["count"], let count = number.int else {
-                throw RPCError.invalidParams(field: "count", message: "is required")
-            }
-            for index in 0..<count { session.notify(method: "test.note", params: ["index": .number(.init(index))]) }
-            return .null
         }
         methods.register("test.crash") { _, _ in
             struct SecretFailure: Error { let path = "/etc/secret/database.sql" }
