@@ -332,6 +332,15 @@ def report_delivery(subscribers, expected):
           f"{sum(len(s.created & expected) for s in subscribers)} delivered, {duplicates} doubled, "
           f"{missing} missing, {backwards} out of order, {extra} unacknowledged writes seen, {resyncs} resyncs, "
           f"{sum(s.reconnects for s in subscribers)} reconnections")
+    if missing:
+        short = [len(expected - s.created) for s in subscribers if expected - s.created]
+        print(f"  sessions missing events: {len(short)} of {len(subscribers)}; missing all {len(expected)}: "
+              f"{sum(1 for n in short if n == len(expected))}; seen by them: {sorted(set(len(s.created) for s in subscribers if expected - s.created))[:10]}")
+        by_id = {}
+        for s in subscribers:
+            for i in expected - s.created:
+                by_id[i] = by_id.get(i, 0) + 1
+        print(f"  missed task ids (sessions missing each): {dict(sorted(by_id.items()))}; acknowledged ids in order: {sorted(expected)}")
     check(missing == 0 and duplicates == 0 and backwards == 0 and resyncs == 0,
           "events lost, doubled, out of order or resynced")
 
@@ -541,14 +550,20 @@ async def storm(args):
         tasks = [asyncio.ensure_future(s.run(stop, jitter=args.jitter)) for s in subscribers]
         writer = Writer([server.ws], token, "storm")
         writer_task = asyncio.ensure_future(writer.run(stop))
-        await asyncio.sleep(1)
+        # Some writes before the drop, so that events are in flight when it comes.
+        deadline = time.monotonic() + 30
+        while len(writer.acked) < 3 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
         # Drop everyone at once: the server restarts (SIGTERM closes every socket with 1001).
+        print(f"  acknowledged before the drop: {sorted(writer.acked.values())}")
         await asyncio.to_thread(server.stop, signal.SIGTERM)
         dropped = time.monotonic()
         await asyncio.to_thread(server.start)
         listening = time.monotonic()
         cpu_before = server.cpu_seconds()
-        while not all(s.connected.is_set() for s in subscribers):
+        # Back means: noticed the drop (the client loop may not have yet, with thousands of
+        # sessions) and subscribed again.
+        while not all(s.reconnects >= 1 and s.connected.is_set() for s in subscribers):
             check(time.monotonic() - dropped < 300, "sessions not back within 300 s")
             await asyncio.sleep(0.05)
         back = time.monotonic() - dropped
