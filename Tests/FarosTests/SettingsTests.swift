@@ -79,6 +79,8 @@ struct SettingsTests {
         ["FAROS_ALLOWED_ORIGINS": "not an origin"], ["FAROS_PUBLIC_URL": "ftp://x"],
         ["FAROS_OUTBOUND_BUFFER_BYTES": "1k"], ["FAROS_EVENT_LOOP_THREADS": "0"],
         ["FAROS_MAX_RESPONSE_BYTES": "1k"], ["FAROS_ANONYMOUS_MAX_RESPONSE_BYTES": "lots"], ["FAROS_REPLAY_MAX_BYTES": "1k"],
+        ["FAROS_MAX_COMMENTS_PER_USER": "0"], ["FAROS_MAX_COMMENTS_PER_USER": "many"], ["FAROS_MAX_SHARES_PER_USER": "-1"],
+        ["FAROS_MAX_STORED_RESULTS_PER_USER": "1e9"], ["FAROS_UPLOAD_TIMEOUT": "forever"], ["FAROS_UPLOAD_MIN_RATE": "-5"],
     ])
     func badValuesAreRefusedNamingTheSetting(env: [String: String]) throws {
         let variable = env.keys.first!
@@ -99,6 +101,8 @@ struct SettingsTests {
             "FAROS_MAX_BATCH", "FAROS_CALLS_PER_SECOND", "FAROS_MAX_INFLIGHT", "FAROS_OUTBOUND_BUFFER_BYTES",
             "FAROS_HANDSHAKE_TIMEOUT", "FAROS_IDLE_TIMEOUT", "FAROS_SHUTDOWN_GRACE", "FAROS_EVENT_LOOP_THREADS",
             "FAROS_MAX_RESPONSE_BYTES", "FAROS_ANONYMOUS_MAX_RESPONSE_BYTES", "FAROS_REPLAY_MAX_BYTES",
+            "FAROS_MAX_COMMENTS_PER_USER", "FAROS_MAX_SHARES_PER_USER", "FAROS_MAX_STORED_RESULTS_PER_USER",
+            "FAROS_UPLOAD_TIMEOUT", "FAROS_UPLOAD_MIN_RATE",
         ] {
             let flag = "--" + variable.dropFirst(6).lowercased().replacingAll("_", with: "-")
             #expect(help.contains("(env: \(variable);"), "\(variable)")
