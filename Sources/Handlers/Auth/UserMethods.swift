@@ -85,24 +85,39 @@ enum UserMethods {
         let row = try await verifyPassword(params.currentPassword, field: "currentPassword", call: call, domain: domain)
         let hash = try await domain.hasher.hash(params.newPassword)
         let now = domain.clock()
-        let (user, session): (UserRow, SessionRow) = try await domain.store.write { tx in
-            guard let user = try tx.user(id: row.id) else { throw RPCError.sessionEnded }
-            // Changed meanwhile by another call: what was verified is no longer current.
-            guard user.passwordHash == row.passwordHash else { throw RPCError.incorrectPassword("currentPassword") }
-            try tx.setPasswordHash(userID: user.id, hash: hash)
-            let session = domain.newSessionRow(userID: user.id, now: now)
-            try tx.insertSession(session)
-            _ = try tx.deleteSessions(userID: user.id, except: session.id)
-            // Reset links mailed before the change must not undo it.
-            try tx.deleteOneTimeTokens(userID: user.id, purpose: .passwordReset)
-            try tx.insertSessionRevocation(
-                actorID: user.id, data: SessionRevocation(scope: .user(user.id, except: session.id), reason: .passwordChanged).data,
-                at: now)
-            return (user, session)
+        let session = domain.newSessionRow(userID: row.id, now: now)
+        // The caller's connection moves to the new session before the change commits: the
+        // revocation is in the event log from the commit on, and a dispatcher that applies it
+        // before this call resumes must not sign the caller out with the others. A change that
+        // does not commit puts the connection back on its old session (confirmed below, in case
+        // that session was revoked meanwhile).
+        let previous = call.client.principal
+        domain.sessions.signIn(call.client, as: Domain.principal(row, sessionID: session.id, expiresAt: session.expiresAt))
+        let user: UserRow
+        do {
+            user = try await domain.store.write { tx in
+                guard let user = try tx.user(id: row.id) else { throw RPCError.sessionEnded }
+                // Changed meanwhile by another call: what was verified is no longer current.
+                guard user.passwordHash == row.passwordHash else { throw RPCError.incorrectPassword("currentPassword") }
+                try tx.setPasswordHash(userID: user.id, hash: hash)
+                try tx.insertSession(session)
+                _ = try tx.deleteSessions(userID: user.id, except: session.id)
+                // Reset links mailed before the change must not undo it.
+                try tx.deleteOneTimeTokens(userID: user.id, purpose: .passwordReset)
+                try tx.insertSessionRevocation(
+                    actorID: user.id, data: SessionRevocation(scope: .user(user.id, except: session.id), reason: .passwordChanged).data,
+                    at: now)
+                return user
+            }
+        } catch {
+            if let previous, call.client.principal?.sessionID == session.id {
+                _ = try? await domain.signInConfirmed(call.client, as: previous, undoneWith: .loggedOut)
+            }
+            throw error
         }
         domain.activityCommitted()
-        // Signed in on the new session before the others are revoked, so the caller's own
-        // connection is not signed out with them.
+        // The principal again with the row as committed, then confirmed: a revocation of every
+        // session (a reset elsewhere) between the commit and here signs the caller out too.
         let confirmed = try await domain.signInConfirmed(
             call.client, as: Domain.principal(user, sessionID: session.id, expiresAt: session.expiresAt))
         domain.sessions.revokeUser(user.id, except: session.id, reason: .passwordChanged)

@@ -3,6 +3,7 @@ import Credentials
 import JSON
 import JSONRPC
 import StoreTestSupport
+import Synchronization
 import Testing
 
 /// `users.*` on both backends.
@@ -61,6 +62,40 @@ import Testing
             try await t.client().call("auth.authenticate", ["accessToken": .string(token)])
             #expect(await Auth.error(t.client(), "auth.login", ["username": "ana", "password": .string(Auth.password)])?.code == .unauthenticated)
             try await Auth.login(t.client(), "ana", password: "brand new secret")
+        }
+    }
+
+    /// The revocation is in the event log from the commit on, and the dispatcher applies it as
+    /// soon as it reads it, possibly before the call resumes: the caller must already be on its new
+    /// session by then, or it is signed out with everyone else (seen in Chromium: the tab that
+    /// changed the password was sent back to sign-in). Here the log is applied at the commit.
+    @Test(arguments: TestBackend.allCases)
+    func theCallerIsOnItsNewSessionWhenTheChangeIsAnnounced(_ backend: TestBackend) async throws {
+        try await withStore(backend) { store in
+            let t = Auth.domain(store)
+            let caller = t.client()
+            let ana = try await Auth.register(t, caller, "ana")
+            let elsewhere = t.client()
+            try await Auth.login(elsewhere, "ana")
+            let atCommit = Mutex<[String?]>([])
+            t.commits.onCommit {
+                let current = caller.session.principal
+                atCommit.withLock { $0.append(current?.sessionID) }
+                // What a dispatcher does with the entry: a user-wide revocation but for the new
+                // session, which is whatever the caller holds if it moved first.
+                if let current, current.sessionID != (try? Auth.sessionID(t, ana.token)) {
+                    t.domain.sessions.revokeUser(current.userID, except: current.sessionID, reason: .passwordChanged)
+                } else if let current {
+                    t.domain.sessions.revokeUser(current.userID, except: "the new session", reason: .passwordChanged)
+                }
+            }
+            let result = try await caller.call("users.changePassword", ["currentPassword": .string(Auth.password), "newPassword": "brand new secret"])
+            let sid = try Auth.sessionID(t, try #require(result["accessToken"]?.stringValue))
+            #expect(atCommit.withLock { $0 } == [sid])
+            #expect(caller.notifications.isEmpty)
+            #expect(caller.session.principal?.sessionID == sid)
+            #expect(Auth.signOuts(elsewhere) == ["passwordChanged"])
+            #expect(try await caller.call("users.me")["username"] == "ana")
         }
     }
 

@@ -99,11 +99,19 @@ struct TestDomain {
     }
 }
 
-/// Counts calls of `Domain.activityCommitted`.
+/// Counts calls of `Domain.activityCommitted`, and runs ``onCommit`` on each (a test that needs
+/// to see the state at the moment a change is announced, as the event dispatcher does).
 final class CommitCounter: Sendable {
     private let count = Atomic<Int>(0)
+    private let hook = Mutex<(@Sendable () -> Void)?>(nil)
 
-    func increment() { count.add(1, ordering: .relaxed) }
+    func increment() {
+        count.add(1, ordering: .relaxed)
+        hook.withLock { $0 }?()
+    }
+
+    /// Runs `body` synchronously inside every later `activityCommitted`.
+    func onCommit(_ body: @escaping @Sendable () -> Void) { hook.withLock { $0 = body } }
 
     var value: Int { count.load(ordering: .relaxed) }
 }
