@@ -130,6 +130,7 @@ class Client:
         self.next_id = 0
         self.answers = {}
         self.events = asyncio.Queue()
+        self.signed_out = []  # reasons of any auth.signedOut the server sent
         self.reader = asyncio.ensure_future(self._read())
 
     async def _read(self):
@@ -142,6 +143,8 @@ class Client:
                         future.set_result(message)
                 elif message.get("method") == "event":
                     self.events.put_nowait(message["params"])
+                elif message.get("method") == "auth.signedOut":
+                    self.signed_out.append(message["params"].get("reason"))
         except (websockets.ConnectionClosed, OSError):
             pass
         finally:

@@ -11,11 +11,13 @@ usage: soak.py --faros BIN --database-url URL --redis-url URL [--minutes 60] [--
 Load: --sessions signed-in sessions (20 per user), split between the instances, each subscribed
 to `tasks`; --calls calls per second in all (a quarter of them writes, so 200 calls/s make 50
 events per second, each fanned out to the writer's 20 sessions; the rest reads and pings; each session
-refreshes its token at a third of --token-ttl, 60 minutes by default); an upload of 64 KiB every --upload-every seconds through
+refreshes its token on its own timer, between a third and two thirds of --token-ttl (60 minutes by
+default), as the JavaScript client does); an upload of 64 KiB every --upload-every seconds through
 the REST bridge.
 """
 import argparse
 import asyncio
+import base64
 import csv
 import json
 import os
@@ -72,21 +74,15 @@ class Load:
         self.upload_errors = []
 
 
-async def caller(load, client, user, tasks, interval, stop, offset, refresh_every):
+async def caller(load, client, user, tasks, interval, stop, offset):
     """One call every `interval` seconds on average: writes a quarter of the time."""
     await asyncio.sleep(offset)
     next_at = time.monotonic()
-    # Access tokens live an hour (FAROS_TOKEN_TTL): like a real client, each session refreshes
-    # its own well before that, at a random moment so that the sessions do not do it together.
-    refresh_at = next_at + random.uniform(refresh_every / 2, refresh_every)
     while not stop.is_set():
         next_at += random.expovariate(1 / interval)
         await asyncio.sleep(max(0, next_at - time.monotonic()))
         roll = random.random()
-        if time.monotonic() >= refresh_at:
-            refresh_at += refresh_every
-            method, params = "auth.refresh", {}
-        elif roll < 0.25:
+        if roll < 0.25:
             method, params = "tasks.create", {"title": f"soak {random.getrandbits(48):x}", "tags": ["soak"]}
         elif roll < 0.55:
             method, params = "tasks.get", {"id": random.choice(tasks)}
@@ -94,18 +90,53 @@ async def caller(load, client, user, tasks, interval, stop, offset, refresh_ever
             method, params = "tasks.list", {"limit": 20}
         else:
             method, params = "rpc.ping", {}
-        started = time.monotonic()
-        try:
-            reply = await client.call(method, params)
-        except Exception as error:  # noqa: BLE001 - any failure of a call is an error of the soak
-            load.errors.append(f"{method}: {error!r}")
-            continue
-        load.latencies.append((time.monotonic(), (time.monotonic() - started) * 1000))
-        load.calls += 1
-        if "error" in reply:
-            load.errors.append(f"{method}: {reply['error']}")
-        elif method == "tasks.create":
+        reply = await timed_call(load, client, method, params)
+        if reply is not None and "result" in reply and method == "tasks.create":
             load.writes.setdefault(user, set()).add(reply["result"]["id"])
+
+
+async def timed_call(load, client, method, params):
+    """The reply, with its latency and any error recorded; None when the call itself failed."""
+    started = time.monotonic()
+    try:
+        reply = await client.call(method, params)
+    except Exception as error:  # noqa: BLE001 - any failure of a call is an error of the soak
+        load.errors.append(f"{method}: {error!r}")
+        return None
+    load.latencies.append((time.monotonic(), (time.monotonic() - started) * 1000))
+    load.calls += 1
+    if "error" in reply:
+        load.errors.append(f"{method}: {reply['error']}")
+    return reply
+
+
+def token_expiry(token):
+    """The access token's expiry (its JWT `exp`), in seconds since the epoch."""
+    payload = token.split(".")[1]
+    exp = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["exp"]
+    return exp / 1000 if exp > 1e11 else exp
+
+
+def refresh_delay(expires_at, lifetime):
+    """Like the JavaScript client: refresh once a third of the lifetime has passed, at a random
+    moment in the third after, so that a thousand sessions do not refresh together."""
+    return max(0.0, expires_at - time.time() - lifetime * random.uniform(1 / 3, 2 / 3))
+
+
+async def refresher(load, client, token, lifetime, stop):
+    """Keeps one session's token fresh on its own timer, whatever the call pace (a session
+    whose next call came late must not expire first: that was a harness error, not Faros's)."""
+    expires_at = token_expiry(token)
+    while True:
+        try:
+            await asyncio.wait_for(stop.wait(), refresh_delay(expires_at, lifetime))
+            return
+        except asyncio.TimeoutError:
+            pass
+        reply = await timed_call(load, client, "auth.refresh", {})
+        if reply is None or "result" not in reply:
+            return
+        expires_at = token_expiry(reply["result"]["accessToken"])
 
 
 def fresh_token(ws_url, name):
@@ -153,13 +184,17 @@ async def soak(args):
                 subscribers.append((name, s))
         print(f"  {len(subscribers)} sessions of {len(users)} users subscribed on two instances")
         per_call = len(subscribers) / args.calls
-        refresh_every = args.token_ttl * 60 / 3  # well before expiry, as the JavaScript client does
+        lifetime = args.token_ttl * 60
+        refresh_every = lifetime / 3  # the uploader signs in again this often
+        # Readers and token refreshers stop after the callers, so no call loses its socket at
+        # the end and no session expires while the last events are on their way to it.
+        readers_stop = asyncio.Event()
+        refreshers = []
         for name, s in subscribers:
             seed = next(u[2] for u in users if u[0] == name)
             callers.append(asyncio.ensure_future(
-                caller(load, s.client, name, seed, per_call, stop, random.random() * per_call, refresh_every)))
-        # Readers stop after the callers, so no call loses its socket at the end.
-        readers_stop = asyncio.Event()
+                caller(load, s.client, name, seed, per_call, stop, random.random() * per_call)))
+            refreshers.append(asyncio.ensure_future(refresher(load, s.client, s.token, lifetime, readers_stop)))
         readers = [asyncio.ensure_future(s.run(readers_stop)) for _, s in subscribers]
         first = users[0]
         up = threading.Thread(target=uploader, args=(load, a.http, a.ws, first[0], first[1], first[2][0], args.upload_every, thread_stop, refresh_every), daemon=True)
@@ -200,8 +235,11 @@ async def soak(args):
         while time.monotonic() < deadline and not all(expected.get(n, set()) <= s.created for n, s in subscribers):
             await asyncio.sleep(0.2)
         readers_stop.set()
-        await asyncio.gather(*readers)
+        await asyncio.gather(*readers, *refreshers)
         missing = sum(len(expected.get(n, set()) - s.created) for n, s in subscribers)
+        for name, s in subscribers:
+            if s.client is not None and s.client.signed_out:
+                load.errors.append(f"session of {name} signed out: {s.client.signed_out}")
         doubled = sum(s.duplicates + s.backwards for _, s in subscribers)
         delivered = sum(len(s.created & expected.get(n, set())) for n, s in subscribers)
         # Seed tasks may be numbered after the head their user read (numbering follows the commit),
@@ -291,7 +329,7 @@ def main():
     parser.add_argument("--out", default="soak-output")
     parser.add_argument("--check-growth", action="store_true")
     parser.add_argument("--psql", default="psql")
-    parser.add_argument("--token-ttl", type=int, default=60, help="access token lifetime, minutes (sessions refresh at a third)")
+    parser.add_argument("--token-ttl", type=int, default=60, help="access token lifetime, minutes (each session refreshes between a third and two thirds of it)")
     args = parser.parse_args()
     global PSQL
     PSQL = args.psql
