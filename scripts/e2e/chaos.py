@@ -441,16 +441,20 @@ async def two_instances(args, disrupt):
         writers = [Writer(urls, token, f"w{i}") for i in range(4)]
         for i, w in enumerate(writers):
             w.turn = i
-        stop = asyncio.Event()
-        tasks = [asyncio.ensure_future(x.run(stop)) for x in subscribers + writers]
+        # Readers stop only after the drain: a write acknowledged after the writers were told to
+        # stop still has an event on its way (stopping them together lost it in the harness).
+        stop, readers_stop = asyncio.Event(), asyncio.Event()
+        readers = [asyncio.ensure_future(s.run(readers_stop)) for s in subscribers]
+        writing = [asyncio.ensure_future(w.run(stop)) for w in writers]
         await asyncio.sleep(2)
         await disrupt(a, b)
         await asyncio.sleep(max(2, args.seconds - 2))
         stop.set()
-        await asyncio.gather(*[t for t, x in zip(tasks, subscribers + writers) if isinstance(x, Writer)])
+        await asyncio.gather(*writing)
         acked = await verify_writes(b.ws if b.process.poll() is None else a.ws, token, writers)
         await drain(subscribers, set(acked.values()))
-        await asyncio.gather(*tasks)
+        readers_stop.set()
+        await asyncio.gather(*readers)
         report_delivery(subscribers, set(acked.values()))
         check(not any(w.other_errors for w in writers), f"unexpected errors: {[w.other_errors[:2] for w in writers]}")
     finally:
@@ -549,8 +553,10 @@ async def storm(args):
         for batch in range(0, len(subscribers), 200):
             await asyncio.gather(*(s.open(attempts=10) for s in subscribers[batch:batch + 200]))
         print(f"  {len(subscribers)} sessions subscribed in {time.monotonic() - started:.1f} s")
-        stop = asyncio.Event()
-        tasks = [asyncio.ensure_future(s.run(stop, jitter=args.jitter)) for s in subscribers]
+        # Readers stop only after the drain (see two_instances): with 10,000 sessions in one
+        # client process, the event of the last write often came after a reader had stopped.
+        stop, readers_stop = asyncio.Event(), asyncio.Event()
+        tasks = [asyncio.ensure_future(s.run(readers_stop, jitter=args.jitter)) for s in subscribers]
         writer = Writer([server.ws], token, "storm")
         writer_task = asyncio.ensure_future(writer.run(stop))
         # Some writes before the drop, so that events are in flight when it comes.
@@ -579,6 +585,7 @@ async def storm(args):
         await writer_task
         acked = set(writer.acked.values())
         await drain(subscribers, acked, seconds=60)
+        readers_stop.set()
         await asyncio.gather(*tasks)
         report_delivery(subscribers, acked)
     finally:
