@@ -26,3 +26,14 @@ struct DispatcherService: Service {
         }
     }
 }
+
+/// Presence as a service: delivers its changes, keeps its timers and (with Redis) its heartbeat.
+struct PresenceRunner: Service {
+    let presence: PresenceService
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await presence.run()
+        }
+    }
+}

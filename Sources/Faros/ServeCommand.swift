@@ -120,6 +120,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "How far back events.subscribe's since may reach; older gets resync: true. (env: FAROS_REPLAY_WINDOW; default: 24h)")
     var replayWindow: String?
 
+    @Option(help: "With Redis: how soon the presence of a stopped instance's sessions ends everywhere else, 3s to 10m. (env: FAROS_PRESENCE_TTL; default: 30s)")
+    var presenceTTL: String?
+
+    @Option(help: "How long a presence state (such as typing) lasts unless the client sends it again, 1s to 10m. (env: FAROS_PRESENCE_STATE_LIFETIME; default: 10s)")
+    var presenceStateLifetime: String?
+
     @Option(help: "Most events one replay sends; more gets resync: true. (env: FAROS_REPLAY_MAX_EVENTS; default: 10000)")
     var replayMaxEvents: Int?
 
@@ -210,6 +216,7 @@ struct ServeCommand: AsyncParsableCommand {
         let rateLimiter: any RateLimiter
         var redisPool: NIOThreadPool?
         var redisClient: RedisClient?
+        var presenceBackplane: (any PresenceBackplane)?
         if let url = settings.redisURL {
             let redis: RedisConfiguration
             do {
@@ -222,7 +229,9 @@ struct ServeCommand: AsyncParsableCommand {
             let pool = NIOThreadPool(numberOfThreads: redis.poolSize + 1)
             pool.start()
             let client = RedisClient(configuration: redis, threadPool: pool, logger: logger)
-            bus = RedisEventBus(client: client, logger: logger)
+            let redisBus = RedisEventBus(client: client, logger: logger)
+            bus = redisBus
+            presenceBackplane = RedisPresenceBackplane(client: client, bus: redisBus)
             rateLimiter = RedisRateLimiter(client: client, logger: logger)
             (redisPool, redisClient) = (pool, client)
             logger.info("Using Redis", metadata: ["redis.host": "\(redis.url.host)", "redis.port": "\(redis.url.port)"])
@@ -256,6 +265,8 @@ struct ServeCommand: AsyncParsableCommand {
             zones: ZoneCache(source: ZoneDirectory()),
             sessions: sessions,
             hub: hub,
+            presenceBackplane: presenceBackplane,
+            presenceSettings: settings.presence,
             configuration: domainConfiguration,
             clock: SystemClock.now,
             logger: logger,
@@ -349,6 +360,7 @@ struct ServeCommand: AsyncParsableCommand {
                 // first, then the sequencer numbers and publishes their last events.
                 services: [
                     .init(service: DispatcherService(dispatcher: dispatcher)),
+                    .init(service: PresenceRunner(presence: domain.presence)),
                     .init(service: SequencerService(sequencer: sequencer)),
                     .init(service: BlobJanitorService(janitor: janitor)),
                     .init(service: MailSenderService(sender: mailSender)),

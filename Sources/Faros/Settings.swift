@@ -32,6 +32,7 @@ struct Settings {
     /// `redis://…`; nil: the in-process event bus and rate limits.
     var redisURL: String?
     var events = DomainConfiguration.Events()
+    var presence = PresenceService.Settings()
     var quotas = DomainConfiguration.Quotas()
     var rest = RESTConfiguration()
     /// The S3 bucket for files; nil keeps them on local disk (`DATA_DIR/files`).
@@ -180,6 +181,16 @@ struct Settings {
             SettingValue.duration($0).flatMap { $0 >= .seconds(60) && $0 <= .seconds(30 * 86400) ? $0 : nil }
         }) {
             self.events.replayWindowMilliseconds = Int64(window.components.seconds * 1000)
+        }
+        if let ttl = try reader.value(command.presenceTTL, "FAROS_PRESENCE_TTL", "a duration from 3s to 10m, like 30s", {
+            SettingValue.duration($0).flatMap { $0 >= .seconds(3) && $0 <= .seconds(600) ? $0 : nil }
+        }) {
+            self.presence.ttlMilliseconds = Int64(ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000)
+        }
+        if let lifetime = try reader.value(command.presenceStateLifetime, "FAROS_PRESENCE_STATE_LIFETIME", "a duration from 1s to 10m, like 10s", {
+            SettingValue.duration($0).flatMap { $0 >= .seconds(1) && $0 <= .seconds(600) ? $0 : nil }
+        }) {
+            self.presence.stateLifetimeMilliseconds = Int64(lifetime.components.seconds * 1000 + lifetime.components.attoseconds / 1_000_000_000_000_000)
         }
         self.events.replayMaxEvents = try reader.value(command.replayMaxEvents.map(String.init), "FAROS_REPLAY_MAX_EVENTS", "an integer 1-1000000") {
             Int($0).flatMap { (1...1_000_000).contains($0) ? $0 : nil }

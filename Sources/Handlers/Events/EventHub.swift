@@ -12,6 +12,17 @@ import Synchronization
 /// serialization and 10,000 queued writes.
 public final class EventHub: Sendable {
     private let index = Mutex(Index())
+    private let accessObserver = Mutex<(@Sendable (AccessChange) -> Void)?>(nil)
+
+    /// A change of who may view a task, as the event stream shows it (presence follows it).
+    public enum AccessChange: Sendable, Hashable {
+        /// Someone may view it now (`share.created`).
+        case gained(taskID: Int64)
+        /// `userID` may not view it any more (`share.revoked`, or the owner's account went).
+        case lost(taskID: Int64, userID: Int64)
+        /// It is deleted.
+        case taskGone(taskID: Int64)
+    }
 
     /// Strong references: a session leaves the index when its subscriptions are reset (closed,
     /// signed out, signed in as someone else) or it unsubscribes from everything, so dispatch
@@ -61,6 +72,21 @@ public final class EventHub: Sendable {
         self.index.withLock { $0.remove(connectionID) }
     }
 
+    /// Calls `observer` for every ``AccessChange`` this instance dispatches (one observer).
+    func observeAccess(_ observer: @escaping @Sendable (AccessChange) -> Void) {
+        self.accessObserver.withLock { $0 = observer }
+    }
+
+    /// The local sessions holding a topic, of any of `userIDs`.
+    func subscribers(of userIDs: Set<Int64>) -> [ClientSession] {
+        self.index.withLock { index in
+            if userIDs.count > index.byUser.count {
+                return index.byUser.filter { userIDs.contains($0.key) }.flatMap { $0.value.values }
+            }
+            return userIDs.flatMap { index.byUser[$0].map { Array($0.values) } ?? [] }
+        }
+    }
+
     /// How many live sessions hold at least one topic (metrics, tests).
     public var subscriberCount: Int {
         let clients = self.index.withLock { $0.byUser.values.flatMap(\.values) }
@@ -102,6 +128,14 @@ public final class EventHub: Sendable {
             if ends != nil, outcome.isEmpty { idle.append(client) }
         }
         for client in idle { self.untrackIfIdle(client) }
+        if let taskID = event.taskID, let observer = self.accessObserver.withLock({ $0 }) {
+            switch event.type {
+            case "share.created": observer(.gained(taskID: taskID))
+            case LoggedEvent.shareRevoked: if let revokedUser { observer(.lost(taskID: taskID, userID: revokedUser)) }
+            case LoggedEvent.taskDeleted: observer(.taskGone(taskID: taskID))
+            default: break
+            }
+        }
         return delivered
     }
 
@@ -113,6 +147,7 @@ public final class EventHub: Sendable {
             (index.byUser[userID] ?? [:]).values.map { $0 }
         }
         for client in clients { client.events.endTaskTopic(taskID) }
+        self.accessObserver.withLock { $0 }?(.lost(taskID: taskID, userID: userID))
     }
 }
 

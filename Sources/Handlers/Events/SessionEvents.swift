@@ -166,6 +166,13 @@ public final class SessionEvents: Sendable {
         }
     }
 
+    /// Whether the session, subscribed as `userID`, holds `task:<taskID>` or `tasks`.
+    func sees(taskID: Int64, userID: Int64) -> Bool {
+        self.state.withLock { state in
+            state.userID == userID && (state.topicSet.contains(.task(taskID)) || state.topicSet.contains(.tasks))
+        }
+    }
+
     /// Ends the `task:<id>` topic without sending anything (access lost some other way).
     func endTaskTopic(_ taskID: Int64) {
         self.state.withLock { state in

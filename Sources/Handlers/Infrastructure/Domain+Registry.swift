@@ -13,6 +13,7 @@ extension Domain {
         ActivityMethods.register(in: &registry, domain: self)
         EventMethods.register(in: &registry, domain: self)
         NotificationMethods.register(in: &registry, domain: self)
+        PresenceMethods.register(in: &registry, domain: self)
         return registry
     }
 }

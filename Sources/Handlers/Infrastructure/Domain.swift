@@ -87,6 +87,8 @@ public struct Domain: Sendable {
     public var sessions: SessionDirectory
     /// This instance's event subscriptions.
     public var hub: EventHub
+    /// Who is on which task (in process, or shared through a backplane).
+    public var presence: PresenceService
     public var configuration: DomainConfiguration
     /// The current time: the system clock in production (the executable passes it), a clock of
     /// their own in tests.
@@ -112,6 +114,8 @@ public struct Domain: Sendable {
         zones: ZoneCache,
         sessions: SessionDirectory? = nil,
         hub: EventHub = EventHub(),
+        presenceBackplane: (any PresenceBackplane)? = nil,
+        presenceSettings: PresenceService.Settings = PresenceService.Settings(),
         configuration: DomainConfiguration,
         clock: @escaping @Sendable () -> Timestamp,
         logger: Logger,
@@ -126,6 +130,8 @@ public struct Domain: Sendable {
         self.zones = zones
         self.sessions = sessions ?? SessionDirectory(clock: clock)
         self.hub = hub
+        self.presence = PresenceService(
+            backplane: presenceBackplane, hub: hub, store: store, settings: presenceSettings, clock: clock, logger: logger)
         self.configuration = configuration
         self.clock = clock
         self.logger = logger

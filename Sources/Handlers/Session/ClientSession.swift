@@ -17,7 +17,11 @@ public final class ClientSession: Sendable {
     public let clientAddress: String
     private let baseLogger: Logger
     private let send: @Sendable (_ method: String, _ params: JSONValue) -> Void
+    private let sendBytes: @Sendable (_ message: [UInt8]) -> Void
     private let state = Mutex(State())
+    /// Run once when the session leaves presence for good: closed, signed out, or signed in as
+    /// someone else.
+    private let presenceExit = Mutex<(@Sendable (ClientSession) -> Void)?>(nil)
     /// The session's event subscriptions (`events.subscribe`), cleared whenever it signs out or
     /// in as someone else.
     public let events: SessionEvents
@@ -44,12 +48,14 @@ public final class ClientSession: Sendable {
         self.send = send
         // Without a way to send bytes as they are, events are parsed back and sent as values
         // (tests' in-memory sessions); the server always passes one.
-        self.events = SessionEvents(send: sendSerialized ?? { bytes in
+        let sendBytes = sendSerialized ?? { bytes in
             guard let message = try? JSONParser().parse(bytes), let method = message["method"]?.stringValue,
                 let params = message["params"]
             else { return }
             send(method, params)
-        }, precedeAnswer: precedeAnswer)
+        }
+        self.sendBytes = sendBytes
+        self.events = SessionEvents(send: sendBytes, precedeAnswer: precedeAnswer)
     }
 
     /// A logger carrying the connection's metadata (and the user's id once signed in).
@@ -72,10 +78,31 @@ public final class ClientSession: Sendable {
         self.send(method, params)
     }
 
+    /// Sends a notification already serialized (one serialization for many recipients).
+    func notifySerialized(_ message: [UInt8]) {
+        self.sendBytes(message)
+    }
+
+    /// Registers what to run when the session leaves presence for good (the first registration
+    /// stays).
+    func onPresenceExit(_ body: @escaping @Sendable (ClientSession) -> Void) {
+        self.presenceExit.withLock { if $0 == nil { $0 = body } }
+    }
+
+    private func exitPresence() {
+        if let exit = self.presenceExit.withLock({ $0 }) { exit(self) }
+    }
+
     /// Signs the session in (or swaps its token) and arms the expiry timer, which signs it out
     /// with reason `expired` when `principal.expiresAt` passes. Returns the previous principal.
     @discardableResult
     func signIn(_ principal: Principal, now: Timestamp, onExpiry: @escaping @Sendable (ClientSession, UInt64) -> Void) -> Principal? {
+        let previous = self.swapPrincipal(principal, now: now, onExpiry: onExpiry)
+        if let previous, previous.userID != principal.userID { self.exitPresence() }
+        return previous
+    }
+
+    private func swapPrincipal(_ principal: Principal, now: Timestamp, onExpiry: @escaping @Sendable (ClientSession, UInt64) -> Void) -> Principal? {
         self.state.withLock { state in
             guard !state.closed else { return nil }
             let previous = state.principal
@@ -110,6 +137,7 @@ public final class ClientSession: Sendable {
             state.expiryTimer = nil
             return previous
         }
+        if previous != nil { self.exitPresence() }
         if previous != nil, let reason {
             self.notify(method: "auth.signedOut", params: ["reason": .string(reason.rawValue)])
         }
@@ -125,6 +153,7 @@ public final class ClientSession: Sendable {
             state.expiryTimer?.cancel()
             state.expiryTimer = nil
         }
+        self.exitPresence()
     }
 
     var isClosed: Bool { self.state.withLock { $0.closed } }

@@ -91,6 +91,8 @@ struct TestDomain {
         senderBox.withLock { $0 = sender }
         self.registry = domain.registry()
         self.engine = RPCEngine(registry: registry)
+        // Presence's consumer delivers its notifications; tests move the clock and call tick().
+        Task { [presence = domain.presence] in await presence.run(timers: false) }
     }
 
     /// A new connected client at `address`.

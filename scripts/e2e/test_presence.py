@@ -1,0 +1,309 @@
+#!/usr/bin/env python3
+"""Presence end to end against real servers, with a WebSocket client we did not write (Python
+`websockets`). Starts and kills its own servers.
+
+usage: test_presence.py --faros BIN [--database-url URL --redis-url URL --redis-restart CMD]
+
+One instance (SQLite, in process): two people see each other, three tabs are one member, a
+close leaves at once, a silent socket leaves when the keepalive closes it, typing expires by
+itself, losing the share leaves.
+
+With --database-url (an empty PostgreSQL database) and --redis-url: two instances A and B. A join
+on one is seen on the other; three tabs of one person spread over both are one member; B killed
+with -9: its members leave at A within the presence TTL (6 s here; the time is printed); Redis
+restarted (--redis-restart, a command that stops Redis, waits and starts it): presence changed
+during the outage converges on both instances. Prints one line per test; exits 1 if any failed.
+"""
+import argparse
+import asyncio
+import json
+import secrets
+import signal
+import sys
+import time
+
+import websockets
+
+from chaos import Server, Failure, check
+
+PASSWORD = "presence-password-1"
+RESULTS = []
+
+
+class Client:
+    """One socket: answers by id, notifications queued apart."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.next_id = 0
+        self.answers = {}
+        self.notes = asyncio.Queue()
+        self.reader = asyncio.ensure_future(self._read())
+
+    async def _read(self):
+        try:
+            async for raw in self.ws:
+                message = json.loads(raw)
+                if "id" in message and "method" not in message:
+                    future = self.answers.pop(message["id"], None)
+                    if future and not future.done():
+                        future.set_result(message)
+                else:
+                    self.notes.put_nowait(message)
+        except (websockets.ConnectionClosed, OSError):
+            pass
+
+    async def call(self, method, params=None):
+        self.next_id += 1
+        future = asyncio.get_running_loop().create_future()
+        self.answers[self.next_id] = future
+        await self.ws.send(json.dumps({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params or {}}))
+        return await asyncio.wait_for(future, 15)
+
+    async def ok(self, method, params=None):
+        reply = await self.call(method, params)
+        check("result" in reply, f"{method}: {reply}")
+        return reply["result"]
+
+    async def presence(self, method, user_id, timeout=5, **want):
+        """The next `method` notification about `user_id` (others are skipped) whose member has
+        the `want` fields."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            check(left > 0, f"no {method} for user {user_id} {want or ''} within {timeout}s")
+            try:
+                note = await asyncio.wait_for(self.notes.get(), left)
+            except asyncio.TimeoutError:
+                continue
+            params = note.get("params", {})
+            if note.get("method") != method:
+                continue
+            member = params.get("member", {})
+            if (member.get("userId") or params.get("userId")) != user_id:
+                continue
+            if all(member.get(k) == v for k, v in want.items()):
+                return params
+
+    async def quiet(self, seconds=0.6):
+        """No presence notification arrives for `seconds`."""
+        try:
+            while True:
+                note = await asyncio.wait_for(self.notes.get(), seconds)
+                check(not note.get("method", "").startswith("presence."), f"unexpected {note}")
+        except asyncio.TimeoutError:
+            pass
+
+    async def close(self):
+        await self.ws.close()
+        self.reader.cancel()
+
+
+async def connect(server, token=None, **options):
+    ws = await websockets.connect(server.ws, max_size=8 << 20, **options)
+    client = Client(ws)
+    if token:
+        await client.ok("auth.authenticate", {"accessToken": token})
+    return client
+
+
+async def person(server, prefix):
+    name = f"{prefix}{secrets.token_hex(3)}"
+    client = await connect(server)
+    result = await client.ok("auth.register", {"username": name, "email": f"{name}@example.com", "password": PASSWORD})
+    return {"client": client, "name": name, "id": result["user"]["id"], "token": result["token"]["accessToken"]}
+
+
+async def shared_task(owner, *others, permission="edit"):
+    task = (await owner["client"].ok("tasks.create", {"title": "presence"}))["id"]
+    for other in others:
+        await owner["client"].ok("shares.create", {"taskId": task, "username": other["name"], "permission": permission})
+    return task
+
+
+def members(result):
+    return sorted((m["userId"], m["sessions"]) for m in result["members"])
+
+
+# --- one instance --------------------------------------------------------------------------------
+
+async def test_people_not_sockets_and_a_close_leaves_at_once(s, _):
+    ana, ben = await person(s, "ana"), await person(s, "ben")
+    task = await shared_task(ana, ben)
+    await ana["client"].ok("presence.enter", {"taskId": task})
+    tabs = [ben["client"], await connect(s, ben["token"]), await connect(s, ben["token"])]
+    for tab in tabs:
+        await tab.ok("presence.enter", {"taskId": task})
+    await ana["client"].presence("presence.joined", ben["id"], sessions=1)
+    await ana["client"].presence("presence.updated", ben["id"], sessions=3)
+    listed = await ana["client"].ok("presence.list", {"taskId": task})
+    check(members(listed) == sorted([(ana["id"], 1), (ben["id"], 3)]), f"list: {listed}")
+    # The tabs go in every way there is: leave, close, sign out.
+    await tabs[1].ok("presence.leave", {"taskId": task})
+    await tabs[2].close()
+    await ana["client"].presence("presence.updated", ben["id"], sessions=1)
+    await tabs[0].ok("auth.logout")
+    await ana["client"].presence("presence.left", ben["id"])
+    listed = await ana["client"].ok("presence.list", {"taskId": task})
+    check(members(listed) == [(ana["id"], 1)], f"after: {listed}")
+
+
+async def test_a_silent_socket_leaves_when_the_keepalive_closes_it(s, _):
+    ana, ben = await person(s, "ana"), await person(s, "ben")
+    task = await shared_task(ana, ben)
+    await ana["client"].ok("presence.enter", {"taskId": task})
+    silent = await connect(s, ben["token"], ping_interval=None)
+    await silent.ok("presence.enter", {"taskId": task})
+    await ana["client"].presence("presence.joined", ben["id"])
+    # The client stops reading: no pong answers the server's pings any more.
+    silent.ws.transport.pause_reading()
+    started = time.monotonic()
+    await ana["client"].presence("presence.left", ben["id"], timeout=15)
+    print(f"    silent socket left after {time.monotonic() - started:.1f} s (idle timeout 3 s)")
+
+
+async def test_typing_is_coalesced_and_expires_by_itself(s, _):
+    ana, ben = await person(s, "ana"), await person(s, "ben")
+    task = await shared_task(ana, ben)
+    await ana["client"].ok("presence.enter", {"taskId": task})
+    await ben["client"].ok("presence.enter", {"taskId": task})
+    await ana["client"].presence("presence.joined", ben["id"])
+    for n in range(20):
+        await ben["client"].ok("presence.enter", {"taskId": task, "state": {"typing": True, "n": n}})
+    started = time.monotonic()
+    seen = []
+    while True:
+        note = await ana["client"].presence("presence.updated", ben["id"], timeout=3)
+        seen.append(note["member"]["state"])
+        if note["member"]["state"].get("n") == 19:
+            break
+    check(len(seen) <= 3, f"20 changes in a burst went out as {len(seen)}: {seen}")
+    await ana["client"].presence("presence.updated", ben["id"], timeout=5, state={})
+    waited = time.monotonic() - started
+    check(1.5 <= waited <= 4, f"typing cleared after {waited:.1f} s with a 2 s lifetime")
+
+
+async def test_losing_the_share_leaves(s, _):
+    ana, ben = await person(s, "ana"), await person(s, "ben")
+    task = await shared_task(ana, ben)
+    await ana["client"].ok("presence.enter", {"taskId": task})
+    await ben["client"].ok("presence.enter", {"taskId": task})
+    await ana["client"].presence("presence.joined", ben["id"])
+    await ana["client"].ok("shares.revoke", {"taskId": task, "username": ben["name"]})
+    await ana["client"].presence("presence.left", ben["id"])
+    reply = await ben["client"].call("presence.list", {"taskId": task})
+    check(reply.get("error", {}).get("code") == -32004, f"list after revoke: {reply}")
+    await ana["client"].ok("presence.enter", {"taskId": task, "state": {"typing": True}})
+    await ben["client"].quiet()
+
+
+# --- two instances over Redis --------------------------------------------------------------------
+
+async def test_two_instances_one_member_kill_and_redis_restart(a, b, restart, faros, shared):
+    ana, ben, carl = await person(a, "ana"), await person(b, "ben"), await person(b, "carl")
+    task = await shared_task(ana, ben, carl)
+    await ana["client"].ok("presence.enter", {"taskId": task})
+    # Join on B, seen on A (and the other way round).
+    await ben["client"].ok("presence.enter", {"taskId": task})
+    started = time.monotonic()
+    await ana["client"].presence("presence.joined", ben["id"])
+    print(f"    join on B seen on A after {1000 * (time.monotonic() - started):.0f} ms")
+    await ben["client"].presence("presence.joined", ana["id"])
+    # Three tabs of ben, one on A and two on B: one member with three sessions, on both.
+    tab_a = await connect(a, ben["token"])
+    tab_b = await connect(b, ben["token"])
+    await tab_a.ok("presence.enter", {"taskId": task})
+    await tab_b.ok("presence.enter", {"taskId": task})
+    await ana["client"].presence("presence.updated", ben["id"], sessions=3)
+    await carl["client"].ok("presence.enter", {"taskId": task})
+    await ana["client"].presence("presence.joined", carl["id"])
+    for client in (ana["client"], carl["client"]):
+        listed = await client.ok("presence.list", {"taskId": task})
+        check(members(listed) == sorted([(ana["id"], 1), (ben["id"], 3), (carl["id"], 1)]), f"list: {listed}")
+
+    # B killed with -9: carl (only on B) leaves and ben keeps his tab on A, within the TTL.
+    b.stop(signal.SIGKILL)
+    killed = time.monotonic()
+    await ana["client"].presence("presence.left", carl["id"], timeout=12)
+    left_after = time.monotonic() - killed
+    await ana["client"].presence("presence.updated", ben["id"], sessions=1, timeout=5)
+    print(f"    members of the killed instance left at A after {left_after:.1f} s (TTL 6 s)")
+    check(left_after <= 6.5, f"left after {left_after:.1f} s, TTL 6 s")
+
+    # A new B; Redis restarted while dave enters there and ben's last tab leaves A.
+    b2 = Server(faros, *shared).start()
+    try:
+        dave = await person(b2, "dave")
+        await ana["client"].ok("shares.create", {"taskId": task, "username": dave["name"], "permission": "view"})
+        await dave["client"].ok("events.subscribe", {"topics": [f"task:{task}"]})
+        outage = asyncio.ensure_future(asyncio.to_thread(restart))
+        await asyncio.sleep(0.5)  # Redis is down now
+        entered = await dave["client"].ok("presence.enter", {"taskId": task})
+        await tab_a.ok("presence.leave", {"taskId": task})
+        check(await outage == 0, "Redis restart command failed")
+        # Converged: A sees dave, B sees ben gone, and both lists agree.
+        await ana["client"].presence("presence.joined", dave["id"], timeout=15)
+        await dave["client"].presence("presence.left", ben["id"], timeout=15)
+        deadline = time.monotonic() + 15
+        while True:
+            on_a = members(await ana["client"].ok("presence.list", {"taskId": task}))
+            on_b = members(await dave["client"].ok("presence.list", {"taskId": task}))
+            want = sorted([(ana["id"], 1), (dave["id"], 1)])
+            if on_a == on_b == want:
+                break
+            check(time.monotonic() < deadline, f"not converged: A {on_a}, B {on_b}, want {want}")
+            await asyncio.sleep(0.2)
+        print(f"    during the Redis outage presence.enter answered partial={entered['partial']}; converged after")
+    finally:
+        b2.stop(signal.SIGKILL)
+
+
+async def run(name, test, *args):
+    started = time.monotonic()
+    try:
+        await test(*args)
+        RESULTS.append((name, None))
+        print(f"ok    {name} ({time.monotonic() - started:.1f} s)")
+    except (Failure, AssertionError, asyncio.TimeoutError, websockets.WebSocketException, OSError) as error:
+        RESULTS.append((name, error))
+        print(f"FAIL  {name}: {error!r}")
+
+
+async def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--faros", required=True)
+    parser.add_argument("--database-url")
+    parser.add_argument("--redis-url")
+    parser.add_argument("--redis-restart")
+    parser.add_argument("--require-redis", action="store_true", help="missing Redis options are a failure")
+    args = parser.parse_args()
+
+    one = Server(args.faros, "--presence-state-lifetime", "2s", "--idle-timeout", "3s").start()
+    try:
+        for test in (test_people_not_sockets_and_a_close_leaves_at_once, test_a_silent_socket_leaves_when_the_keepalive_closes_it,
+                     test_typing_is_coalesced_and_expires_by_itself, test_losing_the_share_leaves):
+            await run(f"in-process: {test.__name__[5:]}", test, one, None)
+    finally:
+        one.stop(signal.SIGKILL)
+
+    if args.database_url and args.redis_url and args.redis_restart:
+        shared = ["--database-url", args.database_url, "--redis-url", args.redis_url, "--jwt-secret", secrets.token_hex(32),
+                  "--presence-ttl", "6s"]
+        a, b = Server(args.faros, *shared).start(), Server(args.faros, *shared).start()
+        restart = lambda: __import__("subprocess").call(args.redis_restart, shell=True)
+        try:
+            await run("redis: two_instances_one_member_kill_and_redis_restart",
+                      test_two_instances_one_member_kill_and_redis_restart, a, b, restart, args.faros, shared)
+        finally:
+            a.stop(signal.SIGKILL)
+            b.stop(signal.SIGKILL)
+    elif args.require_redis:
+        RESULTS.append(("redis", "missing --database-url, --redis-url or --redis-restart"))
+        print("FAIL  redis: missing --database-url, --redis-url or --redis-restart")
+    failed = [name for name, error in RESULTS if error]
+    print(f"{len(RESULTS) - len(failed)} passed, {len(failed)} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
