@@ -108,6 +108,9 @@ public final class RedisEventBus: EventBus {
         if ownsClient { await client.shutdown() }
     }
 
+    /// Whether the subscriber connection is up now (false before anything subscribed).
+    public var isSubscriberConnected: Bool { subscriber.isConnected }
+
     /// How many local subscriptions `channel` has (all sharing one Redis subscription).
     public func localSubscriberCount(channel: String) -> Int {
         subscriber.localSubscriberCount(channel: channel)

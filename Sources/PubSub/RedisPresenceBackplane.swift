@@ -54,6 +54,8 @@ public final class RedisPresenceBackplane: PresenceBackplane {
         try Self.check(try await client.send(arguments))
     }
 
+    public var isConnected: Bool { bus.isSubscriberConnected }
+
     public func subscribe(_ onDelivery: @escaping @Sendable (BusDelivery) -> Void) async -> BusSubscription {
         await bus.subscribe(channel: Self.channel, onDelivery: onDelivery)
     }

@@ -31,13 +31,15 @@ RESULTS = []
 
 
 class Client:
-    """One socket: answers by id, notifications queued apart."""
+    """One socket: answers by id; notifications kept in arrival order, each taken at most once."""
 
     def __init__(self, ws):
         self.ws = ws
         self.next_id = 0
         self.answers = {}
-        self.notes = asyncio.Queue()
+        self.notes = []
+        self.taken = set()
+        self.arrived = asyncio.Event()
         self.reader = asyncio.ensure_future(self._read())
 
     async def _read(self):
@@ -49,7 +51,8 @@ class Client:
                     if future and not future.done():
                         future.set_result(message)
                 else:
-                    self.notes.put_nowait(message)
+                    self.notes.append(message)
+                    self.arrived.set()
         except (websockets.ConnectionClosed, OSError):
             pass
 
@@ -66,33 +69,36 @@ class Client:
         return reply["result"]
 
     async def presence(self, method, user_id, timeout=5, **want):
-        """The next `method` notification about `user_id` (others are skipped) whose member has
-        the `want` fields."""
+        """The first not yet taken `method` notification about `user_id` whose member has the
+        `want` fields, waiting up to `timeout` for it."""
         deadline = time.monotonic() + timeout
         while True:
+            for index, note in enumerate(self.notes):
+                if index in self.taken or note.get("method") != method:
+                    continue
+                params = note.get("params", {})
+                member = params.get("member", {})
+                if (member.get("userId") or params.get("userId")) == user_id and all(member.get(k) == v for k, v in want.items()):
+                    self.taken.add(index)
+                    return params
             left = deadline - time.monotonic()
-            check(left > 0, f"no {method} for user {user_id} {want or ''} within {timeout}s")
+            check(left > 0, f"no {method} for user {user_id} {want or ''} within {timeout}s; got {self.notes[-5:]}")
+            self.arrived.clear()
             try:
-                note = await asyncio.wait_for(self.notes.get(), left)
+                await asyncio.wait_for(self.arrived.wait(), left)
             except asyncio.TimeoutError:
-                continue
-            params = note.get("params", {})
-            if note.get("method") != method:
-                continue
-            member = params.get("member", {})
-            if (member.get("userId") or params.get("userId")) != user_id:
-                continue
-            if all(member.get(k) == v for k, v in want.items()):
-                return params
+                pass
+
+    def drain(self):
+        """Takes every notification received so far."""
+        self.taken.update(range(len(self.notes)))
 
     async def quiet(self, seconds=0.6):
-        """No presence notification arrives for `seconds`."""
-        try:
-            while True:
-                note = await asyncio.wait_for(self.notes.get(), seconds)
-                check(not note.get("method", "").startswith("presence."), f"unexpected {note}")
-        except asyncio.TimeoutError:
-            pass
+        """No new presence notification arrives for `seconds`."""
+        count = len(self.notes)
+        await asyncio.sleep(seconds)
+        late = [n for n in self.notes[count:] if n.get("method", "").startswith("presence.")]
+        check(not late, f"unexpected {late}")
 
     async def close(self):
         await self.ws.close()
@@ -123,6 +129,17 @@ async def shared_task(owner, *others, permission="edit"):
 
 def members(result):
     return sorted((m["userId"], m["sessions"]) for m in result["members"])
+
+
+async def converge(clients, task, want, timeout=5):
+    """Every client's presence.list shows `want` ((userId, sessions) pairs) within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = [members(await c.ok("presence.list", {"taskId": task})) for c in clients]
+        if all(s == sorted(want) for s in seen):
+            return
+        check(time.monotonic() < deadline, f"not converged within {timeout}s: {seen}, want {sorted(want)}")
+        await asyncio.sleep(0.1)
 
 
 # --- one instance --------------------------------------------------------------------------------
@@ -193,6 +210,8 @@ async def test_losing_the_share_leaves(s, _):
     await ana["client"].presence("presence.left", ben["id"])
     reply = await ben["client"].call("presence.list", {"taskId": task})
     check(reply.get("error", {}).get("code") == -32004, f"list after revoke: {reply}")
+    await asyncio.sleep(0.3)
+    ben["client"].drain()
     await ana["client"].ok("presence.enter", {"taskId": task, "state": {"typing": True}})
     await ben["client"].quiet()
 
@@ -208,7 +227,7 @@ async def test_two_instances_one_member_kill_and_redis_restart(a, b, restart, fa
     started = time.monotonic()
     await ana["client"].presence("presence.joined", ben["id"])
     print(f"    join on B seen on A after {1000 * (time.monotonic() - started):.0f} ms")
-    await ben["client"].presence("presence.joined", ana["id"])
+    await converge([ben["client"]], task, [(ana["id"], 1), (ben["id"], 1)])
     # Three tabs of ben, one on A and two on B: one member with three sessions, on both.
     tab_a = await connect(a, ben["token"])
     tab_b = await connect(b, ben["token"])
@@ -217,9 +236,7 @@ async def test_two_instances_one_member_kill_and_redis_restart(a, b, restart, fa
     await ana["client"].presence("presence.updated", ben["id"], sessions=3)
     await carl["client"].ok("presence.enter", {"taskId": task})
     await ana["client"].presence("presence.joined", carl["id"])
-    for client in (ana["client"], carl["client"]):
-        listed = await client.ok("presence.list", {"taskId": task})
-        check(members(listed) == sorted([(ana["id"], 1), (ben["id"], 3), (carl["id"], 1)]), f"list: {listed}")
+    await converge([ana["client"], carl["client"]], task, [(ana["id"], 1), (ben["id"], 3), (carl["id"], 1)])
 
     # B killed with -9: carl (only on B) leaves and ben keeps his tab on A, within the TTL.
     b.stop(signal.SIGKILL)
@@ -244,16 +261,8 @@ async def test_two_instances_one_member_kill_and_redis_restart(a, b, restart, fa
         # Converged: A sees dave, B sees ben gone, and both lists agree.
         await ana["client"].presence("presence.joined", dave["id"], timeout=15)
         await dave["client"].presence("presence.left", ben["id"], timeout=15)
-        deadline = time.monotonic() + 15
-        while True:
-            on_a = members(await ana["client"].ok("presence.list", {"taskId": task}))
-            on_b = members(await dave["client"].ok("presence.list", {"taskId": task}))
-            want = sorted([(ana["id"], 1), (dave["id"], 1)])
-            if on_a == on_b == want:
-                break
-            check(time.monotonic() < deadline, f"not converged: A {on_a}, B {on_b}, want {want}")
-            await asyncio.sleep(0.2)
-        print(f"    during the Redis outage presence.enter answered partial={entered['partial']}; converged after")
+        await converge([ana["client"], dave["client"]], task, [(ana["id"], 1), (dave["id"], 1)], timeout=15)
+        check(entered["partial"] is True, f"presence.enter during the Redis outage: {entered}")
     finally:
         b2.stop(signal.SIGKILL)
 

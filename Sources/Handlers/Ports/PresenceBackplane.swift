@@ -22,6 +22,9 @@ public protocol PresenceBackplane: Sendable {
     /// Which of `instances` have a live heartbeat.
     func alive(_ instances: [String]) async throws -> Set<String>
 
+    /// False when the channel is known to be down right now (cheap; no round trip).
+    var isConnected: Bool { get }
+
     /// Deletes fields without a message (a stopped instance's, or this one's left over from
     /// before an outage).
     func delete(_ fields: [(taskID: Int64, field: String)]) async throws

@@ -158,7 +158,10 @@ public final class PresenceService: Sendable {
     }
 
     /// True while the backplane is down (answers are this instance's view).
-    public var isPartial: Bool { self.backplane != nil && !self.state.withLock { $0.healthy } }
+    public var isPartial: Bool {
+        guard let backplane = self.backplane else { return false }
+        return !backplane.isConnected || !self.state.withLock { $0.healthy }
+    }
 
     // MARK: Calls
 
