@@ -148,6 +148,16 @@ public struct PresenceRoster: Sendable {
         return found
     }
 
+    /// The connections of `instance` on `taskID`, with their users.
+    public func connections(taskID: Int64, instance: String) -> [(connection: UInt64, userID: Int64)] {
+        guard let users = self.tasks[taskID] else { return [] }
+        var found: [(connection: UInt64, userID: Int64)] = []
+        for (userID, entries) in users {
+            for id in entries.keys where id.instance == instance { found.append((id.connection, userID)) }
+        }
+        return found
+    }
+
     /// Every entry, by task (for a resync's comparison).
     public var allEntries: [Int64: [PresenceEntry.ID: PresenceEntry]] {
         var all: [Int64: [PresenceEntry.ID: PresenceEntry]] = [:]

@@ -398,8 +398,8 @@ public final class PresenceService: Sendable {
     private func deliver(taskID: Int64, _ change: PresenceTransition) async {
         guard let viewers = await self.viewers(taskID: taskID) else { return }
         let present: [ClientSession] = self.state.withLock { s in
-            s.local.values.compactMap { local in
-                local.tasks[taskID] != nil && viewers.contains(local.userID) ? local.client : nil
+            s.roster.connections(taskID: taskID, instance: self.instanceID).compactMap { connection, userID in
+                viewers.contains(userID) ? s.local[connection]?.client : nil
             }
         }
         var sent: Set<UInt64> = []
