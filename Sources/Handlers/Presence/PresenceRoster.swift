@@ -92,7 +92,15 @@ public enum PresenceTransition: Sendable, Hashable {
 /// an entry to what it already is, or removing one that is not there, changes nothing, so
 /// messages may arrive twice.
 public struct PresenceRoster: Sendable {
-    private var tasks: [Int64: [Int64: [PresenceEntry.ID: PresenceEntry]]] = [:]
+    /// Per task, its entries in the order they were added: flat arrays, because most tasks have
+    /// a handful of entries and a dictionary per task and per person costs more than a scan
+    /// (docs/presence.md, "What it costs").
+    private var tasks: [Int64: [Slot]] = [:]
+
+    struct Slot: Sendable {
+        var id: PresenceEntry.ID
+        var entry: PresenceEntry
+    }
 
     public init() {}
 
@@ -106,7 +114,11 @@ public struct PresenceRoster: Sendable {
             changes.append(change)
         }
         let before = self.member(taskID: taskID, userID: entry.userID)
-        self.tasks[taskID, default: [:]][entry.userID, default: [:]][id] = entry
+        if let index = self.tasks[taskID]?.firstIndex(where: { $0.id == id }) {
+            self.tasks[taskID]![index].entry = entry
+        } else {
+            self.tasks[taskID, default: []].append(Slot(id: id, entry: entry))
+        }
         let after = self.member(taskID: taskID, userID: entry.userID)
         if let change = Self.transition(before: before, after: after, userID: entry.userID) { changes.append(change) }
         return changes
@@ -115,15 +127,12 @@ public struct PresenceRoster: Sendable {
     /// Removes an entry; returns what that did to its person.
     @discardableResult
     public mutating func remove(taskID: Int64, id: PresenceEntry.ID) -> PresenceTransition? {
-        guard let users = self.tasks[taskID] else { return nil }
-        for (userID, entries) in users where entries[id] != nil {
-            let before = self.member(taskID: taskID, userID: userID)
-            self.tasks[taskID]?[userID]?[id] = nil
-            if self.tasks[taskID]?[userID]?.isEmpty == true { self.tasks[taskID]?[userID] = nil }
-            if self.tasks[taskID]?.isEmpty == true { self.tasks[taskID] = nil }
-            return Self.transition(before: before, after: self.member(taskID: taskID, userID: userID), userID: userID)
-        }
-        return nil
+        guard let index = self.tasks[taskID]?.firstIndex(where: { $0.id == id }) else { return nil }
+        let userID = self.tasks[taskID]![index].entry.userID
+        let before = self.member(taskID: taskID, userID: userID)
+        self.tasks[taskID]!.remove(at: index)
+        if self.tasks[taskID]!.isEmpty { self.tasks[taskID] = nil }
+        return Self.transition(before: before, after: self.member(taskID: taskID, userID: userID), userID: userID)
     }
 
     /// Removes every entry of `instance` (it stopped); returns the changes, task by task.
@@ -140,69 +149,62 @@ public struct PresenceRoster: Sendable {
     /// The entry ids matching `predicate`, by task.
     public func entryIDs(where predicate: (PresenceEntry.ID) -> Bool) -> [Int64: [PresenceEntry.ID]] {
         var found: [Int64: [PresenceEntry.ID]] = [:]
-        for (taskID, users) in self.tasks {
-            for entries in users.values {
-                for id in entries.keys where predicate(id) { found[taskID, default: []].append(id) }
-            }
+        for (taskID, slots) in self.tasks {
+            for slot in slots where predicate(slot.id) { found[taskID, default: []].append(slot.id) }
         }
         return found
     }
 
     /// The connections of `instance` on `taskID`, with their users.
     public func connections(taskID: Int64, instance: String) -> [(connection: UInt64, userID: Int64)] {
-        guard let users = self.tasks[taskID] else { return [] }
-        var found: [(connection: UInt64, userID: Int64)] = []
-        for (userID, entries) in users {
-            for id in entries.keys where id.instance == instance { found.append((id.connection, userID)) }
-        }
-        return found
+        (self.tasks[taskID] ?? []).compactMap { $0.id.instance == instance ? ($0.id.connection, $0.entry.userID) : nil }
     }
 
     /// Every entry, by task (for a resync's comparison).
     public var allEntries: [Int64: [PresenceEntry.ID: PresenceEntry]] {
-        var all: [Int64: [PresenceEntry.ID: PresenceEntry]] = [:]
-        for (taskID, users) in self.tasks {
-            for entries in users.values { all[taskID, default: [:]].merge(entries) { a, _ in a } }
-        }
-        return all
+        self.tasks.mapValues { slots in Dictionary(slots.map { ($0.id, $0.entry) }, uniquingKeysWith: { a, _ in a }) }
     }
 
     public func entry(taskID: Int64, id: PresenceEntry.ID) -> PresenceEntry? {
-        guard let users = self.tasks[taskID] else { return nil }
-        for entries in users.values { if let entry = entries[id] { return entry } }
-        return nil
+        self.tasks[taskID]?.first(where: { $0.id == id })?.entry
     }
 
     /// The person as others see them, or nil when none of their sessions is on the task.
     public func member(taskID: Int64, userID: Int64) -> PresenceMember? {
-        guard let entries = self.tasks[taskID]?[userID], !entries.isEmpty else { return nil }
-        var since = Timestamp(milliseconds: .max)
+        guard let slots = self.tasks[taskID] else { return nil }
+        return Self.member(of: slots.lazy.filter { $0.entry.userID == userID }, userID: userID)
+    }
+
+    /// A member from their slots: `since` the earliest, `state` the latest-changed non-empty one
+    /// (typing in any tab shows), name and avatar from the first.
+    private static func member(of slots: some Sequence<Slot>, userID: Int64) -> PresenceMember? {
+        var count = 0
         var first: PresenceEntry?
-        // The state shown: the latest-changed non-empty one (typing in any tab shows), else {}.
-        var latest: (id: PresenceEntry.ID, entry: PresenceEntry)?
-        for (id, entry) in entries {
-            since = min(since, entry.since)
-            if first == nil || entry.since < first!.since { first = entry }
-            guard entry.state.objectValue?.isEmpty == false else { continue }
+        var latest: Slot?
+        for slot in slots {
+            count += 1
+            if first == nil || slot.entry.since < first!.since { first = slot.entry }
+            guard slot.entry.state.objectValue?.isEmpty == false else { continue }
             if let current = latest {
-                let newer = entry.changedAt > current.entry.changedAt
-                    || (entry.changedAt == current.entry.changedAt && id.field > current.id.field)
-                if newer { latest = (id, entry) }
+                let newer = slot.entry.changedAt > current.entry.changedAt
+                    || (slot.entry.changedAt == current.entry.changedAt && slot.id.field > current.id.field)
+                if newer { latest = slot }
             } else {
-                latest = (id, entry)
+                latest = slot
             }
         }
-        let shown = latest?.entry ?? first!
+        guard let first else { return nil }
         return PresenceMember(
-            userID: userID, username: shown.username, avatarURL: shown.avatarURL, since: since, state: latest?.entry.state ?? .object(JSONObject()),
-            sessions: entries.count
+            userID: userID, username: first.username, avatarURL: first.avatarURL, since: first.since,
+            state: latest?.entry.state ?? .object(JSONObject()), sessions: count
         )
     }
 
     /// The people on `taskID`, in the order they joined (ties by user id).
     public func members(taskID: Int64) -> [PresenceMember] {
-        guard let users = self.tasks[taskID] else { return [] }
-        return users.keys.compactMap { self.member(taskID: taskID, userID: $0) }
+        guard let slots = self.tasks[taskID] else { return [] }
+        let byUser = Dictionary(grouping: slots, by: \.entry.userID)
+        return byUser.compactMap { userID, slots in Self.member(of: slots, userID: userID) }
             .sorted { ($0.since, $0.userID) < ($1.since, $1.userID) }
     }
 
@@ -217,7 +219,7 @@ public struct PresenceRoster: Sendable {
     /// Every instance that has an entry here.
     public var instances: Set<String> {
         var found: Set<String> = []
-        for users in self.tasks.values { for entries in users.values { for id in entries.keys { found.insert(id.instance) } } }
+        for slots in self.tasks.values { for slot in slots { found.insert(slot.id.instance) } }
         return found
     }
 

@@ -60,6 +60,14 @@ public final class PresenceService: Sendable {
         var viewers: [Int64: (users: Set<Int64>, readAt: Int64)] = [:]
         /// False while the backplane failed and has not been resynchronized since.
         var healthy = true
+        /// Local entries the timer must look at: a state is held back, or a non-empty one will
+        /// expire. The rest cost the timer nothing.
+        var timed: Set<LocalKey> = []
+    }
+
+    struct LocalKey: Hashable {
+        var connection: UInt64
+        var taskID: Int64
     }
 
     struct Local {
@@ -197,6 +205,7 @@ public final class PresenceService: Sendable {
                     task.pending = state
                 }
                 local.tasks[taskID] = task
+                if task.pending != nil || self.isNonEmpty(state) { s.timed.insert(LocalKey(connection: connection, taskID: taskID)) }
                 return entry.since
             }
             guard local.tasks.count < self.settings.maxTasksPerSession else {
@@ -205,6 +214,7 @@ public final class PresenceService: Sendable {
             let entry = PresenceEntry(
                 userID: userID, username: username, avatarURL: avatarURL, since: now, state: state, changedAt: now)
             local.tasks[taskID] = LocalTask(pending: nil, lastSent: now.milliseconds, stateSetAt: now.milliseconds)
+            if self.isNonEmpty(state) { s.timed.insert(LocalKey(connection: connection, taskID: taskID)) }
             self.set(taskID: taskID, id: id, entry: entry, in: &s)
             return now
         }
@@ -263,28 +273,27 @@ public final class PresenceService: Sendable {
     func tick() {
         let now = self.clock()
         self.state.withLock { s in
-            for (connection, local) in s.local where !local.tasks.isEmpty {
-                let id = PresenceEntry.ID(instance: self.instanceID, connection: connection)
-                var updated = local
-                for (taskID, task) in local.tasks {
-                    guard let entry = s.roster.entry(taskID: taskID, id: id) else { continue }
-                    var task = task
-                    var next: JSONValue?
-                    if let pending = task.pending, now.milliseconds - task.lastSent >= self.settings.updateIntervalMilliseconds {
-                        next = pending
-                        task.pending = nil
-                    } else if task.pending == nil, self.isNonEmpty(entry.state),
-                        now.milliseconds - task.stateSetAt >= self.settings.stateLifetimeMilliseconds
-                    {
-                        next = .object(JSONObject())
-                    }
-                    if let next, next != entry.state {
-                        task.lastSent = now.milliseconds
-                        self.set(taskID: taskID, id: id, entry: self.with(entry, state: next, at: now), in: &s)
-                    }
-                    updated.tasks[taskID] = task
+            for key in s.timed {
+                let id = PresenceEntry.ID(instance: self.instanceID, connection: key.connection)
+                guard var task = s.local[key.connection]?.tasks[key.taskID], var entry = s.roster.entry(taskID: key.taskID, id: id) else {
+                    s.timed.remove(key)
+                    continue
                 }
-                s.local[connection] = updated
+                var next: JSONValue?
+                if let pending = task.pending {
+                    guard now.milliseconds - task.lastSent >= self.settings.updateIntervalMilliseconds else { continue }
+                    next = pending
+                    task.pending = nil
+                } else if self.isNonEmpty(entry.state), now.milliseconds - task.stateSetAt >= self.settings.stateLifetimeMilliseconds {
+                    next = .object(JSONObject())
+                }
+                if let next, next != entry.state {
+                    task.lastSent = now.milliseconds
+                    entry = self.with(entry, state: next, at: now)
+                    self.set(taskID: key.taskID, id: id, entry: entry, in: &s)
+                }
+                s.local[key.connection]?.tasks[key.taskID] = task
+                if task.pending == nil, !self.isNonEmpty(entry.state) { s.timed.remove(key) }
             }
         }
     }
