@@ -263,6 +263,12 @@ async def test_two_instances_one_member_kill_and_redis_restart(a, b, restart, fa
         await dave["client"].presence("presence.left", ben["id"], timeout=15)
         await converge([ana["client"], dave["client"]], task, [(ana["id"], 1), (dave["id"], 1)], timeout=15)
         check(entered["partial"] is True, f"presence.enter during the Redis outage: {entered}")
+        # A graceful stop (SIGTERM) takes its members off everywhere at once, not after the TTL.
+        b2.stop(signal.SIGTERM)
+        stopped = time.monotonic()
+        await ana["client"].presence("presence.left", dave["id"], timeout=5)
+        print(f"    members of an instance stopped with SIGTERM left at A after {time.monotonic() - stopped:.1f} s")
+        check(time.monotonic() - stopped < 3, "a graceful stop left its members to the TTL")
     finally:
         b2.stop(signal.SIGKILL)
 

@@ -128,32 +128,38 @@ public final class PresenceService: Sendable {
     /// Runs until cancelled: delivers changes, writes to the backplane, and (with `timers`)
     /// flushes coalesced states, expires old ones, and keeps the heartbeat and the reaper going.
     public func run(timers: Bool = true) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.consume() }
-            if self.backplane != nil {
-                group.addTask { await self.writeLoop() }
-                group.addTask { await self.listen() }
-                self.writeSink.yield(.resync)
-            }
-            if timers {
-                group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .milliseconds(100))
-                        self.tick()
+        // The consumer and the writer are not cancelled: on shutdown their streams finish, and
+        // they drain what is queued (the leaves of the connections the server just closed reach
+        // the other instances now, not after the TTL).
+        let consumer = Task { await self.consume() }
+        let writer = Task { await self.writeLoop() }
+        if self.backplane != nil { self.writeSink.yield(.resync) }
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                // Holds the group (and the cancellation handler) until cancelled.
+                group.addTask { while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) } }
+                if self.backplane != nil {
+                    group.addTask { await self.listen() }
+                }
+                if timers {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try? await Task.sleep(for: .milliseconds(100))
+                            self.tick()
+                        }
+                    }
+                    if self.backplane != nil {
+                        group.addTask { await self.heartbeatLoop() }
                     }
                 }
-                if self.backplane != nil {
-                    group.addTask { await self.heartbeatLoop() }
-                }
+                await group.waitForAll()
             }
-            await withTaskCancellationHandler {
-                await group.next()
-            } onCancel: {
-                self.workSink.finish()
-                self.writeSink.finish()
-            }
-            group.cancelAll()
+        } onCancel: {
+            self.workSink.finish()
+            self.writeSink.finish()
         }
+        await consumer.value
+        await writer.value
     }
 
     /// Waits until every change made so far went out to the local sessions and the backplane.
