@@ -89,8 +89,12 @@ public final class PresenceService: Sendable {
     enum Work: Sendable {
         case deliver(taskID: Int64, PresenceTransition)
         case remote([UInt8])
-        /// A resync's view of the other instances' entries.
-        case replaceRemote([(taskID: Int64, id: PresenceEntry.ID, entry: PresenceEntry)])
+        /// A resync is about to read the snapshot: hold the other instances' messages from now
+        /// until its result, and apply them after it (a message newer than the snapshot must not
+        /// be overwritten by it).
+        case beginResync
+        /// A resync's view of the other instances' entries (nil: it failed, nothing to replace).
+        case replaceRemote([(taskID: Int64, id: PresenceEntry.ID, entry: PresenceEntry)]?)
         case removeInstance(String)
         case barrier(CheckedContinuation<Void, Never>)
     }
@@ -378,24 +382,26 @@ public final class PresenceService: Sendable {
     // MARK: Delivery
 
     private func consume() async {
+        var held: [[UInt8]]?
         for await item in self.work {
             switch item {
             case .deliver(let taskID, let change):
                 await self.deliver(taskID: taskID, change)
             case .remote(let bytes):
-                guard let message = PresenceWire.decodeMessage(bytes) else {
-                    self.logger.warning("Malformed presence message", metadata: ["bus.message.bytes": "\(bytes.count)"])
-                    continue
+                if held != nil {
+                    held!.append(bytes)
+                } else {
+                    await self.applyRemote(bytes)
                 }
-                guard message.id.instance != self.instanceID else { continue }
-                let changes: [PresenceTransition] = self.state.withLock { s in
-                    if let entry = message.entry { return s.roster.set(taskID: message.taskID, id: message.id, entry: entry) }
-                    return s.roster.remove(taskID: message.taskID, id: message.id).map { [$0] } ?? []
-                }
-                for change in changes { await self.deliver(taskID: message.taskID, change) }
+            case .beginResync:
+                held = held ?? []
             case .replaceRemote(let entries):
-                let changes = self.state.withLock { s in self.replaceRemote(entries, in: &s) }
-                for (taskID, change) in changes { await self.deliver(taskID: taskID, change) }
+                if let entries {
+                    let changes = self.state.withLock { s in self.replaceRemote(entries, in: &s) }
+                    for (taskID, change) in changes { await self.deliver(taskID: taskID, change) }
+                }
+                for bytes in held ?? [] { await self.applyRemote(bytes) }
+                held = nil
             case .removeInstance(let instance):
                 let changes = self.state.withLock { $0.roster.removeInstance(instance) }
                 if !changes.isEmpty {
@@ -406,6 +412,21 @@ public final class PresenceService: Sendable {
                 continuation.resume()
             }
         }
+    }
+
+    /// Applies another instance's message (this instance's own come back too and are skipped:
+    /// they were applied when made).
+    private func applyRemote(_ bytes: [UInt8]) async {
+        guard let message = PresenceWire.decodeMessage(bytes) else {
+            self.logger.warning("Malformed presence message", metadata: ["bus.message.bytes": "\(bytes.count)"])
+            return
+        }
+        guard message.id.instance != self.instanceID else { return }
+        let changes: [PresenceTransition] = self.state.withLock { s in
+            if let entry = message.entry { return s.roster.set(taskID: message.taskID, id: message.id, entry: entry) }
+            return s.roster.remove(taskID: message.taskID, id: message.id).map { [$0] } ?? []
+        }
+        for change in changes { await self.deliver(taskID: message.taskID, change) }
     }
 
     /// Sends one change to every local session that may see it: signed in as someone who may
@@ -501,6 +522,7 @@ public final class PresenceService: Sendable {
     /// them), deletes its own stale ones, and hands the others' to the consumer.
     private func resync(_ backplane: any PresenceBackplane) async {
         let ttl = self.settings.ttlMilliseconds
+        self.workSink.yield(.beginResync)
         do {
             let snapshot = try await backplane.snapshot()
             let own: [Int64: [PresenceEntry.ID: PresenceEntry]] = self.state.withLock { s in
@@ -538,6 +560,7 @@ public final class PresenceService: Sendable {
             if !wasHealthy { self.logger.info("Presence shared again") }
             self.workSink.yield(.replaceRemote(remote))
         } catch {
+            self.workSink.yield(.replaceRemote(nil))
             self.markUnhealthy(error)
         }
     }
@@ -573,30 +596,36 @@ public final class PresenceService: Sendable {
     /// Every sixth of the TTL: renews this instance's heartbeat and its tasks' hashes, resyncs
     /// after a failure, and removes the entries of instances whose heartbeat is gone.
     private func heartbeatLoop() async {
-        guard let backplane = self.backplane else { return }
-        let ttl = self.settings.ttlMilliseconds
-        let interval = Duration.milliseconds(max(ttl / 6, 50))
+        let interval = Duration.milliseconds(max(self.settings.ttlMilliseconds / 6, 50))
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
-            let (taskIDs, others, healthy) = self.state.withLock { s in
-                let mine = s.roster.entryIDs(where: { $0.instance == self.instanceID }).keys
-                return (Array(mine), s.roster.instances.subtracting([self.instanceID]), s.healthy)
-            }
-            do {
-                try await backplane.heartbeat(instance: self.instanceID, taskIDs: taskIDs, ttlMilliseconds: ttl * 2 / 3)
-                if !healthy { self.writeSink.yield(.resync) }
-                guard healthy, !others.isEmpty else { continue }
-                let alive = try await backplane.alive(Array(others))
-                for instance in others.subtracting(alive) {
-                    let fields: [(taskID: Int64, field: String)] = self.state.withLock { s in
-                        s.roster.entryIDs(where: { $0.instance == instance }).flatMap { taskID, ids in ids.map { (taskID, $0.field) } }
-                    }
-                    self.workSink.yield(.removeInstance(instance))
-                    self.writeSink.yield(.delete(fields))
+            await self.heartbeat()
+        }
+    }
+
+    /// One heartbeat: renews this instance's and its tasks' expiry, asks for a resync after a
+    /// failure, and removes the entries of instances whose heartbeat is gone.
+    func heartbeat() async {
+        guard let backplane = self.backplane else { return }
+        let ttl = self.settings.ttlMilliseconds
+        let (taskIDs, others, healthy) = self.state.withLock { s in
+            let mine = s.roster.entryIDs(where: { $0.instance == self.instanceID }).keys
+            return (Array(mine), s.roster.instances.subtracting([self.instanceID]), s.healthy)
+        }
+        do {
+            try await backplane.heartbeat(instance: self.instanceID, taskIDs: taskIDs, ttlMilliseconds: ttl * 2 / 3)
+            if !healthy { self.writeSink.yield(.resync) }
+            guard healthy, !others.isEmpty else { return }
+            let alive = try await backplane.alive(Array(others))
+            for instance in others.subtracting(alive) {
+                let fields: [(taskID: Int64, field: String)] = self.state.withLock { s in
+                    s.roster.entryIDs(where: { $0.instance == instance }).flatMap { taskID, ids in ids.map { (taskID, $0.field) } }
                 }
-            } catch {
-                self.markUnhealthy(error)
+                self.workSink.yield(.removeInstance(instance))
+                self.writeSink.yield(.delete(fields))
             }
+        } catch {
+            self.markUnhealthy(error)
         }
     }
 }

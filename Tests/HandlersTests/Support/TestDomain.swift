@@ -57,7 +57,10 @@ struct TestDomain {
     /// server's sender loop does the same on its wake signal).
     let sender: MailOutboxSender
 
-    init(store: any Store, rateLimits: Bool = true, configure: (inout DomainConfiguration) -> Void = { _ in }) {
+    init(
+        store: any Store, rateLimits: Bool = true, presenceBackplane: (any PresenceBackplane)? = nil,
+        configure: (inout DomainConfiguration) -> Void = { _ in }
+    ) {
         let clock = TestClock()
         let mailer = RecordingMailer()
         var configuration = DomainConfiguration(publicURL: "http://faros.test")
@@ -75,6 +78,7 @@ struct TestDomain {
             oneTimeTokens: OneTimeTokenIssuer(),
             rateLimiter: InProcessRateLimiter(),
             zones: ZoneCache(source: ZoneDirectory()),
+            presenceBackplane: presenceBackplane,
             configuration: configuration,
             clock: { clock.now },
             logger: Logger(label: "faros.handlers.tests", factory: { _ in SwiftLogNoOpLogHandler() }),
