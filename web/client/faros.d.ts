@@ -178,6 +178,25 @@ export type RangeNotSatisfiableErrorData = {
   size: number;
 };
 
+export type PresenceMember = {
+  userId: Id;
+  username: string;
+  avatarUrl: string | null;
+  since: Timestamp;
+  state: Record<string, unknown>;
+  sessions: number;
+};
+
+export type PresenceChange = {
+  taskId: Id;
+  member: PresenceMember;
+};
+
+export type PresenceLeft = {
+  taskId: Id;
+  userId: Id;
+};
+
 export interface Methods {
   "rpc.discover": {
     params: Record<string, never> | undefined;
@@ -564,6 +583,48 @@ export interface Methods {
       topics: Array<Topic>;
     };
   };
+  "presence.enter": {
+    params: {
+      taskId: Id;
+      state?: Record<string, unknown>;
+    };
+    result: {
+      taskId: Id;
+      since: Timestamp;
+      partial: boolean;
+    };
+  };
+  "presence.leave": {
+    params: {
+      taskId: Id;
+    };
+    result: {
+      taskId: Id;
+      left: boolean;
+    };
+  };
+  "presence.list": {
+    params: {
+      taskId: Id;
+    };
+    result: {
+      taskId: Id;
+      members: Array<PresenceMember>;
+      partial: boolean;
+    };
+  };
+  "presence.overview": {
+    params: {
+      taskIds: Array<Id>;
+    };
+    result: {
+      tasks: Array<{
+        taskId: Id;
+        userIds: Array<Id>;
+      }>;
+      partial: boolean;
+    };
+  };
 }
 
 export interface EventData {
@@ -578,6 +639,15 @@ export interface EventData {
   "comment.deleted": DeletedChildData;
   "file.uploaded": File;
   "file.deleted": DeletedChildData;
+}
+
+/** JSON-RPC notifications the server sends (x-notifications): method -> params. */
+export interface Notifications {
+  "event": Event;
+  "auth.signedOut": SignedOut;
+  "presence.joined": PresenceChange;
+  "presence.updated": PresenceChange;
+  "presence.left": PresenceLeft;
 }
 
 export type FarosEvent = { [T in keyof EventData]: Omit<Event, 'type' | 'data'> & { type: T; data: EventData[T] } }[keyof EventData];
