@@ -149,7 +149,7 @@ export function tasksPage(ctx, { shared = false } = {}) {
     const slot = listEl.querySelector(`[data-id="${id}"] .presence-slot`);
     if (!slot) return;
     const title = presence.title(id);
-    replace(slot, title ? h('span', { class: 'presence-mark', testid: 'task-presence', title }, h('span', { class: 'sr-only', text: title })) : null);
+    replace(slot, title ? h('span', { class: 'presence-mark', testid: 'task-presence', title, text: title }) : null);
   }
 
   function renderList(changedIds = new Set()) {
