@@ -13,6 +13,7 @@ public enum EmbeddedFiles {
         WebFile(path: "app/views/auth.js", bytes: PackageResources.app__views__auth_js),
         WebFile(path: "app/views/comments.js", bytes: PackageResources.app__views__comments_js),
         WebFile(path: "app/views/files.js", bytes: PackageResources.app__views__files_js),
+        WebFile(path: "app/views/presence.js", bytes: PackageResources.app__views__presence_js),
         WebFile(path: "app/views/profile.js", bytes: PackageResources.app__views__profile_js),
         WebFile(path: "app/views/settings.js", bytes: PackageResources.app__views__settings_js),
         WebFile(path: "app/views/share.js", bytes: PackageResources.app__views__share_js),

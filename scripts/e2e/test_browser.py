@@ -254,6 +254,62 @@ class BrowserTest(BrowserCase):
     def test_two_users_share_a_task_and_see_each_other_live(self):
         self.share_and_see_each_other_live(APP_URL, APP_URL, shots=True)
 
+    def test_two_users_on_one_task_see_each_other_and_typing(self):
+        """Presence: the avatars of the others on the page, "… is typing" under the comments, and
+        the task list's mark on a task someone else has open, all live."""
+        a = self.user("ana").register()
+        b = self.user("ben").register()
+        a.create_task("Pick the caterer")
+        a.open_task("Pick the caterer")
+        a.tid("share-open").click()
+        a.tid("share-role").select_option("edit")
+        a.tid("share-search").fill(b.name[:5])
+        a.tid("share-suggestions").get_by_test_id("share-suggestion").filter(has_text=b.name).click()
+        expect(a.tid("share-current-row").filter(has_text=b.name)).to_be_visible()
+        a.tid("share-dialog-close").click()
+        expect(b.row("Pick the caterer")).to_be_visible()
+        b.open_task("Pick the caterer")
+
+        # Each sees the other (never themselves): an initials circle named for the person.
+        for me, other in ((a, b), (b, a)):
+            expect(me.tid("presence-avatar")).to_have_count(1)
+            expect(me.tid("presence-avatar")).to_have_attribute("title", other.name)
+            expect(me.page.get_by_role("img", name=other.name, exact=True)).to_have_text(other.name[0].upper())
+
+        # B types: A sees it, B does not see himself; sending the comment clears it.
+        typing = f"{b.name} is typing…"
+        b.tid("comment-input").press_sequentially("Shall we ask the place on Main Street?", delay=20)
+        expect(a.tid("typing-indicator")).to_have_text(typing)
+        expect(a.tid("presence-avatar")).to_contain_class("typing")
+        expect(b.tid("typing-indicator")).to_be_hidden()
+        a.shot("presence-typing")
+        b.tid("comment-submit").click()
+        expect(a.tid("comment-body").filter(has_text="the place on Main Street")).to_have_count(1)
+        expect(a.tid("typing-indicator")).to_be_hidden()
+        # Typing again, then emptying the box, clears it too.
+        b.tid("comment-input").press_sequentially("Or the", delay=20)
+        expect(a.tid("typing-indicator")).to_have_text(typing)
+        b.tid("comment-input").fill("")
+        expect(a.tid("typing-indicator")).to_be_hidden()
+
+        # B leaves the page: gone from A's.
+        b.tid("nav-tasks").click()
+        expect(a.tid("presence-avatar")).to_have_count(0)
+        expect(a.tid("presence")).to_be_hidden()
+
+        # A's list marks the task while B has it open: live, and on a fresh load (the overview).
+        a.tid("nav-tasks").click()
+        mark = a.row("Pick the caterer").get_by_test_id("task-presence")
+        expect(a.row("Pick the caterer")).to_be_visible()
+        expect(mark).to_have_count(0)
+        b.open_task("Pick the caterer")
+        expect(mark).to_have_attribute("title", f"{b.name} is here")
+        a.shot("presence-task-list")
+        a.page.reload()
+        expect(mark).to_have_attribute("title", f"{b.name} is here")
+        b.tid("nav-tasks").click()
+        expect(mark).to_have_count(0)
+
     def test_password_change_elsewhere_returns_to_sign_in(self):
         b = self.user("ben").register()
         other = self.user("ben")

@@ -113,6 +113,9 @@ function flush() {
   view.applyEvents(batch);
 }
 session.onResync(() => view?.resync?.());
+// Presence changes are few (the server sends at most two a second per person): straight to the view.
+session.onPresence((change) => view?.applyPresence?.(change));
+session.onPresenceResync((taskIds) => view?.presenceResync?.(taskIds));
 session.onUserChanged(() => updateTopbar(topbar.querySelector('[aria-current]')?.getAttribute('data-nav') ?? ''));
 session.onSignedOut((message) => {
   flashMessage = message;

@@ -36,6 +36,8 @@ export class Session {
     /** @type {Set<(status: any) => void>} */ this.connectionListeners = new Set();
     /** @type {Set<(count: number) => void>} */ this.caughtUpListeners = new Set();
     /** @type {Set<(user: any) => void>} */ this.userListeners = new Set();
+    /** @type {Set<(change: import('../client/faros.js').PresenceNotification) => void>} */ this.presenceListeners = new Set();
+    /** @type {Set<(taskIds: number[]) => void>} */ this.presenceResyncListeners = new Set();
     /** @type {number | null} events caught up after the last reconnection, once known */
     this.caughtUp = null;
     this.down = false;
@@ -71,6 +73,11 @@ export class Session {
       for (const fn of this.caughtUpListeners) fn(this.caughtUp);
     });
     client.addEventListener('resync', () => { if (client === this.client) for (const fn of this.resyncListeners) fn(); });
+    // Presence (who is on a task, who is typing) comes as notifications of its own, not events:
+    // no seq, no replay. After a reconnection the library has entered the open task again and
+    // says so, and the views reload who is there.
+    client.addEventListener('presence', (e) => { if (client === this.client) for (const fn of this.presenceListeners) fn(e.detail); });
+    client.addEventListener('presenceresync', (e) => { if (client === this.client) for (const fn of this.presenceResyncListeners) fn(e.detail.taskIds); });
     client.addEventListener('signedout', (e) => {
       if (client === this.client) this.forget(SIGNED_OUT[/** @type {any} */ (e).detail?.reason] ?? SIGNED_OUT.loggedOut);
     });
@@ -179,7 +186,24 @@ export class Session {
     return /** @type {any} */ (this.client).call(method, params ?? {}, options);
   }
 
+  /**
+   * Presence on a task: entered again by the library after every reconnection until left.
+   * Failures are swallowed (presence is a nicety; the page works without it): null then.
+   * @param {number} taskId @param {Record<string, unknown>} [state]
+   */
+  enterPresence(taskId, state = {}) { return this.client.enterPresence(taskId, state).catch(() => null); }
+  /** A new state (typing) on a task entered; nothing for a task left. @param {number} taskId @param {Record<string, unknown>} state */
+  setPresenceState(taskId, state) { return this.client.setPresenceState(taskId, state).catch(() => null); }
+  /** @param {number} taskId */
+  leavePresence(taskId) {
+    // Signed out already: the server left every task, and the new client never entered any.
+    if (!this.user) return Promise.resolve(null);
+    return this.client.leavePresence(taskId).catch(() => null);
+  }
+
   onEvent(fn) { this.eventListeners.add(fn); }
+  onPresence(fn) { this.presenceListeners.add(fn); }
+  onPresenceResync(fn) { this.presenceResyncListeners.add(fn); }
   onResync(fn) { this.resyncListeners.add(fn); }
   onSignedOut(fn) { this.signedOutListeners.add(fn); }
   onConnection(fn) { this.connectionListeners.add(fn); }

@@ -178,6 +178,25 @@ export type RangeNotSatisfiableErrorData = {
   size: number;
 };
 
+export type PresenceMember = {
+  userId: Id;
+  username: string;
+  avatarUrl: string | null;
+  since: Timestamp;
+  state: Record<string, unknown>;
+  sessions: number;
+};
+
+export type PresenceChange = {
+  taskId: Id;
+  member: PresenceMember;
+};
+
+export type PresenceLeft = {
+  taskId: Id;
+  userId: Id;
+};
+
 export interface Methods {
   "rpc.discover": {
     params: Record<string, never> | undefined;
@@ -564,6 +583,48 @@ export interface Methods {
       topics: Array<Topic>;
     };
   };
+  "presence.enter": {
+    params: {
+      taskId: Id;
+      state?: Record<string, unknown>;
+    };
+    result: {
+      taskId: Id;
+      since: Timestamp;
+      partial: boolean;
+    };
+  };
+  "presence.leave": {
+    params: {
+      taskId: Id;
+    };
+    result: {
+      taskId: Id;
+      left: boolean;
+    };
+  };
+  "presence.list": {
+    params: {
+      taskId: Id;
+    };
+    result: {
+      taskId: Id;
+      members: Array<PresenceMember>;
+      partial: boolean;
+    };
+  };
+  "presence.overview": {
+    params: {
+      taskIds: Array<Id>;
+    };
+    result: {
+      tasks: Array<{
+        taskId: Id;
+        userIds: Array<Id>;
+      }>;
+      partial: boolean;
+    };
+  };
 }
 
 export interface EventData {
@@ -578,6 +639,15 @@ export interface EventData {
   "comment.deleted": DeletedChildData;
   "file.uploaded": File;
   "file.deleted": DeletedChildData;
+}
+
+/** JSON-RPC notifications the server sends (x-notifications): method -> params. */
+export interface Notifications {
+  "event": Event;
+  "auth.signedOut": SignedOut;
+  "presence.joined": PresenceChange;
+  "presence.updated": PresenceChange;
+  "presence.left": PresenceLeft;
 }
 
 export type FarosEvent = { [T in keyof EventData]: Omit<Event, 'type' | 'data'> & { type: T; data: EventData[T] } }[keyof EventData];
@@ -620,6 +690,20 @@ export interface StateDetail { state: ConnectionState; attempt?: number; nextTry
 /** After a resubscription on a reconnection: events replayed before the server's answer, and whether it asked for a resync. */
 export interface CaughtUpDetail { replayed: number; resync: boolean }
 
+/** A `presence` event's detail: the notification's params, its method as `type`. */
+export type PresenceNotification = {
+  [M in Extract<keyof Notifications, `presence.${string}`>]: { type: M } & Notifications[M]
+}[Extract<keyof Notifications, `presence.${string}`>];
+/** After a reconnection, once the session is back on its tasks: reload presence (presence.list, presence.overview). */
+export interface PresenceResyncDetail { taskIds: number[] }
+/** The client's events whose detail is typed; the others (`lost`, `resync`, `token`, …) carry `detail` too. */
+export interface FarosClientEventMap {
+  state: StateDetail;
+  caughtup: CaughtUpDetail;
+  presence: PresenceNotification;
+  presenceresync: PresenceResyncDetail;
+}
+
 export class FarosClient extends EventTarget {
   constructor(url: string, options?: FarosClientOptions);
   readonly state: ConnectionState;
@@ -633,6 +717,14 @@ export class FarosClient extends EventTarget {
     ? [params?: Params<M>, options?: CallOptions]
     : [params: Params<M>, options?: CallOptions]): Promise<Result<M>>;
   subscribe(topics: string[], handler: (event: FarosEvent) => void): () => void;
+  /** presence.enter, remembered: entered again with the last state after every reconnection. */
+  enterPresence(taskId: number, state?: Record<string, unknown>, options?: CallOptions): Promise<Result<'presence.enter'>>;
+  /** A new state on a task entered with enterPresence; null without sending for any other task, or only remembered while down. */
+  setPresenceState(taskId: number, state?: Record<string, unknown>, options?: CallOptions): Promise<Result<'presence.enter'> | null>;
+  /** presence.leave, and no more re-entering. */
+  leavePresence(taskId: number, options?: CallOptions): Promise<Result<'presence.leave'>>;
+  addEventListener<K extends keyof FarosClientEventMap>(type: K, listener: (event: globalThis.Event & { detail: FarosClientEventMap[K] }) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
   downloadUrl(fileId: number): Promise<string>;
   upload(taskId: number, file: Blob & { name?: string }, options?: { onProgress?: (p: { loaded: number; total: number }) => void; signal?: AbortSignal }): Promise<File>;
   retryNow(): void;

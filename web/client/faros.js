@@ -19,7 +19,7 @@ export class FarosError extends Error {
   }
 }
 export const TIMEOUT = -1, ABORTED = -2, CLOSED = -3;
-const UNAUTHENTICATED = -32001;
+const UNAUTHENTICATED = -32001, NOT_FOUND = -32004;
 
 /** Full-jitter backoff: uniform in [0, min(cap, base * 2^attempt)], floored at base. */
 export function backoffDelay(attempt, random = Math.random, base = 500, cap = 20000) {
@@ -63,6 +63,8 @@ export class FarosClient extends EventTarget {
     this.delivered = 0; // events handed to handlers, for the `caughtup` count
     this.resumeSeq = null; // highest seq a subscribe answer vouched for
     this.subs = []; // {topics, handler}
+    this.presence = new Map(); // taskId -> the last state sent: the tasks to enter again after a reconnection
+    this.wasReady = false; // a handshake completed before: the next one is a reconnection
     this.pending = new Map(); // id -> call record waiting for an answer
     this.queue = []; // calls waiting for an authenticated connection
     this.nextId = 1;
@@ -124,6 +126,35 @@ export class FarosClient extends EventTarget {
     };
   }
 
+  // --- presence ---
+
+  /**
+   * Enters presence on a task (presence.enter; calling it again replaces the state) and
+   * remembers it: after every reconnection the client enters again with the last state.
+   */
+  enterPresence(taskId, state = {}, opts) {
+    this.presence.set(taskId, state);
+    return this.call('presence.enter', { taskId, state }, opts);
+  }
+
+  /**
+   * Replaces this session's state on a task it entered; resolves with null and sends nothing for
+   * a task it is not on (a late "typing" after leaving must not enter again). While the
+   * connection is down the state is only remembered: the re-entry sends the latest, so typing
+   * updates never pile up behind an outage.
+   */
+  setPresenceState(taskId, state = {}, opts) {
+    if (!this.presence.has(taskId)) return Promise.resolve(null);
+    if (!this.ready) { this.presence.set(taskId, state); return Promise.resolve(null); }
+    return this.enterPresence(taskId, state, opts);
+  }
+
+  /** Leaves a task (presence.leave) and stops entering it again after reconnections. */
+  leavePresence(taskId, opts) {
+    this.presence.delete(taskId);
+    return this.call('presence.leave', { taskId }, opts);
+  }
+
   /** A signed link for a file (files.downloadUrl); it works without the token. */
   async downloadUrl(id) { return (await this.call('files.downloadUrl', { id })).url; }
 
@@ -182,6 +213,7 @@ export class FarosClient extends EventTarget {
     const ws = this.ws;
     this.setState('open');
     this.heard();
+    let present = [];
     try {
       // auth.authenticate first, before any queued call, so no call runs anonymous by accident.
       const token = await this.o.getToken?.();
@@ -194,6 +226,8 @@ export class FarosClient extends EventTarget {
         this.afterSubscribe(r);
         if (resuming && ws === this.ws) this.emit('caughtup', { replayed: this.delivered - before, resync: r.resync });
       }
+      // Presence is per connection and never replayed: a new one is on no task until it enters.
+      present = await this.reenter();
     } catch (e) {
       if (ws !== this.ws) return;
       if (e.code === UNAUTHENTICATED) {
@@ -208,6 +242,34 @@ export class FarosClient extends EventTarget {
     this.ready = true;
     const q = this.queue; this.queue = [];
     q.forEach((c) => this.send(c));
+    // Who is there changed unseen while the connection was down: the app reloads presence now.
+    if (this.wasReady) this.emit('presenceresync', { taskIds: present });
+    this.wasReady = true;
+  }
+
+  /**
+   * Enters every remembered task again with its last state, ahead of queued calls. A state
+   * changed while this runs is sent in one more round. A task the session can no longer view
+   * (-32004) is forgotten; other refusals are reported and the task kept for the next time.
+   * @returns {Promise<number[]>} the tasks the session is on now
+   */
+  async reenter() {
+    const sent = new Map(), on = new Set();
+    for (;;) {
+      const todo = [...this.presence].filter(([taskId, state]) => sent.get(taskId) !== state);
+      if (!todo.length) break;
+      await Promise.all(todo.map(async ([taskId, state]) => {
+        sent.set(taskId, state);
+        try {
+          await this.rpc('presence.enter', { taskId, state });
+          on.add(taskId);
+        } catch (e) {
+          if (e.code === NOT_FOUND) { if (this.presence.get(taskId) === state) this.presence.delete(taskId); }
+          else if (e.code !== CLOSED && e.code !== TIMEOUT) this.emit('error', e);
+        }
+      }));
+    }
+    return [...on].filter((taskId) => this.presence.has(taskId));
   }
 
   lost(code) {
@@ -252,8 +314,11 @@ export class FarosClient extends EventTarget {
       return m.error ? c.reject(new FarosError(m.error.code, m.error.message, m.error.data)) : c.resolve(m.result);
     }
     if (m.method === 'event') return this.deliver(m.params);
+    // presence.joined, presence.updated, presence.left: one `presence` event, the method as its type.
+    if (typeof m.method === 'string' && m.method.startsWith('presence.')) return this.emit('presence', { type: m.method, ...m.params });
     if (m.method === 'auth.signedOut') {
       this.clearTimeout(this.refreshTimer);
+      this.presence.clear(); // signing out left every task
       this.emit('signedout', m.params);
     }
   }

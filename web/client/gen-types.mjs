@@ -49,6 +49,8 @@ for (const m of doc.methods) {
 }
 out += '}\n\nexport interface EventData {\n';
 for (const e of doc['x-events'].types) out += `  ${JSON.stringify(e.type)}: ${type(e.data, '  ')};\n`;
+out += '}\n\n/** JSON-RPC notifications the server sends (x-notifications): method -> params. */\nexport interface Notifications {\n';
+for (const n of doc['x-notifications'] ?? []) out += `  ${JSON.stringify(n.method)}: ${type(n.params, '  ')};\n`;
 out += `}\n\nexport type FarosEvent = { [T in keyof EventData]: Omit<Event, 'type' | 'data'> & { type: T; data: EventData[T] } }[keyof EventData];\n`;
 out += readFileSync(new URL('faros.d.ts.tail', here), 'utf8');
 

@@ -1,6 +1,11 @@
 // The comments of one task: add, edit (author), delete (author or task owner), live.
 import { h, replace, flash, formatTime, errorText } from '../dom.js';
 import { confirmDialog } from '../ui.js';
+import { typingText } from './presence.js';
+
+// The server forgets a typing state after 10 s unless it is sent again: while the user keeps
+// typing it is sent again this often, well inside that, and never more often.
+const TYPING_EVERY_MS = 3000;
 
 export function commentsSection(ctx, task) {
   /** @type {Map<number, any>} */
@@ -88,12 +93,32 @@ export function commentsSection(ctx, task) {
   const input = h('textarea', { testid: 'comment-input', maxlength: 2000, required: true, 'aria-label': 'New comment', placeholder: 'Write a comment…' });
   const form = h('form', { testid: 'comment-form' }, input,
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', testid: 'comment-submit', text: 'Comment' })));
+  // Typing: {typing: true} in this session's presence state while the box has text and keeps
+  // changing; {} once it is sent, emptied or left.
+  let typingSentAt = 0; // 0: not typing
+  function typing() {
+    if (!input.value.trim()) return stopTyping();
+    const now = Date.now();
+    if (typingSentAt && now - typingSentAt < TYPING_EVERY_MS) return;
+    typingSentAt = now;
+    ctx.session.setPresenceState(task.id, { typing: true });
+  }
+  function stopTyping() {
+    if (!typingSentAt) return;
+    typingSentAt = 0;
+    ctx.session.setPresenceState(task.id, {});
+  }
+  input.addEventListener('input', typing);
+  input.addEventListener('blur', stopTyping);
+  const typingEl = h('p', { class: 'typing-indicator', testid: 'typing-indicator', 'aria-live': 'polite', hidden: true });
+
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (!canWrite()) return;
     try {
       const c = await ctx.session.call('comments.create', { taskId: task.id, content: input.value });
       input.value = '';
+      stopTyping();
       put(c, false);
     } catch (err) { ctx.notice(errorText(err)); }
   });
@@ -101,10 +126,16 @@ export function commentsSection(ctx, task) {
   input.addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) form.requestSubmit(); });
 
   const el = h('section', { class: 'panel', 'aria-labelledby': 'comments-h' },
-    h('h2', { id: 'comments-h' }, 'Comments ', count), listEl, form);
+    h('h2', { id: 'comments-h' }, 'Comments ', count), listEl, typingEl, form);
   return {
     el, load,
     setTask(t) { task = t; },
+    /** @param {string[]} names the others typing now */
+    showTyping(names) {
+      typingEl.textContent = typingText(names);
+      typingEl.hidden = names.length === 0;
+    },
+    dispose() { typingSentAt = 0; }, // leaving the task drops the state with it
     apply(ev) {
       // A replayed event of a comment deleted since carries no text (the server keeps a comment's
       // text only while it is current); its comment.deleted follows, so there is nothing to show.

@@ -6,6 +6,7 @@ import { commentsSection } from './comments.js';
 import { filesSection } from './files.js';
 import { sharesSection } from './share.js';
 import { isOverdue } from './tasks.js';
+import { presenceBar, taskPresence, isTyping } from './presence.js';
 
 const ACTIONS = {
   'task.created': 'created the task', 'task.updated': 'changed', 'task.deleted': 'deleted the task',
@@ -60,6 +61,12 @@ export function taskPage(ctx, id) {
   const files = filesSection(ctx, { id });
   const shares = sharesSection(ctx, { id });
   const timeline = h('ol', { class: 'plain-list timeline', testid: 'timeline' });
+  // Who else has the page open: avatars under the heading, "typing…" under the comments.
+  const bar = presenceBar(ctx);
+  const presence = taskPresence(ctx, id, (others) => {
+    bar.show(others);
+    comments.showTyping(others.filter(isTyping).map((m) => m.username));
+  });
 
   function fill(t, changed) {
     task = t;
@@ -141,7 +148,7 @@ export function taskPage(ctx, id) {
       const t = await ctx.session.call('tasks.get', { id });
       replace(el,
         h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/tasks', text: '← All tasks' })),
-        heading, ownerLine,
+        heading, ownerLine, bar.el,
         h('div', { class: 'task-page' },
           h('div', null,
             h('section', { class: 'panel', 'aria-labelledby': 'details-h' }, h('h2', { id: 'details-h', text: 'Details' }), form,
@@ -150,7 +157,8 @@ export function taskPage(ctx, id) {
           h('div', null, shares.el,
             h('section', { class: 'panel', 'aria-labelledby': 'activity-h' }, h('h2', { id: 'activity-h', text: 'Activity' }), timeline))));
       fill(t);
-      await Promise.all([comments.load(), files.load(), shares.load(), loadTimeline(false)]);
+      // Entered once the task is known to be visible; presence.list again on a reload.
+      await Promise.all([comments.load(), files.load(), shares.load(), loadTimeline(false), presence.enter()]);
     } catch (err) {
       if (err?.code === -32004) {
         replace(el, h('div', { class: 'panel', testid: 'task-missing' }, h('h1', { text: 'Task not found' }),
@@ -198,7 +206,14 @@ export function taskPage(ctx, id) {
         timelineTimer = setTimeout(() => loadTimeline(true).catch(() => {}), 100);
       }
     },
+    /** @param {import('../../client/faros.js').PresenceNotification} change */
+    applyPresence(change) { presence.apply(change); },
+    presenceResync() { presence.reload(); },
     resync() { load(); },
-    dispose() { clearTimeout(timelineTimer); },
+    dispose() {
+      clearTimeout(timelineTimer);
+      presence.leave();
+      comments.dispose();
+    },
   };
 }

@@ -3,6 +3,7 @@
 import { h, replace, field, flash, formatDate, todayUTC, errorText } from '../dom.js';
 import { confirmDialog } from '../ui.js';
 import { verifyNotice } from './auth.js';
+import { listPresence } from './presence.js';
 
 const PAGE_SIZE = 50;
 const SORTS = [['createdAt', 'Created'], ['updatedAt', 'Updated'], ['dueDate', 'Due date'], ['priority', 'Priority'], ['title', 'Title']];
@@ -83,6 +84,7 @@ export function taskRow(ctx, task, selection, onToggleSelect) {
     h('div', { class: 'main' },
       h('a', { class: 'title', href: `#/tasks/${task.id}`, testid: 'task-title', text: task.title }),
       h('div', { class: 'meta' },
+        h('span', { class: 'presence-slot' }),
         h('span', { class: `badge ${task.priority}`, text: task.priority }),
         task.dueDate ? h('span', { text: `Due ${formatDate(task.dueDate)}` }) : null,
         isOverdue(task) ? h('span', { class: 'badge overdue', text: 'overdue' }) : null,
@@ -140,11 +142,22 @@ export function tasksPage(ctx, { shared = false } = {}) {
     refresh();
   });
 
+  // Marks on the tasks someone else has open now.
+  const presence = listPresence(ctx, (taskIds) => { for (const id of taskIds) mark(id); });
+  /** @param {number} id */
+  function mark(id) {
+    const slot = listEl.querySelector(`[data-id="${id}"] .presence-slot`);
+    if (!slot) return;
+    const title = presence.title(id);
+    replace(slot, title ? h('span', { class: 'presence-mark', testid: 'task-presence', title, text: title }) : null);
+  }
+
   function renderList(changedIds = new Set()) {
     if (!tasks.length) {
       replace(listEl, h('li', { class: 'empty', testid: 'empty', text: shared ? 'Nothing is shared with you yet.' : 'No tasks match. Add one above.' }));
     } else {
       replace(listEl, tasks.map((t) => taskRow(ctx, t, shared ? null : selection, toggle)));
+      for (const t of tasks) mark(t.id);
       for (const id of changedIds) flash(listEl.querySelector(`[data-id="${id}"]`));
     }
     const first = total ? (f.page - 1) * PAGE_SIZE + 1 : 0;
@@ -179,6 +192,8 @@ export function tasksPage(ctx, { shared = false } = {}) {
         if (!initial) for (const t of tasks) if (before.get(t.id) !== t.updatedAt) changedIds.add(t.id);
         loaded = true;
         renderList(changedIds);
+        presence.learn(tasks);
+        presence.load(tasks.map((t) => t.id)); // only the ids no overview has answered for yet
       } catch (err) {
         ctx.notice(errorText(err));
       } finally {
@@ -275,6 +290,9 @@ export function tasksPage(ctx, { shared = false } = {}) {
       if (changed.size) renderList(changed);
       refresh(changed);
     },
+    /** @param {import('../../client/faros.js').PresenceNotification} change */
+    applyPresence(change) { presence.apply(change); },
+    presenceResync() { presence.forget(); presence.load(tasks.map((t) => t.id)); },
     resync() { refresh(); },
   };
 }

@@ -182,3 +182,100 @@ test('a connection attempt that never opens is abandoned and retried', async () 
   await c.advance(1000);
   assert.equal(sockets.length, 2);
 });
+
+// --- presence ---
+
+const member = (userId, state = {}) => ({ userId, username: `u${userId}`, avatarUrl: null, since: '2026-01-01T00:00:00Z', state, sessions: 1 });
+
+test('presence notifications are dispatched as `presence` events, the method as their type', async () => {
+  const { sockets, client } = setup(ok);
+  const got = []; client.addEventListener('presence', (e) => got.push(/** @type {any} */ (e).detail));
+  const events = []; client.subscribe(['tasks'], (e) => events.push(e));
+  client.connect(); sockets[0].onopen(); await tick();
+  sockets[0].push({ jsonrpc: '2.0', method: 'presence.joined', params: { taskId: 42, member: member(7) } });
+  sockets[0].push({ jsonrpc: '2.0', method: 'presence.updated', params: { taskId: 42, member: member(7, { typing: true }) } });
+  sockets[0].push({ jsonrpc: '2.0', method: 'presence.left', params: { taskId: 42, userId: 7 } });
+  assert.deepEqual(got, [
+    { type: 'presence.joined', taskId: 42, member: member(7) },
+    { type: 'presence.updated', taskId: 42, member: member(7, { typing: true }) },
+    { type: 'presence.left', taskId: 42, userId: 7 },
+  ]);
+  assert.deepEqual(events, []); // not events: no seq, nothing to resume
+  assert.equal(client.lastSeq, null);
+});
+
+test('presence: entered tasks are entered again after a reconnection, with the last state, before queued calls', async () => {
+  const { c, sockets, client } = setup(ok, { getToken: () => 'tok' });
+  client.subscribe(['tasks'], () => {});
+  const resyncs = []; client.addEventListener('presenceresync', (e) => resyncs.push(/** @type {any} */ (e).detail));
+  client.connect(); sockets[0].onopen(); await tick();
+  await client.enterPresence(42);
+  await client.enterPresence(43, { typing: true });
+  await client.setPresenceState(42, { typing: true });
+  await client.setPresenceState(43, {});
+  assert.deepEqual(sockets[0].sent.filter((m) => m.method.startsWith('presence.')).map((m) => [m.method, m.params]), [
+    ['presence.enter', { taskId: 42, state: {} }], ['presence.enter', { taskId: 43, state: { typing: true } }],
+    ['presence.enter', { taskId: 42, state: { typing: true } }], ['presence.enter', { taskId: 43, state: {} }],
+  ]);
+  assert.deepEqual(resyncs, []); // the first connection resyncs nothing
+
+  sockets[0].close(1006); await tick();
+  // While down, a state change is only remembered (the re-entry sends the newest): nothing queues.
+  const p = client.setPresenceState(42, { typing: false });
+  const q = client.call('tasks.get', { id: 1 });
+  assert.equal(await p, null);
+  await c.advance(1000); sockets[1].onopen(); await tick();
+  await q;
+  assert.deepEqual(sockets[1].sent.map((m) => [m.method, m.params]), [
+    ['auth.authenticate', { accessToken: 'tok' }], ['events.subscribe', { topics: ['tasks'], since: 10 }],
+    ['presence.enter', { taskId: 42, state: { typing: false } }], ['presence.enter', { taskId: 43, state: {} }],
+    ['tasks.get', { id: 1 }],
+  ]);
+  assert.deepEqual(resyncs, [{ taskIds: [42, 43] }]);
+});
+
+test('presence: leaving stops the re-entering, and a state for a task left sends nothing', async () => {
+  const { c, sockets, client } = setup(ok);
+  const resyncs = []; client.addEventListener('presenceresync', (e) => resyncs.push(/** @type {any} */ (e).detail));
+  client.connect(); sockets[0].onopen(); await tick();
+  await client.enterPresence(42, { typing: true });
+  await client.enterPresence(43);
+  assert.deepEqual(await client.leavePresence(42), { echo: { taskId: 42 } });
+  assert.equal(await client.setPresenceState(42, { typing: true }), null); // a late keystroke after leaving
+  assert.equal(await client.setPresenceState(99, {}), null); // never entered
+  assert.deepEqual(sockets[0].sent.at(-1), { jsonrpc: '2.0', id: sockets[0].sent.at(-1).id, method: 'presence.leave', params: { taskId: 42 } });
+  sockets[0].close(1006); await tick(); await c.advance(1000); sockets[1].onopen(); await tick();
+  assert.deepEqual(sockets[1].sent.map((m) => [m.method, m.params]), [['presence.enter', { taskId: 43, state: {} }]]);
+  await client.leavePresence(43);
+  sockets[1].close(1006); await tick(); await c.advance(5000); sockets[2].onopen(); await tick();
+  assert.deepEqual(sockets[2].sent, []);
+  // The app still hears that the connection is back, to reload a list's presence marks.
+  assert.deepEqual(resyncs, [{ taskIds: [43] }, { taskIds: [] }]);
+});
+
+test('presence: a task that can no longer be viewed is forgotten on re-entry; other refusals are reported and kept', async () => {
+  let refuse = null;
+  const { c, sockets, client } = setup((m) => (m.method === 'presence.enter' && refuse?.[m.params.taskId] ? { error: refuse[m.params.taskId] } : ok(m)));
+  const errors = []; client.addEventListener('error', (e) => errors.push(/** @type {any} */ (e).detail.code));
+  const resyncs = []; client.addEventListener('presenceresync', (e) => resyncs.push(/** @type {any} */ (e).detail.taskIds));
+  client.connect(); sockets[0].onopen(); await tick();
+  await client.enterPresence(42); await client.enterPresence(43);
+  refuse = { 42: { code: -32004, message: 'not found' }, 43: { code: -32029, message: 'slow down' } };
+  sockets[0].close(1006); await tick(); await c.advance(1000); sockets[1].onopen(); await tick();
+  assert.equal(client.state, 'open'); // a refused re-entry does not break the connection
+  assert.deepEqual(errors, [-32029]);
+  assert.deepEqual(resyncs, [[]]);
+  refuse = null;
+  sockets[1].close(1006); await tick(); await c.advance(5000); sockets[2].onopen(); await tick();
+  assert.deepEqual(sockets[2].sent.map((m) => m.params.taskId), [43]);
+  assert.deepEqual(resyncs, [[], [43]]);
+});
+
+test('presence: signing out elsewhere forgets the tasks', async () => {
+  const { c, sockets, client } = setup(ok);
+  client.connect(); sockets[0].onopen(); await tick();
+  await client.enterPresence(42);
+  sockets[0].push({ jsonrpc: '2.0', method: 'auth.signedOut', params: { reason: 'loggedOut' } });
+  sockets[0].close(1006); await tick(); await c.advance(1000); sockets[1].onopen(); await tick();
+  assert.deepEqual(sockets[1].sent, []);
+});

@@ -19,8 +19,8 @@ if (missing && process.env.FAROS_TEST_REQUIRE_ALL === '1') {
 }
 const skip = missing;
 
-function startServer(dataDir, port = 0) {
-  const p = spawn(bin, ['--port', String(port), '--data-dir', dataDir, '--no-rate-limits', '--log-level', 'warning'], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startServer(dataDir, port = 0, env = {}) {
+  const p = spawn(bin, ['--port', String(port), '--data-dir', dataDir, '--no-rate-limits', '--log-level', 'warning'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
     let out = '';
     const seen = (d) => {
@@ -72,6 +72,58 @@ test('register, subscribe, server restart, resume without gaps', { skip, timeout
     assert.equal((await a.call('users.me')).id, reg.user.id); // re-authenticated
   } finally {
     a.close();
+    await stop(server.proc);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('presence: seen by another person, entered again with the last state after a restart, gone after leaving', { skip, timeout: 90000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'faros-jsc-'));
+  // The typing state must outlive two reconnections' backoff (10 s by default).
+  const env = { FAROS_PRESENCE_STATE_LIFETIME: '60s' };
+  let server = await startServer(dir, 0, env);
+  const url = `ws://127.0.0.1:${server.port}/rpc`;
+  const stamp = Date.now() % 1e6;
+  const tokens = {};
+  const a = new FarosClient(url, { getToken: () => tokens.a ?? null }).connect();
+  const b = new FarosClient(url, { getToken: () => tokens.b ?? null }).connect();
+  try {
+    const ra = await a.call('auth.register', { username: `jsp_a${stamp}`, email: `jsp_a${stamp}@example.com`, password: 'correct horse' });
+    const rb = await b.call('auth.register', { username: `jsp_b${stamp}`, email: `jsp_b${stamp}@example.com`, password: 'correct horse' });
+    tokens.a = ra.token.accessToken; tokens.b = rb.token.accessToken;
+    const task = await a.call('tasks.create', { title: 'presence' });
+    await a.call('shares.create', { taskId: task.id, username: rb.user.username, permission: 'edit' });
+    b.subscribe(['tasks'], () => {});
+    const seen = []; b.addEventListener('presence', (e) => seen.push(/** @type {any} */ (e).detail));
+    const resynced = { a: [], b: [] };
+    a.addEventListener('presenceresync', (e) => resynced.a.push(/** @type {any} */ (e).detail.taskIds));
+    b.addEventListener('presenceresync', (e) => resynced.b.push(/** @type {any} */ (e).detail.taskIds));
+    // Subscribed before a enters (the subscription answer comes before any of its notifications).
+    await b.call('rpc.ping');
+
+    await a.enterPresence(task.id);
+    await waitFor(() => seen.some((p) => p.type === 'presence.joined' && p.member.userId === ra.user.id));
+    await a.setPresenceState(task.id, { typing: true });
+    await waitFor(() => seen.some((p) => p.type === 'presence.updated' && p.member.state.typing === true));
+
+    await stop(server.proc);
+    server = await startServer(dir, server.port, env);
+    await waitFor(() => resynced.a.length === 1 && resynced.b.length === 1);
+    assert.deepEqual(resynced.a, [[task.id]]);
+    // a is back on the task with its last state; b, reconnected too, lists it.
+    const list = await b.call('presence.list', { taskId: task.id });
+    assert.deepEqual(list.members.map((m) => [m.userId, m.state]), [[ra.user.id, { typing: true }]]);
+
+    seen.length = 0;
+    await a.leavePresence(task.id);
+    await waitFor(() => seen.some((p) => p.type === 'presence.left' && p.userId === ra.user.id));
+    await stop(server.proc);
+    server = await startServer(dir, server.port, env);
+    await waitFor(() => resynced.a.length === 2 && resynced.b.length === 2);
+    assert.deepEqual(resynced.a[1], []);
+    assert.deepEqual((await b.call('presence.list', { taskId: task.id })).members, []);
+  } finally {
+    a.close(); b.close();
     await stop(server.proc);
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,6 +10,20 @@ async function f() {
   // @ts-expect-error unknown param
   await c.call('tasks.get', { idd: 1 });
   c.subscribe(['tasks'], (e) => { if (e.type === 'task.deleted') { const id: number = e.data.id; } });
-  return title;
+  c.addEventListener('presence', (e) => {
+    if (e.detail.type === 'presence.left') { const gone: number = e.detail.userId; }
+    else { const name: string = e.detail.member.username; const typing = e.detail.member.state.typing; }
+  });
+  c.addEventListener('presenceresync', (e) => { const ids: number[] = e.detail.taskIds; });
+  const on = await c.enterPresence(1, { typing: true });
+  const since: string = on.since;
+  await c.setPresenceState(1, {});
+  await c.leavePresence(1);
+  const members = (await c.call('presence.list', { taskId: 1 })).members;
+  // @ts-expect-error a left notification has no member
+  c.addEventListener('presence', (e) => { if (e.detail.type === 'presence.left') e.detail.member; });
+  // @ts-expect-error taskIds, not taskId
+  await c.call('presence.overview', { taskId: 1 });
+  return title + since + members.length;
 }
 f();
