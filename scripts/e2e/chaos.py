@@ -131,6 +131,8 @@ class Client:
         self.answers = {}
         self.events = asyncio.Queue()
         self.signed_out = []  # reasons of any auth.signedOut the server sent
+        self.notes = []  # every other notification, in arrival order
+        self.arrived = asyncio.Event()  # set when one is added to notes
         self.reader = asyncio.ensure_future(self._read())
 
     async def _read(self):
@@ -145,6 +147,9 @@ class Client:
                     self.events.put_nowait(message["params"])
                 elif message.get("method") == "auth.signedOut":
                     self.signed_out.append(message["params"].get("reason"))
+                else:
+                    self.notes.append(message)
+                    self.arrived.set()
         except (websockets.ConnectionClosed, OSError):
             pass
         finally:

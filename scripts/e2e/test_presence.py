@@ -24,49 +24,20 @@ import time
 
 import websockets
 
+import chaos
 from chaos import Server, Failure, check
 
 PASSWORD = "presence-password-1"
 RESULTS = []
 
 
-class Client:
-    """One socket: answers by id; notifications kept in arrival order, each taken at most once."""
+class Client(chaos.Client):
+    """chaos.Client (answers by id, notifications kept in arrival order), plus presence helpers:
+    each notification is taken at most once."""
 
     def __init__(self, ws):
-        self.ws = ws
-        self.next_id = 0
-        self.answers = {}
-        self.notes = []
+        super().__init__(ws)
         self.taken = set()
-        self.arrived = asyncio.Event()
-        self.reader = asyncio.ensure_future(self._read())
-
-    async def _read(self):
-        try:
-            async for raw in self.ws:
-                message = json.loads(raw)
-                if "id" in message and "method" not in message:
-                    future = self.answers.pop(message["id"], None)
-                    if future and not future.done():
-                        future.set_result(message)
-                else:
-                    self.notes.append(message)
-                    self.arrived.set()
-        except (websockets.ConnectionClosed, OSError):
-            pass
-
-    async def call(self, method, params=None):
-        self.next_id += 1
-        future = asyncio.get_running_loop().create_future()
-        self.answers[self.next_id] = future
-        await self.ws.send(json.dumps({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params or {}}))
-        return await asyncio.wait_for(future, 15)
-
-    async def ok(self, method, params=None):
-        reply = await self.call(method, params)
-        check("result" in reply, f"{method}: {reply}")
-        return reply["result"]
 
     async def presence(self, method, user_id, timeout=5, **want):
         """The first not yet taken `method` notification about `user_id` whose member has the
@@ -100,13 +71,9 @@ class Client:
         late = [n for n in self.notes[count:] if n.get("method", "").startswith("presence.")]
         check(not late, f"unexpected {late}")
 
-    async def close(self):
-        await self.ws.close()
-        self.reader.cancel()
 
-
-async def connect(server, token=None, **options):
-    ws = await websockets.connect(server.ws, max_size=8 << 20, **options)
+async def connect(server, token=None):
+    ws = await websockets.connect(server.ws, max_size=8 << 20, ping_interval=None)
     client = Client(ws)
     if token:
         await client.ok("auth.authenticate", {"accessToken": token})
@@ -169,7 +136,7 @@ async def test_a_silent_socket_leaves_when_the_keepalive_closes_it(s, _):
     ana, ben = await person(s, "ana"), await person(s, "ben")
     task = await shared_task(ana, ben)
     await ana["client"].ok("presence.enter", {"taskId": task})
-    silent = await connect(s, ben["token"], ping_interval=None)
+    silent = await connect(s, ben["token"])
     await silent.ok("presence.enter", {"taskId": task})
     await ana["client"].presence("presence.joined", ben["id"])
     # The client stops reading: no pong answers the server's pings any more.
@@ -279,7 +246,7 @@ async def run(name, test, *args):
         await test(*args)
         RESULTS.append((name, None))
         print(f"ok    {name} ({time.monotonic() - started:.1f} s)")
-    except (Failure, AssertionError, asyncio.TimeoutError, websockets.WebSocketException, OSError) as error:
+    except (Failure, chaos.Lost, AssertionError, asyncio.TimeoutError, websockets.WebSocketException, OSError) as error:
         RESULTS.append((name, error))
         print(f"FAIL  {name}: {error!r}")
 
