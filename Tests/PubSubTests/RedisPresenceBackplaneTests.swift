@@ -47,13 +47,15 @@ struct RedisPresenceBackplaneTests {
         let task = Self.uniqueTask()
         let me = TestRedis.uniqueName("instance").replacingOccurrences(of: ":", with: "-")
         let gone = TestRedis.uniqueName("instance").replacingOccurrences(of: ":", with: "-")
-        try await backplane.apply(taskID: task, field: "\(me):1", value: Array("{}".utf8), message: Array("{}".utf8), ttlMilliseconds: 300)
-        try await backplane.apply(taskID: task, field: "\(gone):1", value: Array("{}".utf8), message: Array("{}".utf8), ttlMilliseconds: 300)
+        try await backplane.apply(taskID: task, field: "\(me):1", value: Array("{}".utf8), message: Array("{}".utf8), ttlMilliseconds: 10_000)
+        try await backplane.apply(taskID: task, field: "\(gone):1", value: Array("{}".utf8), message: Array("{}".utf8), ttlMilliseconds: 10_000)
         try await backplane.heartbeat(instance: me, taskIDs: [task], ttlMilliseconds: 60_000)
         #expect(try await backplane.alive([me, gone]) == [me])
         #expect(try await backplane.alive([]) == [])
-        // The heartbeat renewed the task's hash past the 300 ms the write gave it.
-        try await Task.sleep(for: .milliseconds(500))
+        // The heartbeat renewed the task's hash far past the 10 s the writes gave it (read, not
+        // waited for: a loaded machine must not turn this into a race).
+        let renewed = try await client.send(["PTTL", "faros:presence:task:\(task)"]).integer ?? -1
+        #expect(renewed > 10_000, "PTTL \(renewed)")
         #expect(try await backplane.snapshot().filter { $0.taskID == task }.count == 2)
         try await backplane.delete([(task, "\(gone):1")])
         #expect(try await backplane.snapshot().filter { $0.taskID == task }.map(\.field) == ["\(me):1"])

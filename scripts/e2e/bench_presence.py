@@ -152,7 +152,7 @@ async def memory_phase(args, servers, urls, mode):
     all_tokens = [tokens[n][1] for n in names]
     for w in range(args.workers):
         parent, child = multiprocessing.Pipe()
-        p = multiprocessing.Process(target=solo_worker, args=(urls, all_tokens[w::args.workers], child))
+        p = multiprocessing.Process(target=solo_worker, args=(urls, all_tokens[w::args.workers], child), daemon=True)
         p.start()
         workers.append(p)
         pipes.append(parent)
@@ -223,7 +223,7 @@ async def bench(args):
         workers, pipes = [], []
         for w in range(args.workers):
             parent, child = multiprocessing.Pipe()
-            p = multiprocessing.Process(target=worker, args=(urls, present[w::args.workers], task, probe_id, child))
+            p = multiprocessing.Process(target=worker, args=(urls, present[w::args.workers], task, probe_id, child), daemon=True)
             p.start()
             workers.append(p)
             pipes.append(parent)
