@@ -319,7 +319,8 @@ enum AuthMethods {
     ///
     /// `newPassword` is validated first, then the token is taken (single use) in its own
     /// transaction, so the costly hash is only computed for a real token and outside any
-    /// transaction. A token mailed to an address the account no longer has is void.
+    /// transaction; when the hash cannot be computed now (the hasher is busy) the token is put
+    /// back. A token mailed to an address the account no longer has is void.
     static func resetPassword(_ params: ResetPasswordParams, domain: Domain) async throws -> JSONValue {
         try AccountRules.newPassword(params.newPassword, field: "newPassword")
         let length = params.token.utf8.count
@@ -328,15 +329,24 @@ enum AuthMethods {
 
         let tokenHash = domain.oneTimeTokens.hash(params.token)
         let now = domain.clock()
-        let userID: Int64? = try await domain.store.write { tx in
+        let taken: (userID: Int64, row: OneTimeTokenRow)? = try await domain.store.write { tx in
             guard let row = try tx.takeOneTimeToken(purpose: .passwordReset, tokenHash: tokenHash, now: now),
                   let user = try tx.user(id: row.userID), user.email == row.email
             else { return nil }
-            return user.id
+            return (user.id, row)
         }
-        guard let userID else { throw RPCError.invalidOneTimeToken }
+        guard let (userID, row) = taken else { throw RPCError.invalidOneTimeToken }
 
-        let hash = try await domain.hasher.hash(params.newPassword)
+        let hash: String
+        do {
+            hash = try await domain.hasher.hash(params.newPassword)
+        } catch {
+            // A busy hasher (-32029, retry later) must not burn the mailed link: the token goes
+            // back. (It replaces a newer reset token requested meanwhile, which cannot be the one
+            // the user is following at this moment.)
+            _ = try? await domain.store.write { tx in try tx.putOneTimeToken(row) }
+            throw error
+        }
         let changed: Bool = try await domain.store.write { tx in
             guard try tx.user(id: userID) != nil else { return false }
             try tx.setPasswordHash(userID: userID, hash: hash)
