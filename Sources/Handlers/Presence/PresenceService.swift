@@ -519,7 +519,8 @@ public final class PresenceService: Sendable {
 
     /// Makes the backplane agree with this instance again (at start, and after an outage):
     /// reads every entry, rewrites this instance's own (publishing each, so the others have
-    /// them), deletes its own stale ones, and hands the others' to the consumer.
+    /// them), deletes its own stale ones (publishing each delete), and hands the others' to the
+    /// consumer.
     private func resync(_ backplane: any PresenceBackplane) async {
         let ttl = self.settings.ttlMilliseconds
         self.workSink.yield(.beginResync)
@@ -551,7 +552,17 @@ public final class PresenceService: Sendable {
                         message: PresenceWire.message(taskID: taskID, id: id, entry: entry), ttlMilliseconds: ttl)
                 }
             }
-            if !stale.isEmpty { try await backplane.delete(stale) }
+            // Deleted with a message, not silently: an instance whose own resync read them before
+            // this one did still shows them, and only the message tells it they are gone.
+            for (taskID, field) in stale {
+                guard let id = PresenceWire.entryID(field) else {
+                    try await backplane.delete([(taskID, field)])
+                    continue
+                }
+                try await backplane.apply(
+                    taskID: taskID, field: field, value: nil, message: PresenceWire.message(taskID: taskID, id: id, entry: nil),
+                    ttlMilliseconds: ttl)
+            }
             try await backplane.heartbeat(instance: self.instanceID, taskIDs: Array(own.keys), ttlMilliseconds: ttl * 2 / 3)
             let wasHealthy = self.state.withLock { s in
                 defer { s.healthy = true }

@@ -14,27 +14,36 @@ final class MemoryPresenceRedis: Sendable {
     struct State {
         var hashes: [Int64: [String: [UInt8]]] = [:]
         var alive: Set<String> = []
-        var subscribers: [UInt64: @Sendable (BusDelivery) -> Void] = [:]
+        var subscribers: [UInt64: (name: String, deliver: @Sendable (BusDelivery) -> Void)] = [:]
         var nextSubscriber: UInt64 = 0
         var down = false
         var snapshotGate: CheckedContinuation<Void, Never>?
-        var holdSnapshots = false
+        /// The instance whose next snapshot is held.
+        var holdSnapshotOf: String?
     }
 
     struct Down: Error {}
 
-    func setDown(_ down: Bool) {
+    /// Takes the store down or brings it back; back, every instance is told its channel
+    /// resumed, unless `quietly` (then ``resume(_:)`` tells them one at a time).
+    func setDown(_ down: Bool, quietly: Bool = false) {
         let subscribers = state.withLock { s in
             s.down = down
             return Array(s.subscribers.values)
         }
-        if !down { for deliver in subscribers { deliver(.resumed) } }
+        if !down, !quietly { for subscriber in subscribers { subscriber.deliver(.resumed) } }
+    }
+
+    /// Tells the instance `name` that its channel resumed.
+    func resume(_ name: String) {
+        let subscribers = state.withLock { s in s.subscribers.values.filter { $0.name == name } }
+        for subscriber in subscribers { subscriber.deliver(.resumed) }
     }
 
     func kill(instance: String) { state.withLock { _ = $0.alive.remove(instance) } }
 
-    /// The next snapshot waits, once read, until ``releaseSnapshot()``.
-    func holdNextSnapshot() { state.withLock { $0.holdSnapshots = true } }
+    /// The next snapshot of instance `name` waits, once read, until ``releaseSnapshot()``.
+    func holdNextSnapshot(of name: String) { state.withLock { $0.holdSnapshotOf = name } }
 
     func releaseSnapshot() {
         let gate = state.withLock { s in
@@ -46,26 +55,27 @@ final class MemoryPresenceRedis: Sendable {
 
     var isHoldingSnapshot: Bool { state.withLock { $0.snapshotGate != nil } }
 
-    func backplane() -> any PresenceBackplane { Plane(redis: self) }
+    func backplane(_ name: String = "") -> any PresenceBackplane { Plane(redis: self, name: name) }
 
     struct Plane: PresenceBackplane {
         let redis: MemoryPresenceRedis
+        let name: String
 
         var isConnected: Bool { !redis.state.withLock { $0.down } }
 
         func apply(taskID: Int64, field: String, value: [UInt8]?, message: [UInt8], ttlMilliseconds: Int64) async throws {
-            let subscribers: [@Sendable (BusDelivery) -> Void] = try redis.state.withLock { s in
+            let subscribers: [(name: String, deliver: @Sendable (BusDelivery) -> Void)] = try redis.state.withLock { s in
                 if s.down { throw Down() }
                 if let value { s.hashes[taskID, default: [:]][field] = value } else { s.hashes[taskID]?[field] = nil }
                 return Array(s.subscribers.values)
             }
-            for deliver in subscribers { deliver(.message(message)) }
+            for subscriber in subscribers { subscriber.deliver(.message(message)) }
         }
 
         func subscribe(_ onDelivery: @escaping @Sendable (BusDelivery) -> Void) async -> BusSubscription {
             let id = redis.state.withLock { s in
                 s.nextSubscriber += 1
-                s.subscribers[s.nextSubscriber] = onDelivery
+                s.subscribers[s.nextSubscriber] = (name, onDelivery)
                 return s.nextSubscriber
             }
             return BusSubscription { [redis] in redis.state.withLock { _ = $0.subscribers.removeValue(forKey: id) } }
@@ -74,8 +84,9 @@ final class MemoryPresenceRedis: Sendable {
         func snapshot() async throws -> [(taskID: Int64, field: String, value: [UInt8])] {
             let (entries, hold): ([(taskID: Int64, field: String, value: [UInt8])], Bool) = try redis.state.withLock { s in
                 if s.down { throw Down() }
-                defer { s.holdSnapshots = false }
-                return (s.hashes.flatMap { task, fields in fields.map { (task, $0.key, $0.value) } }, s.holdSnapshots)
+                let hold = s.holdSnapshotOf == name
+                if hold { s.holdSnapshotOf = nil }
+                return (s.hashes.flatMap { task, fields in fields.map { (task, $0.key, $0.value) } }, hold)
             }
             if hold { await withCheckedContinuation { c in redis.state.withLock { $0.snapshotGate = c } } }
             return entries
@@ -152,8 +163,8 @@ final class MemoryPresenceRedis: Sendable {
     @Test func anOutageConvergesWhenTheBackplaneIsBack() async throws {
         try await withStore(.sqlite) { store in
             let redis = MemoryPresenceRedis()
-            let a = TestDomain(store: store, presenceBackplane: redis.backplane())
-            let b = TestDomain(store: store, presenceBackplane: redis.backplane())
+            let a = TestDomain(store: store, presenceBackplane: redis.backplane("a"))
+            let b = TestDomain(store: store, presenceBackplane: redis.backplane("b"))
             let (_, ana) = try await a.signedInUser("ana")
             let (ben, benOnB) = try await b.signedInUser("ben")
             let (_, carlOnA) = try await a.signedInUser("carl")
@@ -174,7 +185,11 @@ final class MemoryPresenceRedis: Sendable {
             #expect(Self.members(a, task) == ["anax1"])
             #expect(Self.members(b, task) == ["anax1", "benx1", "carlx1"])
 
-            redis.setDown(false)
+            // B resyncs first: its snapshot still holds carl's entry, which only A knows is stale.
+            redis.setDown(false, quietly: true)
+            redis.resume("b")
+            await Self.settle(b)
+            redis.resume("a")
             await Self.settle(a, b)
             #expect(Self.members(a, task) == ["anax1", "benx1"])
             #expect(Self.members(b, task) == ["anax1", "benx1"])
@@ -186,8 +201,8 @@ final class MemoryPresenceRedis: Sendable {
     @Test func aMessageNewerThanTheResyncSnapshotSurvivesIt() async throws {
         try await withStore(.sqlite) { store in
             let redis = MemoryPresenceRedis()
-            let a = TestDomain(store: store, presenceBackplane: redis.backplane())
-            let b = TestDomain(store: store, presenceBackplane: redis.backplane())
+            let a = TestDomain(store: store, presenceBackplane: redis.backplane("a"))
+            let b = TestDomain(store: store, presenceBackplane: redis.backplane("b"))
             let (_, ana) = try await a.signedInUser("ana")
             let (ben, benOnB) = try await b.signedInUser("ben")
             let task = try await Notify.task(ana)
@@ -197,9 +212,8 @@ final class MemoryPresenceRedis: Sendable {
 
             // A resyncs (its channel came back); its snapshot is read before ben enters on B
             // and handed over after ben's message reached A.
-            redis.holdNextSnapshot()
-            redis.setDown(true)
-            redis.setDown(false)
+            redis.holdNextSnapshot(of: "a")
+            redis.resume("a")
             try await Auth.eventually("the resync's snapshot is read") { redis.isHoldingSnapshot }
             try await benOnB.enter(task)
             await Self.settle(b)
