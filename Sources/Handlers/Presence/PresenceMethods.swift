@@ -79,16 +79,28 @@ public enum PresenceMethods {
             throw RPCError.tooLarge(limit: limit, message: "state is larger than \(limit) bytes")
         }
         let userID = call.userID
+        let rateLimited = domain.configuration.rateLimitsEnabled
+        // Already there (a new state, typing every few seconds): no store read. Losing view
+        // takes a session off at once, so being on the task is the access check.
+        if domain.presence.isOn(call.client, userID: userID, taskID: taskID),
+            let since = try domain.presence.enter(
+                call.client, userID: userID, username: "", avatarURL: nil, taskID: taskID, state: state, viewers: nil,
+                rateLimited: rateLimited)
+        {
+            return EnterResult(taskId: taskID, since: since, partial: domain.presence.isPartial)
+        }
         let found = try await domain.store.read { tx -> (row: UserRow, viewers: [AudienceMember])? in
             guard try tx.task(id: taskID, viewer: userID) != nil, let row = try tx.user(id: userID) else { return nil }
             return (row, try tx.taskAudience(taskID: taskID))
         }
         guard let found else { throw RPCError.taskNotFound() }
-        let since = try domain.presence.enter(
+        let entered = try domain.presence.enter(
             call.client, userID: userID, username: found.row.username,
             avatarURL: domain.avatarURL(userID: userID, etag: found.row.avatarETag), taskID: taskID, state: state,
-            viewers: Set(found.viewers.map(\.userID)), rateLimited: domain.configuration.rateLimitsEnabled
+            viewers: Set(found.viewers.map(\.userID)), rateLimited: rateLimited
         )
+        // With the task's viewers given, enter always places the session.
+        guard let since = entered else { throw RPCError.internalError() }
         return EnterResult(taskId: taskID, since: since, partial: domain.presence.isPartial)
     }
 

@@ -184,16 +184,18 @@ public final class PresenceService: Sendable {
     // MARK: Calls
 
     /// Puts `client` (signed in as `userID`) on `taskID` with `state`, or replaces its state
-    /// there. The caller has checked view access and read the user's name and avatar.
+    /// there. The caller has checked view access and read the user's name, avatar and the task's
+    /// viewers; without `viewers` (a state change of a session already on the task) it only
+    /// replaces the state, and answers nil when the session is not on the task after all.
     func enter(
         _ client: ClientSession, userID: Int64, username: String, avatarURL: String?, taskID: Int64, state: JSONValue,
-        viewers: Set<Int64>, rateLimited: Bool
-    ) throws(RPCError) -> Timestamp {
+        viewers: Set<Int64>?, rateLimited: Bool
+    ) throws(RPCError) -> Timestamp? {
         let now = self.clock()
         let connection = client.connectionID
-        let id = PresenceEntry.ID(instance: self.instanceID, connection: connection)
-        let since: Timestamp = try self.state.withLock { (s: inout State) throws(RPCError) -> Timestamp in
-            s.viewers[taskID] = (viewers, now.milliseconds)
+        let id = self.ownID(connection)
+        let entered: Timestamp? = try self.state.withLock { (s: inout State) throws(RPCError) -> Timestamp? in
+            if let viewers { s.viewers[taskID] = (viewers, now.milliseconds) }
             var local = s.local[connection] ?? Local(
                 client: client, userID: userID, tokens: Double(self.settings.changesBurst), tokensAt: now.milliseconds)
             if local.userID != userID {
@@ -218,6 +220,7 @@ public final class PresenceService: Sendable {
                 if task.pending != nil || self.isNonEmpty(state) { s.timed.insert(LocalKey(connection: connection, taskID: taskID)) }
                 return entry.since
             }
+            guard viewers != nil else { return nil }
             guard local.tasks.count < self.settings.maxTasksPerSession else {
                 throw RPCError.tooLarge(limit: self.settings.maxTasksPerSession)
             }
@@ -233,7 +236,16 @@ public final class PresenceService: Sendable {
         if client.isClosed || client.principal?.userID != userID {
             self.leaveAll(connection)
         }
-        return since
+        return entered
+    }
+
+    /// Whether `client`, as `userID`, is on `taskID` now: a new state then needs no access
+    /// check (losing view takes it off at once).
+    func isOn(_ client: ClientSession, userID: Int64, taskID: Int64) -> Bool {
+        self.state.withLock { s in
+            guard let local = s.local[client.connectionID], local.userID == userID else { return false }
+            return local.tasks[taskID] != nil
+        }
     }
 
     /// Takes `client` off `taskID`; false when it was not there.
@@ -246,7 +258,7 @@ public final class PresenceService: Sendable {
             let present = local.tasks.removeValue(forKey: taskID) != nil
             s.local[connection] = local
             if present {
-                self.remove(taskID: taskID, id: PresenceEntry.ID(instance: self.instanceID, connection: connection), in: &s)
+                self.remove(taskID: taskID, id: self.ownID(connection), in: &s)
             }
             return present
         }
@@ -284,7 +296,7 @@ public final class PresenceService: Sendable {
         let now = self.clock()
         self.state.withLock { s in
             for key in s.timed {
-                let id = PresenceEntry.ID(instance: self.instanceID, connection: key.connection)
+                let id = self.ownID(key.connection)
                 guard var task = s.local[key.connection]?.tasks[key.taskID], var entry = s.roster.entry(taskID: key.taskID, id: id) else {
                     s.timed.remove(key)
                     continue
@@ -319,18 +331,26 @@ public final class PresenceService: Sendable {
                 s.viewers[taskID] = nil
             case .lost(let taskID, let userID):
                 s.viewers[taskID] = nil
-                for (connection, local) in s.local where local.userID == userID && local.tasks[taskID] != nil {
-                    s.local[connection]?.tasks[taskID] = nil
-                    self.remove(taskID: taskID, id: PresenceEntry.ID(instance: self.instanceID, connection: connection), in: &s)
-                }
+                self.removeLocal(taskID: taskID, userID: userID, in: &s)
             case .taskGone(let taskID):
                 s.viewers[taskID] = nil
-                for (connection, local) in s.local where local.tasks[taskID] != nil {
-                    s.local[connection]?.tasks[taskID] = nil
-                    self.remove(taskID: taskID, id: PresenceEntry.ID(instance: self.instanceID, connection: connection), in: &s)
-                }
+                self.removeLocal(taskID: taskID, userID: nil, in: &s)
             }
         }
+    }
+
+    /// Takes this instance's sessions off `taskID` (only `userID`'s when given): found through
+    /// the task's entries, not by walking every session.
+    private func removeLocal(taskID: Int64, userID: Int64?, in s: inout State) {
+        for (connection, user) in s.roster.connections(taskID: taskID, instance: self.instanceID) where userID == nil || user == userID {
+            s.local[connection]?.tasks[taskID] = nil
+            self.remove(taskID: taskID, id: self.ownID(connection), in: &s)
+        }
+    }
+
+    /// This instance's entry id for `connection`.
+    private func ownID(_ connection: UInt64) -> PresenceEntry.ID {
+        PresenceEntry.ID(instance: self.instanceID, connection: connection)
     }
 
     // MARK: Roster changes (under the lock)
@@ -355,7 +375,7 @@ public final class PresenceService: Sendable {
 
     private func removeAll(connection: UInt64, in s: inout State) {
         guard let local = s.local.removeValue(forKey: connection) else { return }
-        let id = PresenceEntry.ID(instance: self.instanceID, connection: connection)
+        let id = self.ownID(connection)
         for taskID in local.tasks.keys { self.remove(taskID: taskID, id: id, in: &s) }
     }
 
