@@ -5,4 +5,10 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/crypto.h>
+// P-256 keys, ECDH and ES256 for Web Push (WebPush/P256.swift): key parameters by name,
+// SubjectPublicKeyInfo decoding.
+#include <openssl/core_names.h>
+#include <openssl/x509.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
 #endif
