@@ -207,7 +207,9 @@ struct P256OpenSSLCommandTests {
             let key = try P256PrivateKey.generate()
             let message = Array("a VAPID signing input".utf8)
             let signature = try key.signES256(message)
-            let spki = P256.subjectPublicKeyInfoPrefix + key.publicKey
+            // RFC 5480 SubjectPublicKeyInfo: SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 },
+            // BIT STRING { the point } }.
+            let spki = hex("3059301306072a8648ce3d020106082a8648ce3d030107034200") + key.publicKey
             try Data(spki).write(to: URL(fileURLWithPath: directory + "/public.der"))
             try Data(message).write(to: URL(fileURLWithPath: directory + "/message"))
             try Data(try #require(ECDSASignature.der(fromRaw: signature))).write(to: URL(fileURLWithPath: directory + "/signature.der"))
