@@ -10,9 +10,11 @@ import Synchronization
 final class CurlHandlePool: Sendable {
     private let idle = Mutex<[CurlEasy]>([])
     let maximumIdle: Int
+    let caFile: String?
 
-    init(maximumIdle: Int) {
+    init(maximumIdle: Int, caFile: String? = nil) {
         self.maximumIdle = max(0, maximumIdle)
+        self.caFile = caFile
     }
 
     /// An idle handle, or a new one with the options every push request shares.
@@ -23,6 +25,7 @@ final class CurlHandlePool: Sendable {
         try easy.set(protocols: [.http, .https])
         // HTTP/2 when TLS negotiates it; libcurl uses HTTP/1.1 for cleartext http.
         try easy.set(httpVersion: .http2OverTLS)
+        if let caFile = self.caFile { try easy.set(.caInfo, caFile) }
         return easy
     }
 

@@ -14,6 +14,9 @@ public import NIOPosix
 /// bounds how many requests are in flight. libcurl handles are kept in a small pool and reused,
 /// each holding its connections open (HTTP/2 over TLS, HTTP/1.1 keep-alive for cleartext), so
 /// a burst to one push service does not pay a TCP and TLS handshake per message.
+///
+/// A send is not abandoned when its task is cancelled: it ends within the request timeout, and
+/// its result still says whether the push service took the message.
 public final class WebPushTransport: PushTransport {
     /// Limits of one exchange and of the handle pool.
     public struct Configuration: Sendable {
@@ -28,6 +31,10 @@ public final class WebPushTransport: PushTransport {
         /// so every pool thread finds a warm handle. Extra handles made under a burst are freed
         /// when checked in.
         public var maximumIdleHandles: Int = 16
+        /// A PEM file of the certificate authorities trusted for `https` push services instead
+        /// of the system's: nil (the system's, which every public push service chains to); set
+        /// for a private push service, or a test's own.
+        public var caFile: String? = nil
 
         public init() {}
     }
@@ -52,7 +59,7 @@ public final class WebPushTransport: PushTransport {
         self.configuration = configuration
         self.threadPool = threadPool
         self.logger = logger
-        self.handles = CurlHandlePool(maximumIdle: configuration.maximumIdleHandles)
+        self.handles = CurlHandlePool(maximumIdle: configuration.maximumIdleHandles, caFile: configuration.caFile)
         self.now = now
         // libcurl's global set-up is not thread-safe: done here, at start-up, before any send.
         CurlGlobal.initialize()

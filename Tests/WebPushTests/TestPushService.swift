@@ -9,6 +9,8 @@ final class TestPushService: Sendable {
     let process: ChildProcess
     let port: Int
     let directory: String
+    /// The certificate the service presents over TLS (its own CA), or nil for cleartext.
+    let caFile: String?
 
     static let script: String = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -25,14 +27,17 @@ final class TestPushService: Sendable {
         var auth: [UInt8]
     }
 
-    private init(process: ChildProcess, port: Int, directory: String) {
+    private init(process: ChildProcess, port: Int, directory: String, caFile: String?) {
         self.process = process
         self.port = port
         self.directory = directory
+        self.caFile = caFile
     }
 
-    /// Starts the service and waits (without blocking a concurrency thread) for its port file.
-    static func start(_ arguments: [String] = []) async throws -> TestPushService {
+    /// Starts the service (over TLS with `certificate`) and waits, without blocking a
+    /// concurrency thread, for its port file.
+    static func start(_ arguments: [String] = [], certificate: TestCertificate? = nil) async throws -> TestPushService {
+        let tlsArguments = certificate.map { ["--tls-cert", $0.cert, "--tls-key", $0.key] } ?? []
         let python = try #require(Self.python)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("push-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -42,14 +47,14 @@ final class TestPushService: Sendable {
         defer { close(errorFD) }
         let process = try ChildProcess(
             "/usr/bin/env",
-            [python, Self.script, "--port", "0", "--port-file", portFile, "--exit-with-parent"] + arguments,
+            [python, Self.script, "--port", "0", "--port-file", portFile, "--exit-with-parent"] + tlsArguments + arguments,
             standardError: errorFD
         )
         let deadline = ContinuousClock.now + .seconds(15)
         while ContinuousClock.now < deadline, process.isRunning {
             if let text = try? String(contentsOfFile: portFile, encoding: .utf8),
                let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-                return TestPushService(process: process, port: port, directory: directory)
+                return TestPushService(process: process, port: port, directory: directory, caFile: certificate?.cert)
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -75,7 +80,7 @@ final class TestPushService: Sendable {
         try? FileManager.default.removeItem(atPath: self.directory)
     }
 
-    var origin: String { "http://127.0.0.1:\(self.port)" }
+    var origin: String { "\(self.caFile == nil ? "http" : "https")://127.0.0.1:\(self.port)" }
 
     /// A control request; the decoded JSON answer (nil for an empty body). A blocking loopback
     /// exchange of a millisecond, through our curl wrapper (the push service is what is not ours).
@@ -86,6 +91,7 @@ final class TestPushService: Sendable {
         try easy.set(.customRequest, method)
         try easy.set(.noSignal, true)
         try easy.set(.timeoutSeconds, 10)
+        if let caFile = self.caFile { try easy.set(.caInfo, caFile) }
         if let body {
             try easy.set(postBody: [UInt8](try JSONSerialization.data(withJSONObject: body)))
             try easy.set(.httpHeaders, ["Content-Type: application/json"])
@@ -135,8 +141,12 @@ struct PushServiceError: Error, CustomStringConvertible {
 }
 
 /// Runs `body` against a fresh push service, stopping it afterwards whatever happens.
-func withPushService<T>(_ arguments: [String] = [], _ body: (TestPushService) async throws -> T) async throws -> T {
-    let service = try await TestPushService.start(arguments)
+func withPushService<T>(
+    _ arguments: [String] = [],
+    certificate: TestCertificate? = nil,
+    _ body: (TestPushService) async throws -> T
+) async throws -> T {
+    let service = try await TestPushService.start(arguments, certificate: certificate)
     do {
         let result = try await body(service)
         await service.stop()
@@ -145,4 +155,32 @@ func withPushService<T>(_ arguments: [String] = [], _ body: (TestPushService) as
         await service.stop()
         throw error
     }
+}
+
+/// A self-signed certificate for 127.0.0.1, made once per test run with the openssl command;
+/// `cert` doubles as the CA file the client trusts.
+struct TestCertificate: Sendable {
+    let cert: String
+    let key: String
+
+    static let shared: Result<TestCertificate, PushServiceError> = {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("push-cert-\(UUID().uuidString)").path
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let cert = directory + "/cert.pem"
+            let key = directory + "/key.pem"
+            let status = try ChildProcess(
+                "/usr/bin/env",
+                ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                 "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
+                 "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
+            ).waitUntilExit()
+            guard status == 0 else { return .failure(PushServiceError(message: "openssl req exited \(status)")) }
+            return .success(TestCertificate(cert: cert, key: key))
+        } catch {
+            return .failure(PushServiceError(message: "openssl req: \(error)"))
+        }
+    }()
+
+    static func get() throws -> TestCertificate { try self.shared.get() }
 }

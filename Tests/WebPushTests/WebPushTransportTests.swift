@@ -323,6 +323,32 @@ struct WebPushTransportTests {
         }
     }
 
+    /// HTTPS (HTTP/2 asked for, HTTP/1.1 negotiated through ALPN) keeps its connection too; a
+    /// certificate nobody vouches for is a retry, not a delivery.
+    @Test func overTLS() async throws {
+        let certificate = try TestCertificate.get()
+        try await withPushService(certificate: certificate) { service in
+            try await withPool { pool in
+                let transport = try makeTransport(pool) { $0.caFile = certificate.cert }
+                let subscription = try await service.subscribe()
+                #expect(subscription.endpoint.hasPrefix("https://127.0.0.1:"))
+                let before = try await service.stats()
+                for index in 0..<10 {
+                    #expect(await transport.send(push(subscription, #"{"n":\#(index)}"#)) == .accepted(status: 201))
+                }
+                let after = try await service.stats()
+                #expect(after["connections"]! - before["connections"]! - 1 == 1)
+                #expect(try await service.messages(subscription: subscription.id).count == 10)
+
+                let untrusting = try makeTransport(pool)
+                guard case .retry(status: nil, retryAfterMilliseconds: nil, _) = await untrusting.send(push(subscription)) else {
+                    Issue.record("expected a retry when the certificate is not trusted")
+                    return
+                }
+            }
+        }
+    }
+
     static func imfFixdate(_ date: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")

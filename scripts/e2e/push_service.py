@@ -49,7 +49,7 @@ start-up, and the subscription's keys are derived from it, so any process of a -
 group knows every subscription. With --processes N only /_control/stats sums all processes;
 messages and modes belong to the process that answers, so tests use one process.
 
---port 0 picks a free port; the first line on stdout is then "PORT <n>", and --port-file gets
+--tls-cert/--tls-key serve HTTPS (HTTP/1.1 only, offered through ALPN). --port 0 picks a free port; the first line on stdout is then "PORT <n>", and --port-file gets
 the number too (temporary file + rename, as scripts/e2e/smtp_server.py does). For benchmarks,
 --verify-every N checks VAPID and decrypts only every Nth message (all are counted) and --fast
 is --verify-every 100; --processes N runs N processes on one port (SO_REUSEPORT).
@@ -70,6 +70,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import sys
 import time
 import urllib.parse
@@ -517,8 +518,14 @@ async def serve(options, sock, stats, subscriptions, parent_pid) -> int:
     service = PushService(options, stats, subscriptions)
     service.port = sock.getsockname()[1]
     host = f"[{options.host}]" if ":" in options.host else options.host
-    service.origin = f"http://{host}:{service.port}"
-    server = await loop.create_server(lambda: HTTPConnection(service), sock=sock)
+    tls = None
+    if options.tls_cert:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(options.tls_cert, options.tls_key)
+        # Only HTTP/1.1 is spoken here: a client asking for h2 through ALPN falls back to it.
+        tls.set_alpn_protocols(["http/1.1"])
+    service.origin = f"{'https' if tls else 'http'}://{host}:{service.port}"
+    server = await loop.create_server(lambda: HTTPConnection(service), sock=sock, ssl=tls)
 
     stop = asyncio.Event()
     # A parent may start us with these blocked (a Swift concurrency or NIO thread passes its
@@ -543,6 +550,8 @@ def parse_arguments(argv):
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one and prints PORT <n> first")
     parser.add_argument("--port-file", help="write the listening port here (atomically) once listening")
+    parser.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate chain")
+    parser.add_argument("--tls-key", metavar="PEM", help="private key for --tls-cert")
     parser.add_argument("--verify-every", type=int, default=1, metavar="N",
                         help="check VAPID and decrypt every Nth message only; all are counted (default 1)")
     parser.add_argument("--fast", action="store_true", help="same as --verify-every 100")
