@@ -26,8 +26,9 @@ public struct VAPIDKey: Sendable {
     /// Authorization header.
     public var publicKeyBase64URL: String { Base64URL.encode(self.privateKey.publicKey) }
 
-    /// The private scalar in unpadded base64url: what the key file and the setting hold.
-    public var privateKeyBase64URL: String { Base64URL.encode(self.privateKey.rawScalar) }
+    /// The private scalar in unpadded base64url: what the key file and the setting hold. Not
+    /// public: nothing outside needs the secret back.
+    var privateKeyBase64URL: String { Base64URL.encode(self.privateKey.rawScalar) }
 
     public init(privateKey: P256PrivateKey) {
         self.privateKey = privateKey
