@@ -295,7 +295,8 @@ import Testing
             t.clock.advance(milliseconds: 20_000)
             try await Self.settle(t, store)
             #expect(t.pusher.payloads(to: "https://push.test/ben").isEmpty)
-            t.clock.advance(milliseconds: 10_001)
+            // Retry-After plus at most a second of jitter.
+            t.clock.advance(milliseconds: 11_001)
             t.pusher.answerNext([.retry(status: 503, retryAfterMilliseconds: nil, reason: "down"), .retry(status: nil, retryAfterMilliseconds: nil, reason: "connection refused")])
             try await Self.settle(t, store)
             for _ in 0..<3 {
