@@ -147,9 +147,10 @@ public final class PushOutboxSender: Sendable {
             let removedGone = gone
             let outcomes = outcomes
             let recorded = try await domain.store.write { tx -> Int in
-                let recorded = try tx.completePushes(outcomes, claim: claim, at: now)
+                // Gone devices first: their pushes go with them, and the rest of the claim is
+                // then marked sent as a whole.
                 for id in Set(removedGone) { try tx.deletePushSubscription(id: id, userID: nil) }
-                return recorded
+                return try tx.completePushes(outcomes, claim: claim, at: now)
             }
             if recorded < outcomes.count {
                 logger.warning("push claims lapsed before their outcome was recorded", metadata: ["push.lapsed": "\(outcomes.count - recorded)"])
