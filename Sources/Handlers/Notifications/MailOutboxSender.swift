@@ -73,20 +73,8 @@ public final class MailOutboxSender: Sendable {
 
     /// Sends until the task is cancelled.
     public func run() async {
-        while !Task.isCancelled {
-            let next: Timestamp?
-            do {
-                next = try await round()
-            } catch {
-                logger.warning("mail outbox round failed", metadata: ["error": "\(Domain.loggable(error))"])
-                next = nil
-            }
-            var sleep = settings.pollInterval
-            if let next {
-                let wait = Duration.milliseconds(max(0, next.milliseconds - domain.clock().milliseconds))
-                if wait < sleep { sleep = wait }
-            }
-            if sleep > .zero { await signal.wait(timeout: sleep) }
+        await OutboxLoop.run("mail outbox", signal: signal, pollInterval: settings.pollInterval, clock: domain.clock, logger: logger) {
+            try await round()
         }
     }
 
@@ -160,10 +148,9 @@ public final class MailOutboxSender: Sendable {
     func outcome(after failure: MailDeliveryError, attempts: Int) -> MailOutcome {
         if failure.kind == .permanent { return .failed(error: failure.message) }
         if attempts >= settings.maxAttempts { return .failed(error: "gave up after \(attempts) attempts: \(failure.message)") }
-        let exponent = min(max(attempts - 1, 0), 30)
-        let delay = min(settings.baseBackoffMilliseconds << exponent, settings.maxBackoffMilliseconds)
-        let jitter = delay > 5 ? Int64.random(in: 0...(delay / 5)) : 0
-        return .retry(next: domain.clock().adding(milliseconds: delay - jitter), error: failure.message)
+        let delay = OutboxLoop.backoffMilliseconds(
+            attempts: attempts, base: settings.baseBackoffMilliseconds, maximum: settings.maxBackoffMilliseconds)
+        return .retry(next: domain.clock().adding(milliseconds: delay), error: failure.message)
     }
 
     private func log(_ message: OutboxMail, _ outcome: MailOutcome, recorded: Bool) {

@@ -74,20 +74,8 @@ public final class PushOutboxSender: Sendable {
 
     /// Sends until the task is cancelled.
     public func run() async {
-        while !Task.isCancelled {
-            let next: Timestamp?
-            do {
-                next = try await round()
-            } catch {
-                logger.warning("push outbox round failed", metadata: ["error": "\(Domain.loggable(error))"])
-                next = nil
-            }
-            var sleep = settings.pollInterval
-            if let next {
-                let wait = Duration.milliseconds(max(0, next.milliseconds - domain.clock().milliseconds))
-                if wait < sleep { sleep = wait }
-            }
-            if sleep > .zero { await signal.wait(timeout: sleep) }
+        await OutboxLoop.run("push outbox", signal: signal, pollInterval: settings.pollInterval, clock: domain.clock, logger: logger) {
+            try await round()
         }
     }
 
@@ -215,10 +203,8 @@ public final class PushOutboxSender: Sendable {
             let wait = max(0, notBefore.milliseconds - domain.clock().milliseconds)
             next = notBefore.adding(milliseconds: Int64.random(in: 0...min(wait / 10, 1000)))
         } else {
-            let exponent = min(max(attempts - 1, 0), 30)
-            let delay = min(settings.baseBackoffMilliseconds << exponent, settings.maxBackoffMilliseconds)
-            let jitter = delay > 5 ? Int64.random(in: 0...(delay / 5)) : 0
-            next = domain.clock().adding(milliseconds: delay - jitter)
+            next = domain.clock().adding(milliseconds: OutboxLoop.backoffMilliseconds(
+                attempts: attempts, base: settings.baseBackoffMilliseconds, maximum: settings.maxBackoffMilliseconds))
         }
         if next >= expiresAt { return .failed(error: "expired while retrying: \(error)") }
         return .retry(next: next, error: error)
