@@ -9,6 +9,7 @@ public enum EmbeddedFiles {
         WebFile(path: "app/main.js", bytes: PackageResources.app__main_js),
         WebFile(path: "app/net.js", bytes: PackageResources.app__net_js),
         WebFile(path: "app/styles.css", bytes: PackageResources.app__styles_css),
+        WebFile(path: "app/sw.js", bytes: PackageResources.app__sw_js),
         WebFile(path: "app/ui.js", bytes: PackageResources.app__ui_js),
         WebFile(path: "app/views/auth.js", bytes: PackageResources.app__views__auth_js),
         WebFile(path: "app/views/comments.js", bytes: PackageResources.app__views__comments_js),
