@@ -126,6 +126,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "How long a presence state (such as typing) lasts unless the client sends it again, 1s to 10m. (env: FAROS_PRESENCE_STATE_LIFETIME; default: 10s)")
     var presenceStateLifetime: String?
 
+    @Option(help: "Web Push VAPID private key: the base64url P-256 scalar (as web-push generate-vapid-keys prints it); instances sharing a database must share it. (env: FAROS_VAPID_PRIVATE_KEY; default: generated once and kept in DATA_DIR/vapid-private-key)")
+    var vapidPrivateKey: String?
+
+    @Option(help: "Web Push VAPID contact, a mailto: or https: URL push services may use to reach the operator. (env: FAROS_VAPID_SUBJECT; default: mailto: the mail sender)")
+    var vapidSubject: String?
+
+    @Option(help: "How long a push may wait for an offline browser, and how long it is retried: the TTL header, 1m to 28d. (env: FAROS_PUSH_TTL; default: 24h)")
+    var pushTTL: String?
+
+    @Option(help: "Push endpoints over plain http: 'loopback' allows them on 127.0.0.1/::1/localhost (tests, a local push service); 'off' allows https only. (env: FAROS_PUSH_ALLOW_HTTP; default: off)")
+    var pushAllowHTTP: String?
+
     @Option(help: "Most events one replay sends; more gets resync: true. (env: FAROS_REPLAY_MAX_EVENTS; default: 10000)")
     var replayMaxEvents: Int?
 

@@ -33,6 +33,12 @@ struct Settings {
     var redisURL: String?
     var events = DomainConfiguration.Events()
     var presence = PresenceService.Settings()
+    /// Web Push in the domain: TTL, http on loopback.
+    var push = PushSettings()
+    /// From the setting (base64url scalar); nil: generated once and kept in the data directory.
+    var vapidPrivateKey: String?
+    /// `sub` of VAPID tokens: `mailto:` or `https:`.
+    var vapidSubject: String
     var quotas = DomainConfiguration.Quotas()
     var rest = RESTConfiguration()
     /// The S3 bucket for files; nil keeps them on local disk (`DATA_DIR/files`).
@@ -52,6 +58,13 @@ struct Settings {
         var url = server.publicURL ?? "http://localhost:\(edge.port)"
         while url.hasSuffix("/") { url.removeLast() }
         return url
+    }
+
+    /// A VAPID `sub`: `mailto:` with an address, or an `https:` URL (RFC 8292 §2.1).
+    static func isVAPIDSubject(_ text: String) -> Bool {
+        guard text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return false }
+        if text.hasPrefix("mailto:") { return text.dropFirst(7).contains("@") }
+        return text.hasPrefix("https://") && text.count > 8
     }
 
     /// Host part of generated `Message-ID`s: the sender's domain.
@@ -118,6 +131,23 @@ struct Settings {
         guard Self.isMailbox(self.mailFrom) else {
             throw ValidationError("--mail-from / FAROS_MAIL_FROM: expected an address like faros@example.com or 'Faros <faros@example.com>', got '\(self.mailFrom)'")
         }
+        self.vapidSubject = reader.string(command.vapidSubject, "FAROS_VAPID_SUBJECT") ?? "mailto:" + MailOutboxSender.address(self.mailFrom)
+        guard Self.isVAPIDSubject(self.vapidSubject) else {
+            throw ValidationError("--vapid-subject / FAROS_VAPID_SUBJECT: expected a mailto: or https: URL like mailto:ops@example.com, got '\(self.vapidSubject)'")
+        }
+        self.vapidPrivateKey = reader.string(command.vapidPrivateKey, "FAROS_VAPID_PRIVATE_KEY")
+        if let ttl = try reader.value(command.pushTTL, "FAROS_PUSH_TTL", "a duration from 1m to 28d, like 24h", {
+            SettingValue.duration($0).flatMap { $0 >= .seconds(60) && $0 <= .seconds(28 * 86400) ? $0 : nil }
+        }) {
+            self.push.ttlSeconds = Int(ttl.components.seconds)
+        }
+        self.push.allowHTTPOnLoopback = try reader.value(command.pushAllowHTTP, "FAROS_PUSH_ALLOW_HTTP", "loopback or off") {
+            switch $0 {
+            case "loopback": true
+            case "off": false
+            default: nil
+            }
+        } ?? false
         let smtpTimeout = try reader.value(command.smtpTimeout, "FAROS_SMTP_TIMEOUT", "a duration from 1s to 10m, like 60s") {
             SettingValue.duration($0).flatMap { $0 >= .seconds(1) && $0 <= .seconds(600) ? $0 : nil }
         }

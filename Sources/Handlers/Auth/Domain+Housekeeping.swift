@@ -4,6 +4,9 @@ extension Domain {
     /// How long settled mail (sent, failed, digested, dropped) stays in the outbox for support
     /// questions ("did my mail go out?"): 30 days.
     static let settledMailLifetimeMilliseconds: Int64 = 30 * 86_400_000
+    /// Settled pushes stay 7 days: enough to answer "why did my phone not buzz?"; a push is
+    /// pointless long before.
+    static let settledPushLifetimeMilliseconds: Int64 = 7 * 86_400_000
 
     /// Deletes what has outlived its use: sessions whose expiry has passed (no token of theirs
     /// can verify any more), `requestKey` results older than their lifetime (24 h), and outbox
@@ -16,16 +19,20 @@ extension Domain {
         let now = clock()
         let resultsBefore = now.adding(milliseconds: -configuration.requestKeyLifetimeMilliseconds)
         let mailBefore = now.adding(milliseconds: -Self.settledMailLifetimeMilliseconds)
-        let (sessions, results, mail) = try await store.write { tx in
+        let pushBefore = now.adding(milliseconds: -Self.settledPushLifetimeMilliseconds)
+        let (sessions, results, mail, pushes) = try await store.write { tx in
             (
                 try tx.deleteExpiredSessions(before: now), try tx.deleteStoredResults(before: resultsBefore),
-                try tx.deleteSettledMail(before: mailBefore)
+                try tx.deleteSettledMail(before: mailBefore), try tx.deleteSettledPushes(before: pushBefore)
             )
         }
-        if sessions > 0 || results > 0 || mail > 0 {
+        if sessions > 0 || results > 0 || mail > 0 || pushes > 0 {
             logger.debug(
                 "expired rows swept",
-                metadata: ["faros.swept.sessions": "\(sessions)", "faros.swept.results": "\(results)", "faros.swept.mail": "\(mail)"]
+                metadata: [
+                    "faros.swept.sessions": "\(sessions)", "faros.swept.results": "\(results)", "faros.swept.mail": "\(mail)",
+                    "faros.swept.pushes": "\(pushes)",
+                ]
             )
         }
     }

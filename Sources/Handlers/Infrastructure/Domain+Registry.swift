@@ -14,6 +14,7 @@ extension Domain {
         EventMethods.register(in: &registry, domain: self)
         NotificationMethods.register(in: &registry, domain: self)
         PresenceMethods.register(in: &registry, domain: self)
+        PushMethods.register(in: &registry, domain: self)
         return registry
     }
 }

@@ -25,6 +25,8 @@ public struct DomainConfiguration: Sendable {
     public var notificationMail = NotificationMailLimits()
     /// What one user may store.
     public var quotas = Quotas()
+    /// Web Push (docs/push.md).
+    public var push = PushSettings()
 
     /// Per-user write quotas: a script calling at the session rate must not be able to fill the
     /// disk. Each is far above what one person writes by hand and counted inside the write's
@@ -104,6 +106,12 @@ public struct Domain: Sendable {
     /// the executable wires it to the mail sender, which then sends at once instead of on its
     /// next poll. Must return quickly.
     public var mailCommitted: @Sendable () -> Void
+    /// Encrypts and posts pushes; nil on a server that sends none (the `push.*` methods are
+    /// not there then).
+    public var pushTransport: (any PushTransport)?
+    /// Called after every successful write that put pushes in the outbox, once it has
+    /// committed: wakes the push sender. Must return quickly.
+    public var pushCommitted: @Sendable () -> Void
 
     public init(
         store: any Store,
@@ -120,7 +128,9 @@ public struct Domain: Sendable {
         clock: @escaping @Sendable () -> Timestamp,
         logger: Logger,
         activityCommitted: @escaping @Sendable () -> Void = {},
-        mailCommitted: @escaping @Sendable () -> Void = {}
+        mailCommitted: @escaping @Sendable () -> Void = {},
+        pushTransport: (any PushTransport)? = nil,
+        pushCommitted: @escaping @Sendable () -> Void = {}
     ) {
         self.store = store
         self.hasher = hasher
@@ -137,6 +147,8 @@ public struct Domain: Sendable {
         self.logger = logger
         self.activityCommitted = activityCommitted
         self.mailCommitted = mailCommitted
+        self.pushTransport = pushTransport
+        self.pushCommitted = pushCommitted
     }
 }
 

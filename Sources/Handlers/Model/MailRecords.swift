@@ -6,14 +6,27 @@ public struct NotificationPreferences: Sendable, Hashable {
     public var taskShared: Bool
     public var taskCompleted: Bool
     public var commentAdded: Bool
+    /// The push channel (docs/push.md): its own switch and its own flag per kind.
+    public var pushEnabled: Bool
+    public var pushTaskShared: Bool
+    public var pushTaskCompleted: Bool
+    public var pushCommentAdded: Bool
+    /// Quiet hours hold both channels.
     public var quietHours: QuietHours?
 
-    public init(emailEnabled: Bool, taskShared: Bool, taskCompleted: Bool, commentAdded: Bool, quietHours: QuietHours?) {
+    public init(
+        emailEnabled: Bool, taskShared: Bool, taskCompleted: Bool, commentAdded: Bool, quietHours: QuietHours?,
+        pushEnabled: Bool = true, pushTaskShared: Bool = true, pushTaskCompleted: Bool = true, pushCommentAdded: Bool = true
+    ) {
         self.emailEnabled = emailEnabled
         self.taskShared = taskShared
         self.taskCompleted = taskCompleted
         self.commentAdded = commentAdded
         self.quietHours = quietHours
+        self.pushEnabled = pushEnabled
+        self.pushTaskShared = pushTaskShared
+        self.pushTaskCompleted = pushTaskCompleted
+        self.pushCommentAdded = pushCommentAdded
     }
 
     /// Every flag on, no quiet hours.
@@ -29,6 +42,16 @@ public struct NotificationPreferences: Sendable, Hashable {
         case .taskCompleted: emailEnabled && taskCompleted
         case .commentAdded: emailEnabled && commentAdded
         case .digest: emailEnabled
+        }
+    }
+
+    /// Whether a push of `kind` may go out under these preferences.
+    public func allowsPush(_ kind: PushKind) -> Bool {
+        switch kind {
+        case .taskShared: pushEnabled && pushTaskShared
+        case .taskCompleted: pushEnabled && pushTaskCompleted
+        case .commentAdded: pushEnabled && pushCommentAdded
+        case .summary: pushEnabled
         }
     }
 }

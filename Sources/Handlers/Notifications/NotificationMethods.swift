@@ -45,6 +45,10 @@ public enum NotificationMethods {
         var taskShared: Nullable<Bool>?
         var taskCompleted: Nullable<Bool>?
         var commentAdded: Nullable<Bool>?
+        var pushEnabled: Nullable<Bool>?
+        var pushTaskShared: Nullable<Bool>?
+        var pushTaskCompleted: Nullable<Bool>?
+        var pushCommentAdded: Nullable<Bool>?
         var quietHours: Nullable<QuietHoursParam>?
         /// Read-only: named so that sending it is "is read-only", not "is unknown".
         var emailVerified: Nullable<JSONValue>?
@@ -61,6 +65,10 @@ public enum NotificationMethods {
         var taskShared: Bool
         var taskCompleted: Bool
         var commentAdded: Bool
+        var pushEnabled: Bool
+        var pushTaskShared: Bool
+        var pushTaskCompleted: Bool
+        var pushCommentAdded: Bool
         var quietHours: QuietHoursObject?
 
         struct QuietHoursObject: Encodable, Sendable {
@@ -75,6 +83,10 @@ public enum NotificationMethods {
             self.taskShared = preferences.taskShared
             self.taskCompleted = preferences.taskCompleted
             self.commentAdded = preferences.commentAdded
+            self.pushEnabled = preferences.pushEnabled
+            self.pushTaskShared = preferences.pushTaskShared
+            self.pushTaskCompleted = preferences.pushTaskCompleted
+            self.pushCommentAdded = preferences.pushCommentAdded
             self.quietHours = preferences.quietHours.map {
                 QuietHoursObject(start: QuietHours.formatClock($0.start), end: QuietHours.formatClock($0.end), timeZone: $0.timeZone)
             }
@@ -88,11 +100,16 @@ public enum NotificationMethods {
             try container.encode(taskShared, forKey: .taskShared)
             try container.encode(taskCompleted, forKey: .taskCompleted)
             try container.encode(commentAdded, forKey: .commentAdded)
+            try container.encode(pushEnabled, forKey: .pushEnabled)
+            try container.encode(pushTaskShared, forKey: .pushTaskShared)
+            try container.encode(pushTaskCompleted, forKey: .pushTaskCompleted)
+            try container.encode(pushCommentAdded, forKey: .pushCommentAdded)
             if let quietHours { try container.encode(quietHours, forKey: .quietHours) } else { try container.encodeNil(forKey: .quietHours) }
         }
 
         enum CodingKeys: String, CodingKey {
-            case emailVerified, emailEnabled, taskShared, taskCompleted, commentAdded, quietHours
+            case emailVerified, emailEnabled, taskShared, taskCompleted, commentAdded, pushEnabled, pushTaskShared, pushTaskCompleted
+            case pushCommentAdded, quietHours
         }
     }
 
@@ -120,7 +137,9 @@ public enum NotificationMethods {
                 if after.quietHours != before.quietHours {
                     // Held mail follows the new rules: its end is recomputed for now (now itself when
                     // it is no longer quiet, which releases it on the sender's next round).
-                    try tx.rescheduleHeldMail(userID: userID, holdUntil: zones.holdUntil(after.quietHours, now: now) ?? now)
+                    let holdUntil = zones.holdUntil(after.quietHours, now: now) ?? now
+                    try tx.rescheduleHeldMail(userID: userID, holdUntil: holdUntil)
+                    try tx.rescheduleHeldPushes(userID: userID, holdUntil: holdUntil)
                 }
             }
             return PreferencesObject(after, emailVerified: user.emailVerified)
@@ -164,6 +183,10 @@ public enum NotificationMethods {
         var taskShared: Bool?
         var taskCompleted: Bool?
         var commentAdded: Bool?
+        var pushEnabled: Bool?
+        var pushTaskShared: Bool?
+        var pushTaskCompleted: Bool?
+        var pushCommentAdded: Bool?
         /// nil: unchanged; `.some(nil)`: removed.
         var quietHours: QuietHours??
 
@@ -173,6 +196,10 @@ public enum NotificationMethods {
             if let taskShared { out.taskShared = taskShared }
             if let taskCompleted { out.taskCompleted = taskCompleted }
             if let commentAdded { out.commentAdded = commentAdded }
+            if let pushEnabled { out.pushEnabled = pushEnabled }
+            if let pushTaskShared { out.pushTaskShared = pushTaskShared }
+            if let pushTaskCompleted { out.pushTaskCompleted = pushTaskCompleted }
+            if let pushCommentAdded { out.pushCommentAdded = pushCommentAdded }
             if let quietHours { out.quietHours = quietHours }
             return out
         }
@@ -192,6 +219,10 @@ public enum NotificationMethods {
         change.taskShared = flag(params.taskShared, "taskShared")
         change.taskCompleted = flag(params.taskCompleted, "taskCompleted")
         change.commentAdded = flag(params.commentAdded, "commentAdded")
+        change.pushEnabled = flag(params.pushEnabled, "pushEnabled")
+        change.pushTaskShared = flag(params.pushTaskShared, "pushTaskShared")
+        change.pushTaskCompleted = flag(params.pushTaskCompleted, "pushTaskCompleted")
+        change.pushCommentAdded = flag(params.pushCommentAdded, "pushCommentAdded")
         if params.emailVerified != nil { errors.add("emailVerified", "is read-only") }
         switch params.quietHours {
         case nil: break

@@ -9,18 +9,24 @@ import Synchronization
 /// collaborators a task has: ``StoreReader/taskMailRecipients(taskID:)``); their preferences and
 /// quiet hours then decide (``MailQueue/notification(_:to:taskID:compose:)``). ``wroteMail``
 /// tells the caller, after commit, whether to wake the sender.
+///
+/// The same changes push to the recipients' devices (``PushOutbox``), whatever happens to the
+/// mail: push needs no verified address.
 final class NotificationOutbox: Sendable {
     let queue: MailQueue
+    let pushes: PushOutbox?
     private let wrote = Atomic<Bool>(false)
 
-    init(queue: MailQueue) {
+    init(queue: MailQueue, pushes: PushOutbox? = nil) {
         self.queue = queue
+        self.pushes = pushes
     }
 
     /// Whether any message went into the outbox (read after the transaction committed).
     var wroteMail: Bool { wrote.load(ordering: .acquiring) }
 
     func taskShared(_ share: ShareRecord, by actor: Int64, tx: any StoreWriter) throws {
+        try pushes?.taskShared(share, by: actor, tx: tx)
         guard share.userID != actor, let recipient = try tx.mailRecipient(userID: share.userID),
               recipient.preferences.allows(.taskShared),
               let task = try tx.task(id: share.taskID, viewer: share.userID)
@@ -32,6 +38,7 @@ final class NotificationOutbox: Sendable {
     }
 
     func taskCompleted(_ task: TaskRecord, by actor: Int64, tx: any StoreWriter) throws {
+        try pushes?.taskCompleted(task, by: actor, tx: tx)
         guard task.ownerID != actor, let owner = try tx.mailRecipient(userID: task.ownerID),
               owner.preferences.allows(.taskCompleted)
         else { return }
@@ -42,6 +49,7 @@ final class NotificationOutbox: Sendable {
     }
 
     func commentAdded(_ comment: CommentRecord, by actor: Int64, tx: any StoreWriter) throws {
+        try pushes?.commentAdded(comment, by: actor, tx: tx)
         let recipients = try tx.taskMailRecipients(taskID: comment.taskID)
             .filter { $0.userID != actor && $0.preferences.allows(.commentAdded) }
         guard !recipients.isEmpty, let task = try tx.task(id: comment.taskID, viewer: recipients[0].userID) else { return }

@@ -26,14 +26,21 @@ public struct PresenceEntry: Sendable, Hashable {
     public var state: JSONValue
     /// When the state last changed: the member shows the state of their latest-changed session.
     public var changedAt: Timestamp
+    /// The signed-in session (`sid`) of the connection: the device, so that a push is not sent
+    /// to a device showing the task live (docs/push.md). Never shown to clients.
+    public var device: String?
 
-    public init(userID: Int64, username: String, avatarURL: String?, since: Timestamp, state: JSONValue, changedAt: Timestamp) {
+    public init(
+        userID: Int64, username: String, avatarURL: String?, since: Timestamp, state: JSONValue, changedAt: Timestamp,
+        device: String? = nil
+    ) {
         self.userID = userID
         self.username = username
         self.avatarURL = avatarURL
         self.since = since
         self.state = state
         self.changedAt = changedAt
+        self.device = device
     }
 }
 
@@ -163,6 +170,11 @@ public struct PresenceRoster: Sendable {
     /// Every entry, by task (for a resync's comparison).
     public var allEntries: [Int64: [PresenceEntry.ID: PresenceEntry]] {
         self.tasks.mapValues { slots in Dictionary(slots.map { ($0.id, $0.entry) }, uniquingKeysWith: { a, _ in a }) }
+    }
+
+    /// Whether a session of `userID` on `device` is on `taskID`, on any instance.
+    public func hasDevice(taskID: Int64, userID: Int64, device: String) -> Bool {
+        self.tasks[taskID]?.contains { $0.entry.userID == userID && $0.entry.device == device } ?? false
     }
 
     public func entry(taskID: Int64, id: PresenceEntry.ID) -> PresenceEntry? {

@@ -225,7 +225,8 @@ public final class PresenceService: Sendable {
                 throw RPCError.tooLarge(limit: self.settings.maxTasksPerSession)
             }
             let entry = PresenceEntry(
-                userID: userID, username: username, avatarURL: avatarURL, since: now, state: state, changedAt: now)
+                userID: userID, username: username, avatarURL: avatarURL, since: now, state: state, changedAt: now,
+                device: client.principal?.sessionID)
             local.tasks[taskID] = LocalTask(pending: nil, lastSent: now.milliseconds, stateSetAt: now.milliseconds)
             if self.isNonEmpty(state) { s.timed.insert(LocalKey(connection: connection, taskID: taskID)) }
             self.set(taskID: taskID, id: id, entry: entry, in: &s)
@@ -262,6 +263,12 @@ public final class PresenceService: Sendable {
             }
             return present
         }
+    }
+
+    /// Whether `userID` has a session on `device` (signed-in session) on `taskID` now, on any
+    /// instance: that device is showing the task live.
+    public func isDeviceOn(taskID: Int64, userID: Int64, device: String) -> Bool {
+        self.state.withLock { $0.roster.hasDevice(taskID: taskID, userID: userID, device: device) }
     }
 
     /// The people on `taskID` now.

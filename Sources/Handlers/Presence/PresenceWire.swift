@@ -3,11 +3,12 @@ import JSON
 /// The bytes presence shares between instances: an entry as stored in a task's hash, and the
 /// change message published for every set and delete.
 ///
-/// Entry: `{"u":userId,"n":username,"a":avatarUrl|null,"s":sinceMs,"st":{state},"c":changedAtMs}`.
+/// Entry: `{"u":userId,"n":username,"a":avatarUrl|null,"s":sinceMs,"st":{state},"c":changedAtMs,"d":device}`
+/// (`d`, the signed-in session, absent when unknown: instances before Web Push did not send it).
 /// Message: `{"t":taskId,"f":"<instance>:<connection>","e":entry}`, without `e` for a delete.
 enum PresenceWire {
     static func encode(_ entry: PresenceEntry) -> JSONValue {
-        [
+        var object: JSONObject = [
             "u": .number(JSONNumber(entry.userID)),
             "n": .string(entry.username),
             "a": entry.avatarURL.map { .string($0) } ?? .null,
@@ -15,6 +16,8 @@ enum PresenceWire {
             "st": entry.state,
             "c": .number(JSONNumber(entry.changedAt.milliseconds)),
         ]
+        if let device = entry.device { object.append(key: "d", value: .string(device)) }
+        return .object(object)
     }
 
     static func entryBytes(_ entry: PresenceEntry) -> [UInt8] {
@@ -29,7 +32,7 @@ enum PresenceWire {
         let avatar = value["a"]?.stringValue
         return PresenceEntry(
             userID: userID, username: username, avatarURL: avatar, since: Timestamp(milliseconds: since), state: state,
-            changedAt: Timestamp(milliseconds: changed)
+            changedAt: Timestamp(milliseconds: changed), device: value["d"]?.stringValue
         )
     }
 

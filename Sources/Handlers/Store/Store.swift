@@ -158,6 +158,36 @@ public protocol StoreReader {
 
     /// How many notification mails changes by `senderID` caused after `since`.
     func notificationMailCount(from senderID: Int64, since: Timestamp) throws -> Int
+
+    // MARK: Web Push
+
+    /// The user's push subscriptions, newest first.
+    func pushSubscriptions(userID: Int64) throws -> [PushSubscriptionRecord]
+
+    func pushSubscription(id: Int64) throws -> PushSubscriptionRecord?
+
+    /// Everyone who may view the task and has at least one subscription (owner and sharees),
+    /// with their preferences and subscriptions, in one query.
+    func taskPushRecipients(taskID: Int64) throws -> [PushRecipient]
+
+    /// The user with their subscriptions and preferences; nil when they have none.
+    func pushRecipient(userID: Int64) throws -> PushRecipient?
+
+    /// Pushes (summaries excluded) written for the subscription after `since`; only of `kind`
+    /// about `taskID` when those are given.
+    func pushCount(subscriptionID: Int64, kind: PushKind?, taskID: Int64?, since: Timestamp) throws -> Int
+
+    /// Pushes changes by `senderID` caused after `since`.
+    func pushCount(from senderID: Int64, since: Timestamp) throws -> Int
+
+    /// Every push in the outbox for `userID`, oldest first (tests and support).
+    func outboxPushes(userID: Int64) throws -> [OutboxPush]
+
+    /// When the next push falls due (a retry, a lapsed claim, the end of a hold); nil when none.
+    func nextPushDue() throws -> Timestamp?
+
+    /// Users with held pushes whose quiet hours ended by `now`, at most `limit`.
+    func usersWithReleasablePushes(now: Timestamp, limit: Int) throws -> [Int64]
 }
 
 /// What can be changed, inside one transaction (it can read too).
@@ -324,4 +354,44 @@ public protocol StoreWriter: StoreReader {
     /// Housekeeping: deletes settled messages (sent, failed, digested, dropped) written before
     /// `before`; returns how many.
     func deleteSettledMail(before: Timestamp) throws -> Int
+
+    // MARK: Web Push
+
+    /// Registers a subscription, or takes over its endpoint (same id) with the new keys, label,
+    /// device and owner; then removes the user's oldest past `maxPerUser` (returned).
+    func putPushSubscription(
+        userID: Int64, endpoint: String, p256dh: [UInt8], auth: [UInt8], label: String, sessionID: String?,
+        expiresAt: Timestamp?, at: Timestamp, maxPerUser: Int
+    ) throws -> (subscription: PushSubscriptionRecord, replaced: [Int64])
+
+    /// Removes a subscription (only `userID`'s when given) and its pushes; false when none.
+    func deletePushSubscription(id: Int64, userID: Int64?) throws -> Bool
+
+    /// Writes a push to the outbox: `queued` (due now) or `held` until `holdUntil`.
+    @discardableResult
+    func enqueuePush(_ push: NewPush) throws -> Int64
+
+    /// Claims up to `limit` due pushes under the claim token `claim` (unique per round) until
+    /// `leaseUntil`, one more attempt counted, oldest first, with their subscriptions and
+    /// whether each recipient still sees the task. No two claimers get one push.
+    func claimDuePushes(claim: String, now: Timestamp, leaseUntil: Timestamp, limit: Int) throws -> [ClaimedPush]
+
+    /// Settles claimed pushes; returns how many `claim` still held (the rest lapsed and were
+    /// taken over). A sent push marks its subscription used.
+    @discardableResult
+    func completePushes(_ outcomes: [(id: Int64, outcome: PushOutcome)], claim: String, at: Timestamp) throws -> Int
+
+    /// The user's held pushes due by `now`, oldest first, locked until the transaction ends.
+    func takeReleasablePushes(userID: Int64, now: Timestamp) throws -> [OutboxPush]
+
+    /// Ends the hold of pushes: `queued` (due at `at`), `summarized` into `summaryID`, or
+    /// `dropped` with `reason`.
+    func settleHeldPushes(ids: [Int64], state: PushState, summaryID: Int64?, reason: String?, at: Timestamp) throws
+
+    /// Moves the end of every held push of the user; returns how many.
+    @discardableResult
+    func rescheduleHeldPushes(userID: Int64, holdUntil: Timestamp) throws -> Int
+
+    /// Housekeeping: deletes settled pushes written before `before`; returns how many.
+    func deleteSettledPushes(before: Timestamp) throws -> Int
 }

@@ -9,5 +9,6 @@ package enum Migrations {
         .tagPageOrder,
         .commentRedaction,
         .mailSenders,
+        .webPush,
     ]
 }

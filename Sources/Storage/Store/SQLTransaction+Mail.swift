@@ -15,7 +15,11 @@ extension SQLTransaction {
             taskShared: try row.bool("task_shared"),
             taskCompleted: try row.bool("task_completed"),
             commentAdded: try row.bool("comment_added"),
-            quietHours: quiet
+            quietHours: quiet,
+            pushEnabled: try row.bool("push_enabled"),
+            pushTaskShared: try row.bool("push_task_shared"),
+            pushTaskCompleted: try row.bool("push_task_completed"),
+            pushCommentAdded: try row.bool("push_comment_added")
         )
     }
 
@@ -26,6 +30,8 @@ extension SQLTransaction {
             .bool(preferences.taskCompleted), .bool(preferences.commentAdded),
             quiet.map { .int64(Int64($0.start)) } ?? .null, quiet.map { .int64(Int64($0.end)) } ?? .null,
             quiet.map { .text($0.timeZone) } ?? .null, .int64(at.milliseconds),
+            .bool(preferences.pushEnabled), .bool(preferences.pushTaskShared), .bool(preferences.pushTaskCompleted),
+            .bool(preferences.pushCommentAdded),
         ])
     }
 
@@ -130,23 +136,28 @@ extension SQLTransaction {
 /// The SQL of preferences and the mail outbox (migration 5).
 enum MailSQL {
     static let preferences = SQLStatement("""
-        SELECT email_enabled, task_shared, task_completed, comment_added, quiet_start, quiet_end, quiet_time_zone
+        SELECT email_enabled, task_shared, task_completed, comment_added, quiet_start, quiet_end, quiet_time_zone,
+            push_enabled, push_task_shared, push_task_completed, push_comment_added
         FROM notification_preferences WHERE user_id = $1
         """)
     static let putPreferences = SQLStatement("""
         INSERT INTO notification_preferences
-            (user_id, email_enabled, task_shared, task_completed, comment_added, quiet_start, quiet_end, quiet_time_zone, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            (user_id, email_enabled, task_shared, task_completed, comment_added, quiet_start, quiet_end, quiet_time_zone, updated_at,
+             push_enabled, push_task_shared, push_task_completed, push_comment_added)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
         ON CONFLICT (user_id) DO UPDATE SET
             email_enabled = excluded.email_enabled, task_shared = excluded.task_shared,
             task_completed = excluded.task_completed, comment_added = excluded.comment_added,
             quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end,
-            quiet_time_zone = excluded.quiet_time_zone, updated_at = excluded.updated_at
+            quiet_time_zone = excluded.quiet_time_zone, updated_at = excluded.updated_at,
+            push_enabled = excluded.push_enabled, push_task_shared = excluded.push_task_shared,
+            push_task_completed = excluded.push_task_completed, push_comment_added = excluded.push_comment_added
         """)
 
     private static let recipientColumns = """
         u.id, u.username, u.email, p.email_enabled, p.task_shared, p.task_completed, p.comment_added, \
-        p.quiet_start, p.quiet_end, p.quiet_time_zone
+        p.quiet_start, p.quiet_end, p.quiet_time_zone, p.push_enabled, p.push_task_shared, p.push_task_completed, \
+        p.push_comment_added
         """
     static let recipient = SQLStatement("""
         SELECT \(recipientColumns) FROM users u LEFT JOIN notification_preferences p ON p.user_id = u.id
@@ -164,8 +175,20 @@ enum MailSQL {
         """)
 
     static func decodeRecipient(_ row: SQLRow) throws -> MailRecipient {
+        MailRecipient(
+            userID: try row.int64("id"), username: try row.string("username"), email: try row.string("email"),
+            preferences: try decodePreferences(row)
+        )
+    }
+
+    /// The preferences of a `LEFT JOIN notification_preferences p` row (defaults when absent).
+    static func decodePreferences(_ row: SQLRow) throws -> NotificationPreferences {
         var preferences = NotificationPreferences.defaults
         if !(try row.isNull("email_enabled")) {
+            preferences.pushEnabled = try row.bool("push_enabled")
+            preferences.pushTaskShared = try row.bool("push_task_shared")
+            preferences.pushTaskCompleted = try row.bool("push_task_completed")
+            preferences.pushCommentAdded = try row.bool("push_comment_added")
             preferences.emailEnabled = try row.bool("email_enabled")
             preferences.taskShared = try row.bool("task_shared")
             preferences.taskCompleted = try row.bool("task_completed")
@@ -175,10 +198,7 @@ enum MailSQL {
                 preferences.quietHours = QuietHours(start: Int(start), end: Int(end), timeZone: zone)
             }
         }
-        return MailRecipient(
-            userID: try row.int64("id"), username: try row.string("username"), email: try row.string("email"),
-            preferences: preferences
-        )
+        return preferences
     }
 
     /// Each part is one index range (`mail_outbox_due`, `mail_outbox_held`).

@@ -14,7 +14,8 @@ import Testing
             try await Auth.register(t, ana, "ana")
             let defaults: JSONValue = [
                 "emailVerified": false, "emailEnabled": true, "taskShared": true, "taskCompleted": true,
-                "commentAdded": true, "quietHours": .null,
+                "commentAdded": true, "pushEnabled": true, "pushTaskShared": true, "pushTaskCompleted": true,
+                "pushCommentAdded": true, "quietHours": .null,
             ]
             #expect(try await ana.call("notifications.getPreferences") == defaults)
             // Nothing to change is no change.
@@ -27,7 +28,8 @@ import Testing
             func preferences(completed: Bool, comments: Bool, quiet: JSONValue) -> JSONValue {
                 [
                     "emailVerified": false, "emailEnabled": true, "taskShared": true, "taskCompleted": .bool(completed),
-                    "commentAdded": .bool(comments), "quietHours": quiet,
+                    "commentAdded": .bool(comments), "pushEnabled": true, "pushTaskShared": true, "pushTaskCompleted": true,
+                    "pushCommentAdded": true, "quietHours": quiet,
                 ]
             }
             var expected = preferences(completed: false, comments: true, quiet: ["start": "22:00", "end": "07:30", "timeZone": "Europe/Berlin"])

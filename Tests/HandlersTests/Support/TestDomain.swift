@@ -43,6 +43,41 @@ final class RecordingMailer: MailTransport {
     var outgoing: [OutgoingMail] { sent.withLock { $0 } }
 }
 
+/// Pushes the domain sent, kept for assertions: the transport of the test domain's push
+/// sender. `answerNext` scripts the push service's next answers (410, 429 with Retry-After, …).
+final class RecordingPushTransport: PushTransport {
+    private let sent = Mutex<[OutgoingPush]>([])
+    private let answers = Mutex<[PushResult]>([])
+
+    var applicationServerKey: String { "BTestApplicationServerKey" }
+
+    /// A real key check needs OpenSSL (the WebPush module tests it); here: 65 bytes, `0x04`
+    /// first, and not all zeros after it.
+    func isValidSubscriptionKey(_ p256dh: [UInt8]) -> Bool {
+        p256dh.count == 65 && p256dh[0] == 4 && p256dh.dropFirst().contains { $0 != 0 }
+    }
+
+    func send(_ push: OutgoingPush) async -> PushResult {
+        if let answer = answers.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+            if case .accepted = answer { sent.withLock { $0.append(push) } }
+            return answer
+        }
+        sent.withLock { $0.append(push) }
+        return .accepted(status: 201)
+    }
+
+    func answerNext(_ results: [PushResult]) {
+        answers.withLock { $0.append(contentsOf: results) }
+    }
+
+    var pushes: [OutgoingPush] { sent.withLock { $0 } }
+
+    /// The JSON payloads sent to `endpoint`, oldest first.
+    func payloads(to endpoint: String) -> [JSONValue] {
+        pushes.filter { $0.endpoint == endpoint }.compactMap { try? JSONParser().parse($0.payload) }
+    }
+}
+
 /// A domain over `store` with the cheapest password cost (tests hash a lot), a hand-moved clock,
 /// a recording mailer and real rate limits.
 struct TestDomain {
@@ -56,6 +91,9 @@ struct TestDomain {
     /// Delivers the outbox to ``mailer``: one round after every commit that wrote mail (the
     /// server's sender loop does the same on its wake signal).
     let sender: MailOutboxSender
+    /// Delivers the push outbox to ``pusher``, one round after every commit that wrote pushes.
+    let pushSender: PushOutboxSender
+    let pusher: RecordingPushTransport
 
     init(
         store: any Store, rateLimits: Bool = true, presenceBackplane: (any PresenceBackplane)? = nil,
@@ -68,6 +106,9 @@ struct TestDomain {
         configure(&configuration)
         let commits = CommitCounter()
         let senderBox = Mutex<MailOutboxSender?>(nil)
+        let pushBox = Mutex<PushOutboxSender?>(nil)
+        let pusher = RecordingPushTransport()
+        self.pusher = pusher
         self.clock = clock
         self.mailer = mailer
         self.commits = commits
@@ -83,7 +124,9 @@ struct TestDomain {
             clock: { clock.now },
             logger: Logger(label: "faros.handlers.tests", factory: { _ in SwiftLogNoOpLogHandler() }),
             activityCommitted: { commits.increment() },
-            mailCommitted: { senderBox.withLock { $0 }.map { sender in Task { try? await sender.round() } } }
+            mailCommitted: { senderBox.withLock { $0 }.map { sender in Task { try? await sender.round() } } },
+            pushTransport: pusher,
+            pushCommitted: { pushBox.withLock { $0 }.map { sender in Task { try? await sender.round() } } }
         )
         var mailSettings = MailOutboxSender.Settings()
         mailSettings.baseBackoffMilliseconds = 1000
@@ -93,6 +136,14 @@ struct TestDomain {
         )
         self.sender = sender
         senderBox.withLock { $0 = sender }
+        var pushSettings = PushOutboxSender.Settings()
+        pushSettings.baseBackoffMilliseconds = 1000
+        let pushSender = PushOutboxSender(
+            domain: domain, transport: pusher, settings: pushSettings,
+            logger: Logger(label: "faros.push.tests", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+        self.pushSender = pushSender
+        pushBox.withLock { $0 = pushSender }
         self.registry = domain.registry()
         self.engine = RPCEngine(registry: registry)
         // Presence's consumer delivers its notifications; tests move the clock and call tick().
