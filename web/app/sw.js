@@ -5,8 +5,9 @@
 // A classic script, not a module: every browser with the Push API runs classic workers, and this
 // one imports nothing.
 //
-// The server's message (JSON, version 1): {v, kind, title, body, url, tag, taskId?, taskTitle?,
-// actor?, count?}. `tag` makes a newer notice about the same thing replace the older one.
+// The server's message is JSON (PushMessage in protocol/openrpc.json): {v: 1, kind, title, body,
+// url, tag, taskId?, taskTitle?, actor?, count?}. `tag` makes a newer notice about the same task
+// replace the older one.
 
 const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
 
@@ -34,7 +35,7 @@ function linkOf(url) {
  * @returns {{title: string, options: NotificationOptions}}
  */
 function notificationFor(data) {
-  /** @type {any} */
+  /** @type {Partial<import('../client/faros.js').PushMessage> | null} */
   let message = null;
   try { message = data ? JSON.parse(data.text()) : null; } catch { message = null; }
   if (!message || typeof message !== 'object' || typeof message.title !== 'string' || !message.title) {
