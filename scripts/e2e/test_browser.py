@@ -424,6 +424,89 @@ class BrowserTest(BrowserCase):
         a.shot("page-verify")
 
 
+class PushTest(BrowserCase):
+    """Web Push in the browser: the service worker at /sw.js shows what the push service hands
+    it. A push is delivered to the worker through Chromium's DevTools protocol, as the browser's
+    push service would (clicking a notification needs a desktop: not tested)."""
+
+    def push_user(self, prefix, url=APP_URL):
+        """A user whose context may show notifications on `url`'s origin, with DevTools' view of
+        service workers."""
+        u = self.user(prefix)
+        u.origin = url.rstrip("/")
+        u.context.grant_permissions(["notifications"], origin=u.origin)
+        u.cdp = u.context.new_cdp_session(u.page)
+        u.registrations = {}
+        u.cdp.on("ServiceWorker.workerRegistrationUpdated",
+                  lambda event: u.registrations.update({r["scopeURL"]: r for r in event["registrations"]}))
+        u.cdp.send("ServiceWorker.enable")
+        return u
+
+    def registration_id(self, u):
+        """The worker registration for the whole origin (scope "/"), as DevTools names it."""
+        scope = u.origin + "/"
+        deadline = time.monotonic() + LIVE_TIMEOUT_MS / 1000
+        while time.monotonic() < deadline:
+            found = u.registrations.get(scope)
+            if found and not found.get("isDeleted"):
+                return found["registrationId"]
+            u.page.wait_for_timeout(50)
+        raise AssertionError(f"no service worker registration for {scope}: {u.registrations}")
+
+    def deliver(self, u, data):
+        """Hands `data` to the worker as a push message, then waits for the notifications it shows."""
+        u.cdp.send("ServiceWorker.deliverPushMessage",
+                   {"origin": u.origin, "registrationId": self.registration_id(u), "data": data})
+
+    def notifications(self, u, count):
+        """The worker's notifications once there are `count` of them: title, body, tag, data."""
+        script = """() => navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((list) =>
+            list.map((n) => ({title: n.title, body: n.body, tag: n.tag, data: n.data})))"""
+        deadline = time.monotonic() + LIVE_TIMEOUT_MS / 1000
+        shown = []
+        while time.monotonic() < deadline:
+            shown = u.page.evaluate(script)
+            if len(shown) >= count:
+                return shown
+            u.page.wait_for_timeout(50)
+        raise AssertionError(f"expected {count} notifications, saw {shown}")
+
+    def test_service_worker_shows_a_pushed_message_as_a_notification(self):
+        a = self.push_user("ana")
+        a.page.goto(APP_URL)
+        response = a.page.request.get(a.origin + "/sw.js")
+        self.assertEqual(response.status, 200)
+        self.assertTrue(response.headers["content-type"].startswith("text/javascript"), response.headers)
+        self.assertEqual(response.headers["cache-control"], "no-cache")
+        scope = a.page.evaluate("""() => navigator.serviceWorker.register('/sw.js', {scope: '/'})
+            .then(() => navigator.serviceWorker.ready).then((r) => r.scope)""")
+        self.assertEqual(scope, a.origin + "/")
+
+        message = {"v": 1, "kind": "taskShared", "taskId": 12, "taskTitle": "Plan the offsite", "actor": "ben",
+                   "title": "ben shared a task with you", "body": "Plan the offsite",
+                   "url": a.origin + "/tasks/12", "tag": "task-12-shared"}
+        self.deliver(a, json.dumps(message))
+        [shown] = self.notifications(a, 1)
+        self.assertEqual(shown, {"title": message["title"], "body": message["body"], "tag": message["tag"],
+                                 "data": {"url": message["url"]}})
+
+        # A newer message with the same tag replaces the notification instead of adding one.
+        self.deliver(a, json.dumps({**message, "kind": "commentAdded", "title": "ben commented", "body": "Lake?"}))
+        deadline = time.monotonic() + LIVE_TIMEOUT_MS / 1000
+        while self.notifications(a, 1)[0]["title"] != "ben commented" and time.monotonic() < deadline:
+            a.page.wait_for_timeout(50)
+        self.assertEqual([n["title"] for n in self.notifications(a, 1)], ["ben commented"])
+
+        # Anything but the server's JSON still shows a notification (a silent push is not allowed),
+        # and one whose link is not http(s) opens the app instead.
+        self.deliver(a, "not json at all")
+        self.deliver(a, json.dumps({**message, "tag": "other", "url": "javascript:alert(1)"}))
+        shown = {n["tag"]: n for n in self.notifications(a, 3)}
+        self.assertEqual(shown[""]["title"], "Faros")
+        self.assertEqual(shown[""]["data"], {"url": a.origin + "/"})
+        self.assertEqual(shown["other"]["data"], {"url": a.origin + "/"})
+
+
 class InstancesTest(BrowserCase):
     """Servers the test starts and kills itself: a restart on SQLite, and two instances over
     PostgreSQL and Redis."""
