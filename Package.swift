@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "Storage", targets: ["Storage"]),
         .library(name: "PubSub", targets: ["PubSub"]),
         .library(name: "SMTPMail", targets: ["SMTPMail"]),
+        .library(name: "WebPush", targets: ["WebPush"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -135,6 +136,19 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Web Push (RFC 8030/8291/8292): P-256, ECDH, ES256 and AES-128-GCM over libcrypto (whose
+        // pointers stay in P256.swift), the aes128gcm message encryption, the VAPID key and
+        // signer, and the PushTransport posting over libcurl on a thread pool.
+        .target(
+            name: "WebPush",
+            dependencies: [
+                "COpenSSL", "CurlClient", "ByteCoding", "Credentials", "Handlers", "JSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The HTTP routes beside /rpc, under the edge: files, avatars, the mail-link pages,
         // /health, /ready, /metrics, /openrpc.json. It only translates HTTP to the domain's calls
         // (same guards as JSON-RPC).
@@ -226,7 +240,7 @@ let package = Package(
             name: "Faros",
             dependencies: [
                 "HTTPEdge", "RPCServer", "JSON", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub", "RESTBridge", "BlobStore", "SMTPMail",
-                "WebSocketCore", "SystemTime", "WebApp",
+                "WebSocketCore", "SystemTime", "WebApp", "WebPush",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -317,6 +331,16 @@ let package = Package(
             name: "SMTPMailTests",
             dependencies: [
                 "SMTPMail", "Handlers", "TestSupport",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Web Push: RFC 5869, RFC 6979 and RFC 8291 vectors, the VAPID key and token, and the
+        // transport against a loopback push service (scripts/e2e/push_service.py, http_ece).
+        .testTarget(
+            name: "WebPushTests",
+            dependencies: [
+                "WebPush", "Handlers", "ByteCoding", "JSON", "CurlClient", "TestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

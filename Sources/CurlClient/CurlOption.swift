@@ -75,3 +75,17 @@ public enum CurlUseSSL: Sendable {
         }
     }
 }
+
+/// Which HTTP version a handle asks for (CURLOPT_HTTP_VERSION).
+public enum CurlHTTPVersion: Sendable {
+    case http1_1
+    /// HTTP/2 when TLS negotiates it (ALPN), HTTP/1.1 otherwise and for cleartext `http`.
+    case http2OverTLS
+
+    var rawValue: Int {
+        switch self {
+        case .http1_1: Int(CURL_HTTP_VERSION_1_1)
+        case .http2OverTLS: Int(CURL_HTTP_VERSION_2TLS)
+        }
+    }
+}

@@ -88,6 +88,22 @@ import Testing
             #expect(PresenceWire.decodeMessage(Array(garbage.utf8)) == nil, "\(garbage)")
         }
     }
+
+    /// Web Push asks whether a device (signed-in session) is on a task: the device travels with
+    /// the entry between instances, and an entry from an instance that did not send it has none.
+    @Test func theDeviceTravelsWithTheEntryAndAnswersWhetherItIsOnTheTask() {
+        var entry = Self.entry(5, at: 1_000)
+        entry.device = "sid-laptop"
+        #expect(PresenceWire.decodeEntry(PresenceWire.entryBytes(entry))?.device == "sid-laptop")
+        let old = Array(#"{"u":5,"n":"user5","a":null,"s":1,"st":{},"c":1}"#.utf8)
+        #expect(PresenceWire.decodeEntry(old)?.device == nil)
+        var roster = PresenceRoster()
+        _ = roster.set(taskID: 7, id: Self.id("b", 1), entry: entry)
+        #expect(roster.hasDevice(taskID: 7, userID: 5, device: "sid-laptop"))
+        #expect(!roster.hasDevice(taskID: 7, userID: 5, device: "sid-phone"))
+        #expect(!roster.hasDevice(taskID: 8, userID: 5, device: "sid-laptop"))
+        #expect(!roster.hasDevice(taskID: 7, userID: 6, device: "sid-laptop"))
+    }
 }
 
 extension PresenceTransition {
