@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Micro-benchmarks of the WebSocket hot paths and the database drivers, in their own package so that the main package and
+// Micro-benchmarks of the WebSocket hot paths, the database drivers and Web Push's cryptography, in their own package so that the main package and
 // CI never build them: `cd Benchmarks && swift run -c release faros-microbench`.
 let package = Package(
     name: "faros-benchmarks",
@@ -32,6 +32,16 @@ let package = Package(
                 .product(name: "PostgresDriver", package: "faros"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("InternalImportsByDefault"),
+            ]
+        ),
+        .executableTarget(
+            name: "faros-pushbench",
+            dependencies: [
+                .product(name: "WebPush", package: "faros"),
             ],
             swiftSettings: [
                 .enableUpcomingFeature("ExistentialAny"),

@@ -17,6 +17,7 @@ import RPCServer
 import ServiceLifecycle
 import Storage
 import WebApp
+import WebPush
 import WebSocketCore
 
 #if canImport(Glibc)
@@ -221,6 +222,21 @@ struct ServeCommand: AsyncParsableCommand {
             await store.close()
             throw ExitCode.failure
         }
+        // Web Push: the VAPID key from the setting, or made once and kept beside the secret.
+        // Encryption and the POSTs to push services run on a pool of their own.
+        let pushPool = NIOThreadPool(numberOfThreads: 4)
+        pushPool.start()
+        let pushTransport: WebPushTransport
+        do {
+            let key = try settings.vapidPrivateKey.map { text throws(VAPIDKeyError) in try VAPIDKey(base64URL: text) }
+                ?? VAPIDKey.loadOrCreate(dataDirectory: settings.storage.store.dataDirectory)
+            pushTransport = try WebPushTransport(key: key, subject: settings.vapidSubject, threadPool: pushPool, logger: logger)
+        } catch {
+            logger.critical("Cannot read or create the VAPID key", metadata: ["error": "\(error)"])
+            await store.close()
+            try? await pushPool.shutdownGracefully()
+            throw ExitCode.failure
+        }
 
         // Live events and rate limits: through Redis when several instances share the work, else
         // in this process. Redis's blocking calls get their own small pool.
@@ -260,12 +276,14 @@ struct ServeCommand: AsyncParsableCommand {
         let dispatcher = EventDispatcher(log: store, bus: bus, hub: hub, sessions: sessions, logger: logger)
 
         let mailSignal = MailWakeSignal()
+        let pushSignal = MailWakeSignal()
         var domainConfiguration = DomainConfiguration(publicURL: settings.publicURL)
         domainConfiguration.events = settings.events
         domainConfiguration.quotas = settings.quotas
         domainConfiguration.tokenTTLMilliseconds = Int64(settings.tokenTTL.components.seconds * 1000)
         domainConfiguration.rateLimitsEnabled = settings.rateLimits
         domainConfiguration.mailDomain = settings.mailDomain
+        domainConfiguration.push = settings.push
         let domain = Domain(
             store: store,
             // Hashing threads run 10 nice levels below the rest: a login storm uses the CPU that
@@ -283,7 +301,9 @@ struct ServeCommand: AsyncParsableCommand {
             clock: SystemClock.now,
             logger: logger,
             activityCommitted: { sequencer.wake(); janitorBox.janitor?.wake() },
-            mailCommitted: { mailSignal.signal() }
+            mailCommitted: { mailSignal.signal() },
+            pushTransport: pushTransport,
+            pushCommitted: { pushSignal.signal() }
         )
         logger.info("Storage ready", metadata: ["db.system": "\(store.backendName)"])
 
@@ -305,6 +325,7 @@ struct ServeCommand: AsyncParsableCommand {
         var mailSettings = MailOutboxSender.Settings()
         // A claim outlives the longest exchange, so only an instance that died loses its claim.
         mailSettings.leaseMilliseconds = Int64((settings.smtp?.timeout ?? .seconds(30)).components.seconds) * 1000 + 30_000
+        let pushSender = PushOutboxSender(domain: domain, transport: pushTransport, signal: pushSignal, logger: logger)
         let mailSender = MailOutboxSender(
             domain: domain,
             transport: MailTransports.make(settings, threadPool: mailPool, logger: logger),
@@ -376,6 +397,7 @@ struct ServeCommand: AsyncParsableCommand {
                     .init(service: SequencerService(sequencer: sequencer)),
                     .init(service: BlobJanitorService(janitor: janitor)),
                     .init(service: MailSenderService(sender: mailSender)),
+                    .init(service: PushSenderService(sender: pushSender)),
                     .init(service: server),
                     .init(service: Housekeeping(domain: domain, logger: logger), successTerminationBehavior: .ignore),
                 ],
@@ -396,6 +418,7 @@ struct ServeCommand: AsyncParsableCommand {
         try? await redisPool?.shutdownGracefully()
         try? await blobPool.shutdownGracefully()
         try? await mailPool.shutdownGracefully()
+        try? await pushPool.shutdownGracefully()
         try? await databasePool.shutdownGracefully()
         try? await hashingPool.shutdownGracefully()
         try await group.shutdownGracefully()

@@ -112,11 +112,26 @@ async def batch(ws, calls):
 
 
 async def register(url, names):
+    """Registers `names` 50 at a time; one refused because the hashing queue is full (-32029) is
+    registered again after a pause."""
     tokens = {}
     async with websockets.connect(url, max_size=None) as ws:
-        results = await batch(ws, [("auth.register", {"username": n, "email": f"{n}@example.com", "password": PASSWORD}) for n in names])
-    for name, result in zip(names, results):
-        tokens[name] = result["token"]["accessToken"]
+        pending = list(names)
+        while pending:
+            chunk, pending = pending[:50], pending[50:]
+            await ws.send(json.dumps([{"jsonrpc": "2.0", "id": i, "method": "auth.register", "params": {
+                "username": n, "email": f"{n}@example.com", "password": PASSWORD}} for i, n in enumerate(chunk)]))
+            retry = []
+            for answer in json.loads(await ws.recv()):
+                if "error" in answer:
+                    if answer["error"]["code"] != -32029:
+                        raise SystemExit(f"register: {answer['error']}")
+                    retry.append(chunk[answer["id"]])
+                    continue
+                tokens[chunk[answer["id"]]] = answer["result"]["token"]["accessToken"]
+            if retry:
+                await asyncio.sleep(0.05)
+                pending = retry + pending
     return tokens
 
 

@@ -4,16 +4,20 @@
 (scripts/e2e/push_service.py: PyPI's http_ece and cryptography verify each VAPID header and
 decrypt each message with the subscription's private key).
 
-usage: test_push.py --faros BIN [--database-url URL] [--label NAME]
+usage: test_push.py --faros BIN [--database-url URL [--redis-url URL]] [--label NAME]
 
 Checks: share, comment and completion pushes arrive decrypted with the right JSON and headers;
 the actor gets none; preferences and quiet hours hold (one summary when they end); 410 removes
 the device; 413 drops the push; an outage with Retry-After delays and then delivers once; a
 sender killed with -9 while the push service is down loses nothing and doubles nothing after a
-restart. Prints one line per test; exits 1 if any failed.
+restart. With --redis-url as well: a second instance on the same database and Redis, both with
+one VAPID key given by setting (subscriptions on the push service are bound to it): a person who
+has the task open on instance B gets no push on that browser, whichever instance sends, while
+their other browser does. Prints one line per test; exits 1 if any failed.
 """
 import argparse
 import asyncio
+import base64
 import json
 import os
 import signal
@@ -48,9 +52,10 @@ class PushService:
             text = response.read()
             return json.loads(text) if text else None
 
-    def subscription(self):
+    def subscription(self, application_server_key=None):
         """A new subscription: (id, PushSubscription.toJSON()-shaped dict)."""
-        sub = self.control("POST", "/_control/subscriptions", {})
+        spec = {"applicationServerKey": application_server_key} if application_server_key else {}
+        sub = self.control("POST", "/_control/subscriptions", spec)
         return sub["id"], {"endpoint": sub["endpoint"], "keys": sub["keys"]}
 
     def messages(self, sub_id):
@@ -89,9 +94,19 @@ def header(message, name):
     return headers.get(name.lower())
 
 
-async def person(server, service, prefix):
+def vapid_key():
+    """A VAPID key pair: (private scalar, public point), both unpadded base64url."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives import serialization
+    key = ec.generate_private_key(ec.SECP256R1())
+    b64 = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    public = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    return b64(key.private_numbers().private_value.to_bytes(32, "big")), b64(public)
+
+
+async def person(server, service, prefix, key=None):
     client, name, token = await chaos.register(server.ws, prefix)
-    sub_id, sub = service.subscription()
+    sub_id, sub = service.subscription(key)
     device = await client.ok("push.subscribe", {**sub, "label": f"{name}'s test browser"})
     check(device["current"] is True and device["service"] == service.base, f"device {device}")
     return client, name, token, sub_id
@@ -116,10 +131,11 @@ async def test_share_comment_completion(server, service, ctx):
     await ben.ok("comments.create", {"taskId": task["id"], "content": "Looks good to me"})
     await ben.ok("tasks.update", {"id": task["id"], "completed": True})
     got = await service.wait_messages(ana_sub, 2, what="comment and completion")
-    kinds = [payload(m)["kind"] for m in got]
-    check(kinds == ["commentAdded", "taskCompleted"], f"kinds {kinds}")
-    check(payload(got[0])["body"] == "Looks good to me", f"comment {payload(got[0])}")
-    check(header(got[1], "Urgency") == "low", f"completion urgency {got[1]}")
+    # Pushes to one device go out side by side: no order is promised (nor by push services).
+    by_kind = {payload(m)["kind"]: m for m in got}
+    check(sorted(by_kind) == ["commentAdded", "taskCompleted"], f"kinds {sorted(by_kind)}")
+    check(payload(by_kind["commentAdded"])["body"] == "Looks good to me", f"comment {payload(by_kind['commentAdded'])}")
+    check(header(by_kind["taskCompleted"], "Urgency") == "low", f"completion urgency {by_kind['taskCompleted']}")
     # Ben made those changes: nothing more for him.
     await service.quiet(ben_sub, 1, seconds=0.5)
 
@@ -202,10 +218,42 @@ async def test_killed_sender_loses_nothing(server, service, ctx, args):
     await service.quiet(ben_sub, before + 1, seconds=2)
 
 
+async def test_two_instances(server, other, service, key):
+    """Ben has the task open in his laptop's browser on instance B; his phone is another
+    signed-in session. Ana comments on instance A: only the phone is pushed, whichever
+    instance's sender takes the push, since presence (with its device) is shared through Redis."""
+    ana, ana_name, _, _ = await person(server, service, "ana", key)
+    ben, ben_name, ben_token, laptop = await person(server, service, "ben", key)
+    check((await ana.ok("push.getPublicKey"))["publicKey"] == key, "instance A's key is the one given")
+    check((await (await chaos.connect(other.ws)).ok("push.getPublicKey"))["publicKey"] == key, "instance B's key is the one given")
+    phone_client = await chaos.connect(other.ws)
+    await phone_client.ok("auth.login", {"username": ben_name, "password": chaos.PASSWORD})
+    phone, phone_sub = service.subscription(key)
+    await phone_client.ok("push.subscribe", phone_sub)
+    task = (await ana.ok("tasks.create", {"title": "Two instances"}))["id"]
+    await ana.ok("shares.create", {"taskId": task, "username": ben_name, "permission": "edit"})
+    await service.wait_messages(laptop, 1, what="share to the laptop")
+    await service.wait_messages(phone, 1, what="share to the phone")
+    laptop_on_b = await chaos.connect(other.ws, ben_token)
+    await laptop_on_b.ok("presence.enter", {"taskId": task})
+    await asyncio.sleep(0.5)  # the entry reaches instance A through Redis
+    for i in range(4):
+        await ana.ok("comments.create", {"taskId": task, "content": f"while open {i}"})
+    got = await service.wait_messages(phone, 5, what="comments to the phone")
+    check(sorted(payload(m)["body"] for m in got[1:]) == [f"while open {i}" for i in range(4)], f"phone {got}")
+    await service.quiet(laptop, 1, seconds=1.5)
+    await laptop_on_b.ok("presence.leave", {"taskId": task})
+    await asyncio.sleep(0.5)
+    await ana.ok("comments.create", {"taskId": task, "content": "after leaving"})
+    got = await service.wait_messages(laptop, 2, what="the laptop after leaving")
+    check(payload(got[-1])["body"] == "after leaving", f"laptop {payload(got[-1])}")
+
+
 async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--faros", required=True)
     parser.add_argument("--database-url")
+    parser.add_argument("--redis-url")
     parser.add_argument("--label", default="sqlite")
     args = parser.parse_args()
     service = PushService()
@@ -213,6 +261,7 @@ async def main():
     if args.database_url:
         extra += ["--database-url", args.database_url]
     server = Server(args.faros, *extra).start()
+    other = None
     ctx = {}
     failed = 0
     tests = [
@@ -222,6 +271,17 @@ async def main():
         ("an outage with Retry-After delays, then delivers once", lambda: test_outage_then_delivery(server, service, ctx)),
         ("a sender killed with -9 loses nothing, doubles nothing", lambda: test_killed_sender_loses_nothing(server, service, ctx, args)),
     ]
+    if args.database_url and args.redis_url:
+        private, public = vapid_key()
+        shared = [*extra, "--redis-url", args.redis_url, "--vapid-private-key", private, "--jwt-secret", os.urandom(32).hex()]
+
+        async def two_instances():
+            nonlocal server, other
+            server.stop()
+            server = Server(args.faros, *shared).start()
+            other = Server(args.faros, *shared).start()
+            await test_two_instances(server, other, service, public)
+        tests.append(("two instances: no push to a browser showing the task on the other one", two_instances))
     try:
         for name, test in tests:
             started = time.monotonic()
@@ -238,6 +298,8 @@ async def main():
             RESULTS.clear()
     finally:
         server.stop()
+        if other:
+            other.stop()
         service.stop()
     sys.exit(1 if failed else 0)
 

@@ -128,7 +128,7 @@ public enum NotificationMethods {
         let userID = call.userID
         let now = domain.clock()
         let zones = domain.zones
-        return try await domain.store.write { tx in
+        let (result, rescheduled) = try await domain.store.write { tx -> (PreferencesObject, Bool) in
             guard let user = try tx.user(id: userID) else { throw RPCError.sessionEnded }
             let before = try tx.notificationPreferences(userID: userID)
             let after = change.applied(to: before)
@@ -138,12 +138,19 @@ public enum NotificationMethods {
                     // Held mail follows the new rules: its end is recomputed for now (now itself when
                     // it is no longer quiet, which releases it on the sender's next round).
                     let holdUntil = zones.holdUntil(after.quietHours, now: now) ?? now
-                    try tx.rescheduleHeldMail(userID: userID, holdUntil: holdUntil)
-                    try tx.rescheduleHeldPushes(userID: userID, holdUntil: holdUntil)
+                    let mail = try tx.rescheduleHeldMail(userID: userID, holdUntil: holdUntil)
+                    let pushes = try tx.rescheduleHeldPushes(userID: userID, holdUntil: holdUntil)
+                    return (PreferencesObject(after, emailVerified: user.emailVerified), mail + pushes > 0)
                 }
             }
-            return PreferencesObject(after, emailVerified: user.emailVerified)
+            return (PreferencesObject(after, emailVerified: user.emailVerified), false)
         }
+        // Held mail and pushes may be due now: the senders look at once, not at their next poll.
+        if rescheduled {
+            domain.mailCommitted()
+            domain.pushCommitted()
+        }
+        return result
     }
 
     static func sendVerification(_ call: SignedInCall, _ domain: Domain) async throws -> JSONValue {

@@ -13,7 +13,7 @@ import Synchronization
 /// several at a time, through the ``PushTransport``; then records every outcome of the batch
 /// in one transaction: sent; 404/410 remove the subscription (and its pushes); other 4xx
 /// (400, 403, 413) failed and logged; 408, 429, 5xx and no answer retried after exponential
-/// backoff with jitter, or after `Retry-After` when the push service gives one (and every
+/// backoff with jitter, or when `Retry-After` says if the push service gives one (and every
 /// push to that service waits as long).
 ///
 /// At least once: a claim lasts ``Settings/leaseMilliseconds``; an instance that dies after
@@ -147,9 +147,10 @@ public final class PushOutboxSender: Sendable {
             let removedGone = gone
             let outcomes = outcomes
             let recorded = try await domain.store.write { tx -> Int in
-                let recorded = try tx.completePushes(outcomes, claim: claim, at: now)
+                // Gone devices first: their pushes go with them, and the rest of the claim is
+                // then marked sent as a whole.
                 for id in Set(removedGone) { try tx.deletePushSubscription(id: id, userID: nil) }
-                return recorded
+                return try tx.completePushes(outcomes, claim: claim, at: now)
             }
             if recorded < outcomes.count {
                 logger.warning("push claims lapsed before their outcome was recorded", metadata: ["push.lapsed": "\(outcomes.count - recorded)"])
@@ -203,16 +204,22 @@ public final class PushOutboxSender: Sendable {
         }
     }
 
-    /// The last attempt, or a retry past the TTL, fails; anything else is retried after
-    /// `base · 2^(attempts − 1)` (capped) less up to a fifth at random, and not before
-    /// `notBefore` (the push service's `Retry-After`).
+    /// The last attempt, or a retry past the TTL, fails. When the push service said when to
+    /// come back (`Retry-After`, in `notBefore`), the push is retried then, plus up to a tenth
+    /// (at most a second) at random so that a whole batch does not return at one instant;
+    /// otherwise after `base · 2^(attempts − 1)` (capped) less up to a fifth at random.
     func retry(attempts: Int, expiresAt: Timestamp, notBefore: Timestamp?, error: String) -> PushOutcome {
         if attempts >= settings.maxAttempts { return .failed(error: "gave up after \(attempts) attempts: \(error)") }
-        let exponent = min(max(attempts - 1, 0), 30)
-        let delay = min(settings.baseBackoffMilliseconds << exponent, settings.maxBackoffMilliseconds)
-        let jitter = delay > 5 ? Int64.random(in: 0...(delay / 5)) : 0
-        var next = domain.clock().adding(milliseconds: delay - jitter)
-        if let notBefore, notBefore > next { next = notBefore }
+        let next: Timestamp
+        if let notBefore {
+            let wait = max(0, notBefore.milliseconds - domain.clock().milliseconds)
+            next = notBefore.adding(milliseconds: Int64.random(in: 0...min(wait / 10, 1000)))
+        } else {
+            let exponent = min(max(attempts - 1, 0), 30)
+            let delay = min(settings.baseBackoffMilliseconds << exponent, settings.maxBackoffMilliseconds)
+            let jitter = delay > 5 ? Int64.random(in: 0...(delay / 5)) : 0
+            next = domain.clock().adding(milliseconds: delay - jitter)
+        }
         if next >= expiresAt { return .failed(error: "expired while retrying: \(error)") }
         return .retry(next: next, error: error)
     }

@@ -177,6 +177,10 @@ public protocol StoreReader {
     /// about `taskID` when those are given.
     func pushCount(subscriptionID: Int64, kind: PushKind?, taskID: Int64?, since: Timestamp) throws -> Int
 
+    /// ``pushCount(subscriptionID:kind:taskID:since:)`` for many subscriptions in one query;
+    /// subscriptions with none are absent.
+    func pushCounts(subscriptionIDs: [Int64], kind: PushKind?, taskID: Int64?, since: Timestamp) throws -> [Int64: Int]
+
     /// Pushes changes by `senderID` caused after `since`.
     func pushCount(from senderID: Int64, since: Timestamp) throws -> Int
 
@@ -370,6 +374,9 @@ public protocol StoreWriter: StoreReader {
     /// Writes a push to the outbox: `queued` (due now) or `held` until `holdUntil`.
     @discardableResult
     func enqueuePush(_ push: NewPush) throws -> Int64
+
+    /// Writes many pushes (one change's, to many devices) in as few statements as possible.
+    func enqueuePushes(_ pushes: [NewPush]) throws
 
     /// Claims up to `limit` due pushes under the claim token `claim` (unique per round) until
     /// `leaseUntil`, one more attempt counted, oldest first, with their subscriptions and

@@ -64,6 +64,7 @@ extension Migration {
             CREATE INDEX push_outbox_subscription ON push_outbox (subscription_id, created_at);
             CREATE INDEX push_outbox_sender ON push_outbox (sender_id, created_at) WHERE sender_id IS NOT NULL;
             CREATE INDEX push_outbox_user ON push_outbox (user_id, id);
+            CREATE INDEX push_outbox_claim ON push_outbox (claimed_by) WHERE claimed_by IS NOT NULL;
             """,
         postgresql: """
             ALTER TABLE notification_preferences
@@ -112,6 +113,7 @@ extension Migration {
             CREATE INDEX push_outbox_subscription ON push_outbox (subscription_id, created_at);
             CREATE INDEX push_outbox_sender ON push_outbox (sender_id, created_at) WHERE sender_id IS NOT NULL;
             CREATE INDEX push_outbox_user ON push_outbox (user_id, id);
+            CREATE INDEX push_outbox_claim ON push_outbox (claimed_by) WHERE claimed_by IS NOT NULL;
             """
     )
 }

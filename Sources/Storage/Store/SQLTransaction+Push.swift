@@ -1,5 +1,6 @@
 import ByteCoding
 import Handlers
+import JSON
 
 extension SQLTransaction {
     // MARK: Subscriptions
@@ -63,6 +64,45 @@ extension SQLTransaction {
         return try row.int64("id")
     }
 
+    func enqueuePushes(_ pushes: [NewPush]) throws {
+        // One statement per 500 rows that share everything but device, user and hold: the
+        // pushes of one change (a comment to a team writes thousands at once).
+        var rest = pushes[...]
+        while let first = rest.first {
+            let run = rest.prefix { $0.kind == first.kind && $0.taskID == first.taskID && $0.senderID == first.senderID
+                && $0.payload == first.payload && $0.urgency == first.urgency && $0.expiresAt == first.expiresAt
+                && $0.createdAt == first.createdAt }.prefix(500)
+            rest = rest.dropFirst(run.count)
+            let rows: [JSONValue] = run.map {
+                [.number(JSONNumber($0.subscriptionID)), .number(JSONNumber($0.userID)),
+                 $0.holdUntil.map { .number(JSONNumber($0.milliseconds)) } ?? .null]
+            }
+            try execute(PushSQL.insertMany, [
+                .text(String(decoding: JSONWriter.serialize(.array(rows)), as: UTF8.self)), .text(first.kind.rawValue),
+                first.taskID.map { .int64($0) } ?? .null, first.senderID.map { .int64($0) } ?? .null, .text(first.payload),
+                .text(first.urgency.rawValue), .int64(first.expiresAt.milliseconds), .int64(first.createdAt.milliseconds),
+            ])
+        }
+    }
+
+    func pushCounts(subscriptionIDs: [Int64], kind: PushKind?, taskID: Int64?, since: Timestamp) throws -> [Int64: Int] {
+        var counts: [Int64: Int] = [:]
+        var rest = subscriptionIDs[...]
+        while !rest.isEmpty {
+            let chunk = rest.prefix(500)
+            rest = rest.dropFirst(chunk.count)
+            let ids = String(decoding: JSONWriter.serialize(.array(chunk.map { .number(JSONNumber($0)) })), as: UTF8.self)
+            let rows: [SQLRow]
+            if let kind, let taskID {
+                rows = try query(PushSQL.countsAbout, [.text(ids), .int64(since.milliseconds), .text(kind.rawValue), .int64(taskID)])
+            } else {
+                rows = try query(PushSQL.counts, [.text(ids), .int64(since.milliseconds)])
+            }
+            for row in rows { counts[try row.int64("subscription_id")] = try row.int("n") }
+        }
+        return counts
+    }
+
     func pushCount(subscriptionID: Int64, kind: PushKind?, taskID: Int64?, since: Timestamp) throws -> Int {
         let rows: [SQLRow]
         if let kind, let taskID {
@@ -105,15 +145,15 @@ extension SQLTransaction {
 
     func completePushes(_ outcomes: [(id: Int64, outcome: PushOutcome)], claim: String, at: Timestamp) throws -> Int {
         var recorded = 0
+        var sent = 0
+        // Every other outcome row by row (few), then what is left of the claim, all sent (most),
+        // in two statements whatever the batch size.
         for (id, outcome) in outcomes {
             let changed: Int
             switch outcome {
             case .sent:
-                let rows = try query(PushSQL.markSent, [.int64(id), .text(claim), .int64(at.milliseconds)])
-                for row in rows {
-                    try execute(PushSQL.touchSubscription, [.int64(try row.int64("subscription_id")), .int64(at.milliseconds)])
-                }
-                changed = rows.count
+                sent += 1
+                continue
             case .retry(let next, let error):
                 changed = try execute(PushSQL.markRetry, [.int64(id), .text(claim), .int64(next.milliseconds), .text(error)])
             case .failed(let error):
@@ -122,6 +162,10 @@ extension SQLTransaction {
                 changed = try execute(PushSQL.markSettled, [.int64(id), .text(claim), .text(PushState.dropped.rawValue), .text(reason)])
             }
             recorded += changed
+        }
+        if sent > 0 {
+            try execute(PushSQL.touchClaimed, [.text(claim), .int64(at.milliseconds)])
+            recorded += try execute(PushSQL.markClaimSent, [.text(claim), .int64(at.milliseconds)])
         }
         return recorded
     }
@@ -233,8 +277,55 @@ enum PushSQL {
     /// Walks `push_outbox_subscription (subscription_id, created_at)`; summaries excluded.
     static let countToSubscription = SQLStatement(
         "SELECT COUNT(*) AS n FROM push_outbox WHERE subscription_id = $1 AND created_at > $2 AND kind <> 'summary'")
+    /// `$1` is a JSON array of `[subscriptionID, userID, holdUntil|null]`; the rest is common.
+    static let insertMany = SQLStatement(
+        postgres: """
+            INSERT INTO push_outbox
+                (subscription_id, user_id, kind, task_id, sender_id, payload, urgency, state, hold_until, next_attempt_at, expires_at, created_at)
+            SELECT CAST(e ->> 0 AS BIGINT), CAST(e ->> 1 AS BIGINT), $2, $3, $4, $5, $6,
+                CASE WHEN e ->> 2 IS NULL THEN 'queued' ELSE 'held' END, CAST(e ->> 2 AS BIGINT), $8, $7, $8
+            FROM jsonb_array_elements(CAST($1 AS jsonb)) AS e
+            """,
+        sqlite: """
+            INSERT INTO push_outbox
+                (subscription_id, user_id, kind, task_id, sender_id, payload, urgency, state, hold_until, next_attempt_at, expires_at, created_at)
+            SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), $2, $3, $4, $5, $6,
+                CASE WHEN json_extract(value, '$[2]') IS NULL THEN 'queued' ELSE 'held' END, json_extract(value, '$[2]'), $8, $7, $8
+            FROM json_each($1)
+            """
+    )
+    /// Per subscription in the JSON array `$1`: pushes (summaries excluded) after `$2`; one index
+    /// range each.
+    static let counts = SQLStatement(
+        postgres: """
+            SELECT subscription_id, COUNT(*) AS n FROM push_outbox
+            WHERE subscription_id IN (SELECT CAST(jsonb_array_elements_text(CAST($1 AS jsonb)) AS BIGINT))
+                AND created_at > $2 AND kind <> 'summary'
+            GROUP BY subscription_id
+            """,
+        sqlite: """
+            SELECT subscription_id, COUNT(*) AS n FROM push_outbox
+            WHERE subscription_id IN (SELECT value FROM json_each($1)) AND created_at > $2 AND kind <> 'summary'
+            GROUP BY subscription_id
+            """
+    )
+    /// A "shared with you" that was never shown (dropped: access was revoked before it went)
+    /// does not make a new share old news.
+    static let countsAbout = SQLStatement(
+        postgres: """
+            SELECT subscription_id, COUNT(*) AS n FROM push_outbox
+            WHERE subscription_id IN (SELECT CAST(jsonb_array_elements_text(CAST($1 AS jsonb)) AS BIGINT))
+                AND created_at > $2 AND kind = $3 AND task_id = $4 AND state <> 'dropped'
+            GROUP BY subscription_id
+            """,
+        sqlite: """
+            SELECT subscription_id, COUNT(*) AS n FROM push_outbox
+            WHERE subscription_id IN (SELECT value FROM json_each($1)) AND created_at > $2 AND kind = $3 AND task_id = $4 AND state <> 'dropped'
+            GROUP BY subscription_id
+            """
+    )
     static let countToSubscriptionAbout = SQLStatement(
-        "SELECT COUNT(*) AS n FROM push_outbox WHERE subscription_id = $1 AND created_at > $2 AND kind = $3 AND task_id = $4")
+        "SELECT COUNT(*) AS n FROM push_outbox WHERE subscription_id = $1 AND created_at > $2 AND kind = $3 AND task_id = $4 AND state <> 'dropped'")
     static let countFromSender = SQLStatement(
         "SELECT COUNT(*) AS n FROM push_outbox WHERE sender_id = $1 AND created_at > $2")
     static let byUser = SQLStatement("SELECT \(columns) FROM push_outbox WHERE user_id = $1 ORDER BY id")
@@ -277,12 +368,16 @@ enum PushSQL {
         ORDER BY o.created_at, o.id
         """)
 
-    static let markSent = SQLStatement("""
-        UPDATE push_outbox SET state = 'sent', sent_at = $3, claimed_by = NULL, claimed_until = NULL, last_error = NULL
-        WHERE id = $1 AND state = 'sending' AND claimed_by = $2
-        RETURNING subscription_id
+    /// The rest of a claim once every other outcome is recorded: sent. Rows another instance
+    /// took over after a lapse have its claim, not this one, and stay its own.
+    static let markClaimSent = SQLStatement("""
+        UPDATE push_outbox SET state = 'sent', sent_at = $2, claimed_by = NULL, claimed_until = NULL, last_error = NULL
+        WHERE claimed_by = $1 AND state = 'sending'
         """)
-    static let touchSubscription = SQLStatement("UPDATE push_subscriptions SET last_used_at = $2 WHERE id = $1")
+    static let touchClaimed = SQLStatement("""
+        UPDATE push_subscriptions SET last_used_at = $2
+        WHERE id IN (SELECT subscription_id FROM push_outbox WHERE claimed_by = $1 AND state = 'sending')
+        """)
     static let markRetry = SQLStatement("""
         UPDATE push_outbox SET state = 'queued', next_attempt_at = $3, last_error = $4, claimed_by = NULL, claimed_until = NULL
         WHERE id = $1 AND state = 'sending' AND claimed_by = $2

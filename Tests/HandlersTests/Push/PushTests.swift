@@ -254,6 +254,37 @@ import Testing
         }
     }
 
+    @Test(arguments: TestBackend.allCases)
+    func pushBombingIsBoundedPerDeviceAndSharingAgainIsNotNews(_ backend: TestBackend) async throws {
+        try await withStore(backend) { store in
+            let t = TestDomain(store: store) { $0.push.perSubscription = 5 }
+            let (ana, _) = try await Self.user(t, "ana")
+            let (_, benID) = try await Self.user(t, "ben")
+            let taskID = try await Notify.task(ana, "Roadmap")
+            try await Notify.share(ana, taskID, with: "ben")
+            try await Self.settle(t, store)
+            try await ana.call("shares.revoke", ["taskId": .number(JSONNumber(taskID)), "username": "ben"])
+            try await Notify.share(ana, taskID, with: "ben")
+            for i in 0..<8 {
+                try await ana.call("comments.create", ["taskId": .number(JSONNumber(taskID)), "content": .string("c\(i)")])
+            }
+            try await Self.settle(t, store)
+            let kinds = t.pusher.payloads(to: "https://push.test/ben").compactMap { $0["kind"]?.stringValue }
+            #expect(kinds.filter { $0 == "taskShared" }.count == 1)
+            #expect(kinds.count == 5)
+            #expect(try await store.read { try $0.outboxPushes(userID: benID) }.count == 5)
+            // Without limits (FAROS_RATE_LIMITS=off) every change pushes.
+            let free = TestDomain(store: store, rateLimits: false) { $0.push.perSubscription = 5 }
+            let ana2 = free.client()
+            _ = try await Auth.login(ana2, "ana")
+            for i in 0..<3 {
+                try await ana2.call("comments.create", ["taskId": .number(JSONNumber(taskID)), "content": .string("d\(i)")])
+            }
+            try await Self.settle(free, store)
+            #expect(free.pusher.payloads(to: "https://push.test/ben").count == 3)
+        }
+    }
+
     // MARK: The push service's answers
 
     @Test(arguments: TestBackend.allCases)
@@ -295,7 +326,8 @@ import Testing
             t.clock.advance(milliseconds: 20_000)
             try await Self.settle(t, store)
             #expect(t.pusher.payloads(to: "https://push.test/ben").isEmpty)
-            t.clock.advance(milliseconds: 10_001)
+            // Retry-After plus at most a second of jitter.
+            t.clock.advance(milliseconds: 11_001)
             t.pusher.answerNext([.retry(status: 503, retryAfterMilliseconds: nil, reason: "down"), .retry(status: nil, retryAfterMilliseconds: nil, reason: "connection refused")])
             try await Self.settle(t, store)
             for _ in 0..<3 {
