@@ -14,6 +14,9 @@ public import NIOHTTP1
 ///   file, uncached.
 /// - `/client/faros.js`, `/client/faros.d.ts`: the client library at URLs other apps can name;
 ///   revalidated on every use (ETag).
+/// - `/sw.js`: the app's service worker (`app/sw.js`, Web Push notifications), at the root because
+///   a worker's scope can be no wider than its script's directory and the app's is the whole
+///   origin; revalidated on every use, so a new version reaches browsers at their next check.
 ///
 /// Text files are gzipped once at start-up and sent compressed to browsers that accept it. Every
 /// answer carries the app's Content-Security-Policy: scripts and styles from this origin only, no
@@ -38,6 +41,10 @@ public final class WebAppResponder: HTTPStaticResponder {
     private let files: [String: Entry]
     private let index: Entry?
     private let stablePaths: Set<String>
+    private let serviceWorker: Entry?
+
+    /// Where the service worker's script is among the files; served at `/sw.js`.
+    public static let serviceWorkerPath = "app/sw.js"
 
     /// - Parameters:
     ///   - files: the files of `web/`, by path (`app/index.html` is the page at `/`).
@@ -56,6 +63,7 @@ public final class WebAppResponder: HTTPStaticResponder {
         for file in files { entries[file.path] = Self.entry(file.bytes, for: file) }
         self.files = entries
         self.stablePaths = stable.filter { entries[$0] != nil }
+        self.serviceWorker = entries[Self.serviceWorkerPath]
         if let page = files.first(where: { $0.path == "app/index.html" }) {
             let text = String(decoding: page.bytes, as: UTF8.self).replacing("__ASSETS__", with: "/assets/\(version)")
             self.index = Self.entry(Array(text.utf8), for: page)
@@ -88,6 +96,9 @@ public final class WebAppResponder: HTTPStaticResponder {
             }
             entry = self.files[String(rest[rest.index(after: slash)...])].flatMap { $0.contentType.hasPrefix("text/html") ? nil : $0 }
             cacheControl = rest[..<slash] == self.version ? "public, max-age=31536000, immutable" : "no-cache"
+        case "/sw.js" where self.serviceWorker != nil:
+            entry = self.serviceWorker
+            cacheControl = "no-cache"
         case let path where self.stablePaths.contains(String(path.dropFirst())):
             entry = self.files[String(path.dropFirst())]
             cacheControl = "no-cache"

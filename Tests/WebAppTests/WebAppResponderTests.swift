@@ -13,6 +13,7 @@ struct WebAppResponderTests {
         WebFile(path: "app/main.js", bytes: Array(script.utf8)),
         WebFile(path: "app/logo.png", bytes: [0x89, 0x50, 0x4E, 0x47]),
         WebFile(path: "client/faros.js", bytes: Array("export class Faros {}\n".utf8)),
+        WebFile(path: "app/sw.js", bytes: Array("self.addEventListener('push', () => {});\n".utf8)),
     ]
     static let responder = WebAppResponder(files: files)
 
@@ -70,6 +71,22 @@ struct WebAppResponderTests {
         #expect(Self.get("/client/faros.js", [("If-None-Match", etag)])?.status == .notModified)
         #expect(Self.get("/client/faros.js", [("If-None-Match", "\"other\"")])?.status == .ok)
         #expect(Self.get("/client/faros.d.ts") == nil)  // not among the files: the next route decides
+    }
+
+    @Test func theServiceWorkerIsAtTheRootSoItsScopeCanBeTheWholeOrigin() throws {
+        let response = try #require(Self.get("/sw.js"))
+        #expect(response.status == .ok)
+        #expect(String(buffer: response.body) == "self.addEventListener('push', () => {});\n")
+        #expect(response.headers["Content-Type"] == ["text/javascript; charset=utf-8"])
+        #expect(response.headers["Cache-Control"] == ["no-cache"])
+        #expect(response.headers["Service-Worker-Allowed"] == [])  // not needed at the root
+        let etag = try #require(response.headers["ETag"].first)
+        #expect(Self.get("/sw.js", [("If-None-Match", etag)])?.status == .notModified)
+        #expect(Self.get("/sw.js", method: .POST)?.status == .methodNotAllowed)
+        // Without the file the path is not the app's: the next route decides.
+        #expect(WebAppResponder(files: Array(Self.files.dropLast())).respond(
+            to: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/sw.js")) == nil)
+        #expect(Self.get("/app/sw.js") == nil)
     }
 
     @Test func otherPathsAreNotTheAppsAndBadOnesAreRefused() throws {

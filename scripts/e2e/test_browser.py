@@ -7,7 +7,8 @@ Each test uses fresh browser contexts (one per user), so sessions never leak bet
     FAROS_E2E_OUTPUT   directory for screenshots (default ./e2e-output)
     FAROS_E2E_CHROMIUM the browser binary (default /usr/bin/chromium)
 
-The restart and two-instance tests start and kill servers of their own:
+The restart, two-instance and Web Push profile tests start and kill servers of their own (the
+last also scripts/e2e/push_service.py, with this interpreter):
 
     FAROS_BIN                the server binary
     FAROS_E2E_DATABASE_URL   an empty PostgreSQL database for two instances
@@ -23,9 +24,11 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 from playwright.sync_api import sync_playwright, expect
 from websockets.sync.client import connect as ws_connect
@@ -41,6 +44,7 @@ REDIS_URL = os.environ.get("FAROS_E2E_REDIS_URL")
 REQUIRE_ALL = os.environ.get("FAROS_E2E_REQUIRE_ALL") == "1"
 # Reconnection backs off up to 20 s with jitter; a restart a few seconds long is caught well inside this.
 RECONNECT_TIMEOUT_MS = 30_000
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def unique(prefix):
@@ -116,7 +120,8 @@ class Instance:
     """A Faros server of the test's own on a fixed loopback port, so that a restart comes back
     where the browser reconnects."""
 
-    def __init__(self, test, *args):
+    def __init__(self, test, *args, env=None):
+        self.env = {**os.environ, **(env or {})}
         self.port = free_port()
         self.directory = tempfile.mkdtemp(prefix="faros-browser-")
         self.args = [FAROS_BIN, "--port", str(self.port), "--log-level", "warning", "--no-rate-limits",
@@ -129,7 +134,7 @@ class Instance:
     def start(self):
         out = os.path.join(self.directory, "stdout")
         with open(out, "w") as stdout, open(os.path.join(self.directory, "stderr"), "a") as stderr:
-            self.process = subprocess.Popen(self.args, stdout=stdout, stderr=stderr)
+            self.process = subprocess.Popen(self.args, stdout=stdout, stderr=stderr, env=self.env)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and self.process.poll() is None:
             with open(out) as f:
@@ -175,6 +180,75 @@ class ApiUser:
 
     def close(self):
         self.socket.close()
+
+
+# The browser's push-service boundary, stubbed: PushManager answers with one subscription made
+# on the loopback push service (SUBSCRIPTION: its endpoint and keys) and records the key it was
+# given. A stub subscription has no applicationServerKey until this tab subscribed (the app then
+# keeps it, as it does for a browser that does not say which key a subscription was made for).
+STUB_PUSH_MANAGER = """(() => {
+  const made = SUBSCRIPTION;
+  // The subscription is the browser's, shared by its tabs: kept in localStorage like the real one is.
+  const stub = window.__pushStub = {
+    get subscribed() { return localStorage.getItem('stub.push.subscribed') === '1'; },
+    set subscribed(on) { if (on) localStorage.setItem('stub.push.subscribed', '1'); else localStorage.removeItem('stub.push.subscribed'); },
+    applicationServerKey: null,
+  };
+  const subscription = {
+    endpoint: made.endpoint,
+    expirationTime: null,
+    options: { userVisibleOnly: true, applicationServerKey: null },
+    getKey: () => null,
+    toJSON: () => ({ endpoint: made.endpoint, expirationTime: null, keys: made.keys }),
+    unsubscribe: async () => { stub.subscribed = false; return true; },
+  };
+  PushManager.prototype.subscribe = async function (options) {
+    const key = new Uint8Array(options.applicationServerKey);
+    stub.applicationServerKey = Array.from(key);
+    subscription.options.applicationServerKey = key.buffer;
+    stub.subscribed = true;
+    return subscription;
+  };
+  PushManager.prototype.getSubscription = async function () { return stub.subscribed ? subscription : null; };
+})();"""
+
+
+class PushService:
+    """scripts/e2e/push_service.py on a free loopback port: the browser's push service, which
+    takes the server's pushes, checks their VAPID signature and decrypts them."""
+
+    def __init__(self, test):
+        directory = tempfile.mkdtemp(prefix="faros-push-service-")
+        port_file = os.path.join(directory, "port")
+        with open(os.path.join(directory, "stdout"), "w") as stdout, open(os.path.join(directory, "stderr"), "w") as stderr:
+            self.process = subprocess.Popen([sys.executable, os.path.join(HERE, "push_service.py"), "--port", "0",
+                                             "--port-file", port_file, "--exit-with-parent"], stdout=stdout, stderr=stderr)
+        test.addCleanup(lambda: (self.process.kill(), self.process.wait()))
+        deadline = time.monotonic() + 20
+        while not os.path.exists(port_file):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"push service did not start (see {directory})")
+            time.sleep(0.05)
+        with open(port_file) as f:
+            self.port = int(f.read().strip())
+
+    def control(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read() or b"null")
+
+    def messages(self, subscription, count):
+        """The messages to `subscription` once there are at least `count`, decrypted."""
+        deadline = time.monotonic() + LIVE_TIMEOUT_MS / 1000
+        got = []
+        while time.monotonic() < deadline:
+            got = self.control("GET", f"/_control/messages?subscription={subscription}")
+            if len(got) >= count:
+                return got
+            time.sleep(0.05)
+        raise AssertionError(f"push service: expected {count} messages, got {got}")
 
 
 class BrowserCase(unittest.TestCase):
@@ -422,6 +496,206 @@ class BrowserTest(BrowserCase):
         a.page.goto(APP_URL + "#/verify")
         expect(a.tid("verify-recheck")).to_be_visible()
         a.shot("page-verify")
+
+
+class PushTest(BrowserCase):
+    """Web Push in the browser: the service worker at /sw.js shows what the push service hands
+    it. A push is delivered to the worker through Chromium's DevTools protocol, as the browser's
+    push service would (clicking a notification needs a desktop: not tested)."""
+
+    def push_user(self, prefix, url=APP_URL):
+        """A user whose context may show notifications on `url`'s origin, with DevTools' view of
+        service workers."""
+        u = self.user(prefix)
+        u.origin = url.rstrip("/")
+        u.context.grant_permissions(["notifications"], origin=u.origin)
+        u.cdp = u.context.new_cdp_session(u.page)
+        u.registrations = {}
+        u.cdp.on("ServiceWorker.workerRegistrationUpdated",
+                  lambda event: u.registrations.update({r["scopeURL"]: r for r in event["registrations"]}))
+        u.worker_versions = {}
+        u.cdp.on("ServiceWorker.workerVersionUpdated",
+                  lambda event: u.worker_versions.update({v["versionId"]: v for v in event["versions"]}))
+        u.cdp.send("ServiceWorker.enable")
+        # DevTools' record of background services says when the worker has handled a push.
+        u.pushes_handled = []
+        u.cdp.on("BackgroundService.backgroundServiceEventReceived", lambda event: u.pushes_handled.append(
+            {m["key"]: m["value"] for m in event["backgroundServiceEvent"]["eventMetadata"]})
+            if event["backgroundServiceEvent"]["eventName"] == "Push event completed" else None)
+        u.cdp.send("BackgroundService.startObserving", {"service": "pushMessaging"})
+        u.cdp.send("BackgroundService.setRecording", {"shouldRecord": True, "service": "pushMessaging"})
+        return u
+
+    def registration_id(self, u):
+        """The worker registration for the whole origin (scope "/"), as DevTools names it, once
+        its worker is activated (the page's `ready` resolves while it is still activating), as a
+        real push, coming later, finds it."""
+        scope = u.origin + "/"
+        deadline = time.monotonic() + LIVE_TIMEOUT_MS / 1000
+        while time.monotonic() < deadline:
+            found = u.registrations.get(scope)
+            if found and not found.get("isDeleted") and any(
+                    v["registrationId"] == found["registrationId"] and v["status"] == "activated"
+                    for v in u.worker_versions.values()):
+                return found["registrationId"]
+            u.page.wait_for_timeout(50)
+        raise AssertionError(f"no activated service worker for {scope}: {u.registrations} {u.worker_versions}")
+
+    def deliver(self, u, data):
+        """Hands `data` to the worker as a push message and waits until the worker has handled
+        it (its push event completed, so the notification it shows is up).
+
+        One at a time, and the notifications are read only then: a getNotifications() racing a
+        notification on its way to the screen was seen to lose it (in up to a third of runs)."""
+        registration = self.registration_id(u)
+        handled = len(u.pushes_handled)
+        u.cdp.send("ServiceWorker.deliverPushMessage", {"origin": u.origin, "registrationId": registration, "data": data})
+        deadline = time.monotonic() + LIVE_TIMEOUT_MS / 1000
+        while len(u.pushes_handled) == handled:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the worker did not handle the push {data!r}")
+            u.page.wait_for_timeout(20)
+        self.assertEqual(u.pushes_handled[handled].get("Status"), "Success", data)
+
+    def notifications(self, u):
+        """The worker's notifications on screen: title, body, tag, data."""
+        return u.page.evaluate("""() => navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((list) =>
+            list.map((n) => ({title: n.title, body: n.body, tag: n.tag, data: n.data})))""")
+
+    def sign_in(self, u, name, url):
+        """Another tab of `u`'s browser (its own session), signed in as `name`."""
+        page = u.context.new_page()
+        page.on("console", lambda m: u.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: u.errors.append(str(e)))
+        page.set_default_timeout(LIVE_TIMEOUT_MS)
+        page.goto(url)
+        page.get_by_test_id("signin-username").fill(name)
+        page.get_by_test_id("signin-password").fill(PASSWORD)
+        page.get_by_test_id("signin-submit").click()
+        expect(page.get_by_test_id("current-user")).to_have_text(name)
+        return page
+
+    def test_service_worker_shows_a_pushed_message_as_a_notification(self):
+        a = self.push_user("ana")
+        a.page.goto(APP_URL)
+        response = a.page.request.get(a.origin + "/sw.js")
+        self.assertEqual(response.status, 200)
+        self.assertTrue(response.headers["content-type"].startswith("text/javascript"), response.headers)
+        self.assertEqual(response.headers["cache-control"], "no-cache")
+        scope = a.page.evaluate("""() => navigator.serviceWorker.register('/sw.js', {scope: '/'})
+            .then(() => navigator.serviceWorker.ready).then((r) => r.scope)""")
+        self.assertEqual(scope, a.origin + "/")
+
+        message = {"v": 1, "kind": "taskShared", "taskId": 12, "taskTitle": "Plan the offsite", "actor": "ben",
+                   "title": "ben shared a task with you", "body": "Plan the offsite",
+                   "url": a.origin + "/tasks/12", "tag": "task-12-shared"}
+        self.deliver(a, json.dumps(message))
+        self.assertEqual(self.notifications(a), [{"title": message["title"], "body": message["body"],
+                                                  "tag": message["tag"], "data": {"url": message["url"]}}])
+
+        # A newer message with the same tag replaces the notification instead of adding one.
+        self.deliver(a, json.dumps({**message, "kind": "commentAdded", "title": "ben commented", "body": "Lake?"}))
+        self.assertEqual([n["title"] for n in self.notifications(a)], ["ben commented"])
+
+        # Anything but the server's JSON still shows a notification (a silent push is not allowed),
+        # and one whose link is not http(s) opens the app instead.
+        self.deliver(a, "not json at all")
+        self.deliver(a, json.dumps({**message, "tag": "other", "url": "javascript:alert(1)"}))
+        shown = {n["tag"]: n for n in self.notifications(a)}
+        self.assertEqual(len(shown), 3, shown)
+        self.assertEqual(shown[""]["title"], "Faros")
+        self.assertEqual(shown[""]["data"], {"url": a.origin + "/"})
+        self.assertEqual(shown["other"]["data"], {"url": a.origin + "/"})
+
+    def test_enable_on_the_profile_then_a_share_arrives_as_a_notification(self):
+        """The whole way: the profile's button subscribes and registers this device; the push
+        switches in the settings decide; a share becomes an encrypted push to the push service,
+        whose decrypted payload the worker shows; Remove takes the device away again.
+
+        Real push services are out of reach here, so only the browser's side of the push-service
+        boundary is stubbed: PushManager hands out a subscription made on the loopback push
+        service (scripts/e2e/push_service.py), which checks VAPID and decrypts what the server
+        sends it."""
+        require("FAROS_BIN", FAROS_BIN)
+        service = PushService(self)
+        subscription = service.control("POST", "/_control/subscriptions", {})
+        server = Instance(self, env={"FAROS_PUSH_ALLOW_HTTP": "loopback"})
+        b = self.push_user("ben", server.url)
+        b.context.add_init_script(STUB_PUSH_MANAGER.replace("SUBSCRIPTION", json.dumps(subscription)))
+        b.register(server.url)
+
+        b.tid("nav-profile").click()
+        expect(b.tid("push-devices-empty")).to_be_visible()
+        b.tid("push-enable").click()
+        expect(b.tid("push-status")).to_have_text("Notifications are on for this device.")
+        device = b.tid("push-device")
+        expect(device).to_have_count(1)
+        expect(device.get_by_test_id("push-device-current")).to_have_text("this device")
+        expect(device.get_by_test_id("push-device-label")).to_have_text(re.compile(r"^\S+ on \S+"))
+        expect(device).to_contain_text(f"Through 127.0.0.1:{service.port}")
+        expect(b.tid("push-enable")).to_be_hidden()
+        key = b.page.evaluate("window.__pushStub.applicationServerKey")
+        self.assertEqual((len(key), key[0]), (65, 4), "applicationServerKey: the server's P-256 point")
+        b.shot("profile-push")
+
+        # Shares while "a task is shared with me" is off on the push channel send nothing.
+        b.tid("nav-settings").click()
+        for name in ("pref-pushEnabled", "pref-pushTaskShared", "pref-pushTaskCompleted", "pref-pushCommentAdded",
+                     "pref-emailEnabled", "pref-taskShared"):
+            expect(b.tid(name)).to_be_checked()
+        b.tid("pref-pushTaskShared").uncheck()
+        b.tid("settings-save").click()
+        expect(b.tid("settings-saved")).to_be_visible()
+        b.shot("page-settings-push")
+        ana = ApiUser(server)
+        self.addCleanup(ana.close)
+        quiet = ana.call("tasks.create", {"title": "Shared while off"})
+        ana.call("shares.create", {"taskId": quiet["id"], "username": b.name, "permission": "view"})
+        b.page.reload()
+        expect(b.tid("pref-pushTaskShared")).not_to_be_checked()
+        expect(b.tid("pref-taskShared")).to_be_checked()
+        b.tid("pref-pushTaskShared").check()
+        b.tid("settings-save").click()
+        expect(b.tid("settings-saved")).to_be_visible()
+
+        task = ana.call("tasks.create", {"title": "Plan the offsite"})
+        ana.call("shares.create", {"taskId": task["id"], "username": b.name, "permission": "view"})
+        [message] = service.messages(subscription["id"], 1)
+        payload = message["payload"]
+        self.assertEqual((payload["kind"], payload["taskId"], payload["taskTitle"], payload["actor"]),
+                         ("taskShared", task["id"], "Plan the offsite", ana.name))
+        self.assertEqual(payload["url"], f"{server.url}tasks/{task['id']}")
+
+        # What the push service got, handed to the worker as the browser would: it shows it.
+        self.deliver(b, json.dumps(payload))
+        self.assertEqual(self.notifications(b), [{"title": payload["title"], "body": payload["body"],
+                                                  "tag": payload["tag"], "data": {"url": payload["url"]}}])
+        self.assertIn("Plan the offsite", payload["title"] + payload["body"])
+
+        # Signing in again in another tab (a new session) hands the browser's subscription to
+        # the server again without a click: the device is that session's now.
+        tab = self.sign_in(b, b.name, server.url)
+        tab.get_by_test_id("nav-profile").click()
+        expect(tab.get_by_test_id("push-device-current")).to_have_count(1)
+        expect(tab.get_by_test_id("push-enable")).to_be_hidden()
+        b.tid("nav-profile").click()
+        expect(b.tid("push-device")).to_have_count(1)
+        expect(b.tid("push-device-current")).to_have_count(0)
+        # Someone else signing in on this browser does not silently take it over.
+        other = ApiUser(server)
+        other.close()
+        elsewhere = self.sign_in(b, other.name, server.url)
+        elsewhere.get_by_test_id("nav-profile").click()
+        expect(elsewhere.get_by_test_id("push-devices-empty")).to_be_visible()
+        expect(tab.get_by_test_id("push-device-current")).to_have_count(1)
+
+        tab.get_by_test_id("push-device-remove").click()
+        expect(tab.get_by_test_id("push-device")).to_have_count(0)
+        expect(tab.get_by_test_id("push-devices-empty")).to_be_visible()
+        expect(tab.get_by_test_id("push-enable")).to_be_visible()
+        self.assertFalse(tab.evaluate("window.__pushStub.subscribed"), "this device's subscription was kept")
+        # Only the share made while the switch was on was pushed.
+        self.assertEqual([m["payload"]["taskId"] for m in service.messages(subscription["id"], 1)], [task["id"]])
 
 
 class InstancesTest(BrowserCase):

@@ -8,6 +8,7 @@ import { tasksPage } from './views/tasks.js';
 import { taskPage } from './views/task.js';
 import { settingsPage } from './views/settings.js';
 import { profilePage } from './views/profile.js';
+import { refreshPush } from './push.js';
 
 const session = new Session();
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
@@ -17,10 +18,13 @@ let flashMessage = '';
 
 const PUBLIC = new Set(['signin', 'register', 'forgot']);
 
-/** Mail links point at /tasks/12 and /settings/notifications; the app routes by hash. */
+/** Mail and notification links point at /tasks/12 and /settings/notifications; the app routes by hash. */
+function hashForPath(path) {
+  const m = path.match(/^\/tasks\/(\d+)$/) ?? null;
+  return m ? `#/tasks/${m[1]}` : path === '/settings/notifications' ? '#/settings' : null;
+}
 function adoptPathLink() {
-  const m = location.pathname.match(/^\/tasks\/(\d+)$/) ?? null;
-  const target = m ? `#/tasks/${m[1]}` : location.pathname === '/settings/notifications' ? '#/settings' : null;
+  const target = hashForPath(location.pathname);
   if (target) history.replaceState(null, '', `/${target}`);
 }
 
@@ -127,6 +131,15 @@ connectionBanner(session);
 
 document.getElementById('signout')?.addEventListener('click', () => session.logout());
 window.addEventListener('hashchange', render);
+// A notification clicked while the app is open: the worker (sw.js) asks this window to show its
+// page, so the session and its connection carry on.
+navigator.serviceWorker?.addEventListener('message', (e) => {
+  if (e.data?.type !== 'faros.open' || typeof e.data.path !== 'string') return;
+  const target = hashForPath(new URL(e.data.path, location.origin).pathname);
+  if (target) navigate(target);
+});
+// This browser's push subscription goes to the server again on every sign-in (see push.js).
+session.onSignedIn(() => { refreshPush(session); });
 
 adoptPathLink();
 session.restore().finally(render);

@@ -36,6 +36,7 @@ export class Session {
     /** @type {Set<(status: any) => void>} */ this.connectionListeners = new Set();
     /** @type {Set<(count: number) => void>} */ this.caughtUpListeners = new Set();
     /** @type {Set<(user: any) => void>} */ this.userListeners = new Set();
+    /** @type {Set<() => void>} */ this.signedInListeners = new Set();
     /** @type {Set<(change: import('../client/faros.js').PresenceNotification) => void>} */ this.presenceListeners = new Set();
     /** @type {Set<(taskIds: number[]) => void>} */ this.presenceResyncListeners = new Set();
     /** @type {number | null} events caught up after the last reconnection, once known */
@@ -124,6 +125,7 @@ export class Session {
     for (;;) {
       try {
         this.user = await this.client.call('users.me', {});
+        for (const fn of this.signedInListeners) fn();
         return true;
       } catch (err) {
         if (this.refused || /** @type {any} */ (err)?.code === -32001) {
@@ -140,6 +142,7 @@ export class Session {
     this.token = token;
     this.user = user;
     this.swapClient(true);
+    for (const fn of this.signedInListeners) fn();
   }
   swapClient(signedIn) {
     this.client.close();
@@ -150,6 +153,8 @@ export class Session {
   async reloadUser() { this.setUser(await this.call('users.me', {})); }
   setUser(user) { this.user = user; for (const fn of this.userListeners) fn(user); }
   onUserChanged(fn) { this.userListeners.add(fn); }
+  /** After signing in, and after a reload restored the session. @param {() => void} fn */
+  onSignedIn(fn) { this.signedInListeners.add(fn); }
 
   async changePassword(currentPassword, newPassword) {
     // This connection's session survives; the fresh token is for the next reconnection.

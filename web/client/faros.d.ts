@@ -105,6 +105,10 @@ export type Preferences = {
   taskShared: boolean;
   taskCompleted: boolean;
   commentAdded: boolean;
+  pushEnabled: boolean;
+  pushTaskShared: boolean;
+  pushTaskCompleted: boolean;
+  pushCommentAdded: boolean;
   quietHours: QuietHours | null;
 };
 
@@ -195,6 +199,28 @@ export type PresenceChange = {
 export type PresenceLeft = {
   taskId: Id;
   userId: Id;
+};
+
+export type PushDevice = {
+  id: Id;
+  label: string;
+  service: string;
+  createdAt: Timestamp;
+  lastUsedAt: Timestamp | null;
+  current: boolean;
+};
+
+export type PushMessage = {
+  v: 1;
+  kind: "taskShared" | "taskCompleted" | "commentAdded" | "summary";
+  taskId?: Id;
+  taskTitle?: string;
+  actor?: string;
+  title: string;
+  body: string;
+  url: string;
+  tag: string;
+  count?: number;
 };
 
 export interface Methods {
@@ -550,6 +576,10 @@ export interface Methods {
       taskShared?: boolean;
       taskCompleted?: boolean;
       commentAdded?: boolean;
+      pushEnabled?: boolean;
+      pushTaskShared?: boolean;
+      pushTaskCompleted?: boolean;
+      pushCommentAdded?: boolean;
       quietHours?: QuietHours | null;
     };
     result: Preferences;
@@ -624,6 +654,36 @@ export interface Methods {
       }>;
       partial: boolean;
     };
+  };
+  "push.getPublicKey": {
+    params: Record<string, never> | undefined;
+    result: {
+      publicKey: string;
+    };
+  };
+  "push.subscribe": {
+    params: {
+      endpoint: string;
+      keys: {
+        p256dh: string;
+        auth: string;
+      };
+      expirationTime?: number | null;
+      label?: string | null;
+    };
+    result: PushDevice;
+  };
+  "push.listDevices": {
+    params: Record<string, never> | undefined;
+    result: {
+      devices: Array<PushDevice>;
+    };
+  };
+  "push.removeDevice": {
+    params: {
+      deviceId: Id;
+    };
+    result: {};
   };
 }
 

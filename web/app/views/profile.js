@@ -1,7 +1,9 @@
-// The profile: name and address, avatar, password, and deleting the account.
+// The profile: name and address, avatar, notifications on this device, password, and deleting
+// the account.
 import { h, field, errorText } from '../dom.js';
 import { confirmDialog } from '../ui.js';
 import { verifyNotice } from './auth.js';
+import { devicesPanel } from './devices.js';
 
 function section(title, testid, body, submitLabel, onSubmit, danger = false) {
   const status = h('p', { role: 'status', class: 'notice ok', hidden: true, testid: `${testid}-status` });
@@ -84,6 +86,6 @@ export function profilePage(ctx) {
     return null;
   }, true);
 
-  const el = h('section', { class: 'form-page' }, h('h1', { text: 'Profile' }), verifyNotice(ctx), details, avatar, password, remove);
+  const el = h('section', { class: 'form-page' }, h('h1', { text: 'Profile' }), verifyNotice(ctx), details, avatar, devicesPanel(ctx), password, remove);
   return { el, title: 'Profile' };
 }

@@ -1,4 +1,5 @@
-// Notification settings: which mail to get, and quiet hours in the user's time zone.
+// Notification settings: which mail and which device notifications (Web Push) to get, and quiet
+// hours in the user's time zone.
 import { h, field, errorText } from '../dom.js';
 import { verifyNotice } from './auth.js';
 
@@ -7,6 +8,27 @@ const KINDS = [
   ['taskCompleted', 'Someone completes one of my tasks'],
   ['commentAdded', 'Someone comments on a task I work on'],
 ];
+/** The push channel's preference for each kind: `pushTaskShared` beside the mail's `taskShared`. */
+const pushKey = (kind) => `push${kind[0].toUpperCase()}${kind.slice(1)}`;
+
+/**
+ * One channel's switches: on or off as a whole, and each kind (greyed out while it is off).
+ * @param {string} name the preference that turns the channel on (`emailEnabled`, `pushEnabled`)
+ * @param {(kind: string) => string} keyOf the preference of a kind on this channel
+ */
+function channel(name, keyOf) {
+  const on = h('input', { type: 'checkbox', testid: `pref-${name}` });
+  const kinds = Object.fromEntries(KINDS.map(([k]) => [keyOf(k), h('input', { type: 'checkbox', testid: `pref-${keyOf(k)}` })]));
+  const sync = () => { for (const box of Object.values(kinds)) box.disabled = !on.checked; };
+  on.addEventListener('change', sync);
+  return {
+    on, sync,
+    kinds: (legend) => h('fieldset', { class: 'plain' }, h('legend', { class: 'hint', text: legend }),
+      KINDS.map(([k, label]) => h('label', { class: 'check' }, kinds[keyOf(k)], label))),
+    show(p) { on.checked = p[name]; for (const [key, box] of Object.entries(kinds)) box.checked = p[key]; sync(); },
+    read(params) { params[name] = on.checked; for (const [key, box] of Object.entries(kinds)) params[key] = box.checked; },
+  };
+}
 
 function timeZones(current) {
   /** @type {string[]} */
@@ -21,8 +43,8 @@ export function settingsPage(ctx) {
   const el = h('section', { class: 'form-page' }, h('h1', { text: 'Notifications' }), verifyNotice(ctx));
   const status = h('p', { role: 'status', class: 'notice ok', testid: 'settings-saved', hidden: true });
   const error = h('p', { class: 'form-error', role: 'alert', testid: 'settings-error', hidden: true });
-  const emailEnabled = h('input', { type: 'checkbox', testid: 'pref-emailEnabled' });
-  const kinds = Object.fromEntries(KINDS.map(([k]) => [k, h('input', { type: 'checkbox', testid: `pref-${k}` })]));
+  const mail = channel('emailEnabled', (k) => k);
+  const push = channel('pushEnabled', pushKey);
   const quietOn = h('input', { type: 'checkbox', testid: 'quiet-enabled' });
   const start = h('input', { type: 'time', testid: 'quiet-start', value: '22:00' });
   const end = h('input', { type: 'time', testid: 'quiet-end', value: '07:00' });
@@ -30,37 +52,38 @@ export function settingsPage(ctx) {
   const zone = h('select', { testid: 'quiet-zone' });
   const quietFields = h('fieldset', { class: 'row' }, h('legend', { class: 'sr-only', text: 'Quiet hours' }),
     field('From', start), field('Until', end), field('Time zone', zone));
-  const syncEnabled = () => {
-    for (const box of Object.values(kinds)) box.disabled = !emailEnabled.checked;
-    quietFields.disabled = !quietOn.checked;
-  };
-  emailEnabled.addEventListener('change', syncEnabled);
-  quietOn.addEventListener('change', syncEnabled);
+  const syncQuiet = () => { quietFields.disabled = !quietOn.checked; };
+  quietOn.addEventListener('change', syncQuiet);
 
   const form = h('form', { class: 'panel', testid: 'settings-form' }, status, error,
     h('h2', { text: 'Mail' }),
-    h('label', { class: 'check' }, emailEnabled, 'Send me notification mail'),
-    h('fieldset', { class: 'plain' }, h('legend', { class: 'hint', text: 'Mail me when' }),
-      KINDS.map(([k, label]) => h('label', { class: 'check' }, kinds[k], label))),
+    h('label', { class: 'check' }, mail.on, 'Send me notification mail'),
+    mail.kinds('Mail me when'),
+    h('h2', { text: 'On my devices' }),
+    h('p', { class: 'hint' }, 'Notifications on the computers and phones where you turned them on (',
+      h('a', { href: '#/profile', text: 'Profile' }), ').'),
+    h('label', { class: 'check' }, push.on, 'Show notifications on my devices'),
+    push.kinds('Notify my devices when'),
     h('h2', { text: 'Quiet hours' }),
-    h('p', { class: 'hint', text: 'Mail that arrives during quiet hours is held and sent as one digest when they end.' }),
-    h('label', { class: 'check' }, quietOn, 'Hold mail during quiet hours'), quietFields,
+    h('p', { class: 'hint', text: 'Mail and device notifications that come during quiet hours are held, and sent as one summary when they end.' }),
+    h('label', { class: 'check' }, quietOn, 'Hold notifications during quiet hours'), quietFields,
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', testid: 'settings-save', text: 'Save settings' })));
 
   function show(p) {
-    emailEnabled.checked = p.emailEnabled;
-    for (const [k] of KINDS) kinds[k].checked = p[k];
+    mail.show(p);
+    push.show(p);
     quietOn.checked = p.quietHours != null;
     if (p.quietHours) { start.value = p.quietHours.start; end.value = p.quietHours.end; }
     const selected = p.quietHours?.timeZone ?? localZone;
     zone.replaceChildren(...timeZones(selected).map((z) => h('option', { value: z, selected: z === selected, text: z })));
-    syncEnabled();
+    syncQuiet();
   }
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     status.hidden = error.hidden = true;
-    const params = { emailEnabled: emailEnabled.checked, quietHours: quietOn.checked ? { start: start.value, end: end.value, timeZone: zone.value } : null };
-    for (const [k] of KINDS) params[k] = kinds[k].checked;
+    const params = { quietHours: quietOn.checked ? { start: start.value, end: end.value, timeZone: zone.value } : null };
+    mail.read(params);
+    push.read(params);
     try {
       show(await ctx.session.call('notifications.updatePreferences', params));
       status.textContent = 'Settings saved.';

@@ -24,6 +24,17 @@ async function f() {
   c.addEventListener('presence', (e) => { if (e.detail.type === 'presence.left') e.detail.member; });
   // @ts-expect-error taskIds, not taskId
   await c.call('presence.overview', { taskId: 1 });
-  return title + since + members.length;
+  // Web Push: the key for PushManager.subscribe, a subscription's toJSON() as is, the devices.
+  const { publicKey } = await c.call('push.getPublicKey');
+  const device = await c.call('push.subscribe', { endpoint: 'https://push.example/1', keys: { p256dh: 'x', auth: 'y' }, expirationTime: null, label: 'Firefox on Linux' });
+  const here: boolean = device.current;
+  const used: string | null = (await c.call('push.listDevices')).devices[0].lastUsedAt;
+  await c.call('push.removeDevice', { deviceId: device.id });
+  // @ts-expect-error the keys are nested, as toJSON() gives them
+  await c.call('push.subscribe', { endpoint: 'https://push.example/1', p256dh: 'x', auth: 'y' });
+  const message: import('../../faros.js').PushMessage = { v: 1, kind: 'summary', title: 't', body: 'b', url: '/', tag: 'faros-summary', count: 2 };
+  const prefs = await c.call('notifications.updatePreferences', { pushEnabled: true, pushCommentAdded: false });
+  const pushShared: boolean = prefs.pushTaskShared;
+  return title + since + members.length + publicKey + here + used + message.kind + pushShared;
 }
 f();
