@@ -165,6 +165,7 @@ async def main():
 
             # Throughput: one comment, USERS x DEVICES pushes.
             total = args.users * args.devices
+            print(f"server pid {server.process.pid}: one comment, {total} pushes", flush=True)
             bulk.control("DELETE", "/_control/stats")
             cpu0, service0 = server.cpu_seconds(), tree_cpu(bulk.process.pid)
             started = time.monotonic()
