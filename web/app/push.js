@@ -153,13 +153,24 @@ export async function enablePush(session) {
 export async function refreshPush(session) {
   try {
     if (pushUnsupported() || Notification.permission !== 'granted') return;
-    if (!enabledUsers().includes(session.user?.id)) return;
+    const me = session.user?.id;
+    if (!enabledUsers().includes(me)) return;
     const subscription = await currentSubscription();
     if (!subscription) return;
     const { publicKey } = await session.call('push.getPublicKey', {});
     // Made for a key the server no longer has: pushes would be refused; enabling again fixes it.
     if (!madeFor(subscription, keyBytes(publicKey))) return;
-    await session.call('push.subscribe', subscribeParams(subscription));
+    try {
+      // refresh: never creates a device, so one removed from another browser stays removed.
+      await session.call('push.subscribe', { ...subscribeParams(subscription), refresh: true });
+    } catch (err) {
+      if (/** @type {any} */ (err)?.code !== -32004) throw err;
+      // Removed elsewhere: this browser stops refreshing for this person, and lets its
+      // subscription go when nobody here wants notifications any more.
+      const left = enabledUsers().filter((id) => id !== me);
+      setEnabledUsers(left);
+      if (!left.length) await subscription.unsubscribe().catch(() => false);
+    }
   } catch { /* silent by design */ }
 }
 

@@ -670,6 +670,7 @@ export interface Methods {
       };
       expirationTime?: number | null;
       label?: string | null;
+      refresh?: boolean;
     };
     result: PushDevice;
   };

@@ -13,6 +13,9 @@ public import JSONRPC
 ///   refused: people lose track of old browsers, and the newest is the one in hand.
 /// - A device's `endpoint` is never shown back, only its push service's origin: it is a
 ///   capability URL.
+/// - An app re-registering silently at start-up passes `refresh: true`, which never creates a
+///   device: a device the person removed from another browser stays removed (-32004), instead
+///   of coming back the next time the removed browser opens the app.
 public enum PushMethods {
     struct SubscribeParams: Decodable, Sendable {
         struct Keys: Decodable, Sendable {
@@ -24,6 +27,10 @@ public enum PushMethods {
         var keys: Keys
         var expirationTime: Nullable<Double>?
         var label: Nullable<String>?
+        /// True: only bring a device the caller still has up to date (an app's silent
+        /// re-registration at start-up); -32004 when the caller has no device with this
+        /// endpoint, so a device removed from another session stays removed.
+        var refresh: Bool?
     }
 
     struct RemoveParams: Decodable, Sendable {
@@ -133,8 +140,12 @@ public enum PushMethods {
         let sessionID = call.principal.sessionID
         let endpoint = params.endpoint
         let (label_, expiresAt_) = (label, expiresAt)
+        let refresh = params.refresh == true
         let (record, _) = try await domain.store.write { tx in
-            try tx.putPushSubscription(
+            if refresh, try tx.pushSubscription(endpoint: endpoint)?.userID != userID {
+                throw RPCError(.notFound, message: "No such device")
+            }
+            return try tx.putPushSubscription(
                 userID: userID, endpoint: endpoint, p256dh: p256dh!, auth: auth!, label: label_, sessionID: sessionID,
                 expiresAt: expiresAt_, at: now, maxPerUser: settings.maxSubscriptionsPerUser)
         }

@@ -166,6 +166,9 @@ public protocol StoreReader {
 
     func pushSubscription(id: Int64) throws -> PushSubscriptionRecord?
 
+    /// The subscription with this endpoint, whoever has it.
+    func pushSubscription(endpoint: String) throws -> PushSubscriptionRecord?
+
     /// Everyone who may view the task and has at least one subscription (owner and sharees),
     /// with their preferences and subscriptions, in one query.
     func taskPushRecipients(taskID: Int64) throws -> [PushRecipient]

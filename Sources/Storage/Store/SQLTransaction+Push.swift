@@ -13,6 +13,10 @@ extension SQLTransaction {
         try query(PushSQL.subscriptionByID, [.int64(id)]).first.map { try PushSQL.decodeSubscription($0) }
     }
 
+    func pushSubscription(endpoint: String) throws -> PushSubscriptionRecord? {
+        try query(PushSQL.subscriptionByEndpoint, [.text(endpoint)]).first.map { try PushSQL.decodeSubscription($0) }
+    }
+
     func taskPushRecipients(taskID: Int64) throws -> [PushRecipient] {
         try PushSQL.recipients(query(PushSQL.taskRecipients, [.int64(taskID)]))
     }
@@ -203,6 +207,7 @@ enum PushSQL {
     static let subscriptionsOfUser = SQLStatement(
         "SELECT \(subscriptionColumns) FROM push_subscriptions WHERE user_id = $1 ORDER BY id DESC")
     static let subscriptionByID = SQLStatement("SELECT \(subscriptionColumns) FROM push_subscriptions WHERE id = $1")
+    static let subscriptionByEndpoint = SQLStatement("SELECT \(subscriptionColumns) FROM push_subscriptions WHERE endpoint = $1")
 
     /// One row per subscription of a member with the member's preferences; members without a
     /// subscription are not there at all.

@@ -13,9 +13,10 @@ import Testing
     static let p256dh = Base64URL.encode([4] + [UInt8](repeating: 7, count: 64))
     static let auth = Base64URL.encode([UInt8](repeating: 9, count: 16))
 
-    static func subscription(_ endpoint: String, label: String? = nil) -> JSONValue {
+    static func subscription(_ endpoint: String, label: String? = nil, refresh: Bool = false) -> JSONValue {
         var object: JSONObject = ["endpoint": .string(endpoint), "keys": ["p256dh": .string(p256dh), "auth": .string(auth)]]
         if let label { object.append(key: "label", value: .string(label)) }
+        if refresh { object.append(key: "refresh", value: true) }
         return .object(object)
     }
 
@@ -73,9 +74,17 @@ import Testing
             let (ben, _) = try await Self.user(t, "ben", device: false)
             let id = try #require(device["id"])
             #expect(await Auth.error(ben, "push.removeDevice", ["deviceId": id])?.code == .notFound)
+            // A silent refresh updates the device it names...
+            let refresh = Self.subscription("https://fcm.push.test/send/abc", label: "Chromium", refresh: true)
+            #expect(try await ana.call("push.subscribe", refresh)["id"] == id)
+            // ...Ben cannot refresh his way to Ana's device...
+            #expect(await Auth.error(ben, "push.subscribe", refresh)?.code == .notFound)
             try await other.call("push.removeDevice", ["deviceId": id])
             #expect(try await ana.call("push.listDevices")["devices"]?.arrayValue?.isEmpty == true)
             #expect(await Auth.error(ana, "push.removeDevice", ["deviceId": id])?.code == .notFound)
+            // ...and a device removed from another session stays removed.
+            #expect(await Auth.error(ana, "push.subscribe", refresh)?.code == .notFound)
+            #expect(try await ana.call("push.listDevices")["devices"]?.arrayValue?.isEmpty == true)
         }
     }
 
