@@ -22,13 +22,22 @@ import websockets
 
 
 async def batches(ws, requests):
-    for start in range(0, len(requests), 50):
-        chunk = requests[start:start + 50]
+    """Sends `requests` 50 at a time; a request refused because the server is busy (-32029: the
+    password hasher's queue is full) is sent again after a pause; a conflict (-32009) means it
+    is there from an earlier run."""
+    pending = list(requests)
+    while pending:
+        chunk, pending = pending[:50], pending[50:]
         await ws.send(json.dumps(chunk))
         answers = json.loads(await ws.recv())
-        failed = [a for a in answers if "error" in a and a["error"]["code"] != -32009]
+        by_id = {r["id"]: r for r in chunk}
+        busy = [by_id[a["id"]] for a in answers if "error" in a and a["error"]["code"] == -32029]
+        failed = [a for a in answers if "error" in a and a["error"]["code"] not in (-32009, -32029)]
         if failed:
             raise SystemExit(f"seeding failed: {failed[0]}")
+        if busy:
+            await asyncio.sleep(0.05)
+            pending = busy + pending
 
 
 async def register(base, names, password):
