@@ -8,7 +8,8 @@ usage: pg_capture.py --ws ws://127.0.0.1:PORT/rpc --token T --method tasks.get -
 It switches `log_statement = 'all'` on (the server must log in csvlog), makes CALLS identical calls
 one after another over one WebSocket, switches it off, and reads the statements logged meanwhile
 with their parameters. Statements the server ran a multiple of CALLS times are the call's; others
-(the mail and push senders' polls, housekeeping) are not. The middle call's statements, in order,
+(the mail and push senders' polls, housekeeping) are not; a BEGIN or COMMIT is the call's when
+the statement after (before) it on the same connection is. The middle call's statements, in order,
 are the script, their parameters pgbench variables whose values (the middle call's) are in
 OUT.defines for `pgbench -D`: with `-M prepared` each statement is prepared once per connection
 and bound per execution, as Faros's are.
@@ -51,6 +52,8 @@ def new_rows(directory, before):
 
 
 async def calls(args):
+    """Makes the calls; returns the middle call's result."""
+    middle = None
     async with websockets.connect(args.ws, max_size=None, additional_headers={"Authorization": f"Bearer {args.token}"}) as ws:
         for i in range(args.calls):
             await ws.send(json.dumps({"jsonrpc": "2.0", "id": i, "method": args.method, "params": json.loads(args.params)}))
@@ -59,7 +62,10 @@ async def calls(args):
                 if reply.get("id") == i:
                     if "error" in reply:
                         raise SystemExit(f"{args.method}: {reply['error']}")
+                    if i == args.calls // 2:
+                        middle = reply["result"]
                     break
+    return middle
 
 
 def main():
@@ -93,15 +99,39 @@ def main():
         if "log_statement" in text or "pg_reload_conf" in text:
             continue
         values = dict(PARAM.findall(detail)) if detail.startswith("parameters:") else {}
-        entries.append((text, values))
+        entries.append((row[3], text, values))
+    def opens(text):
+        return text.upper().startswith(("BEGIN", "START TRANSACTION"))
+
+    def control(text):
+        return opens(text) or text.upper().startswith(("COMMIT", "ROLLBACK", "END"))
     counts = {}
-    for text, _ in entries:
+    for _, text, _ in entries:
         counts[text] = counts.get(text, 0) + 1
-    mine = [(t, v) for t, v in entries if counts[t] % args.calls == 0]
+    ours = [not control(text) and counts[text] % args.calls == 0 for _, text, _ in entries]
+    # BEGIN and COMMIT are everyone's: one is the call's when the statement after it (before it)
+    # on the same connection is.
+    for index, (pid, text, _) in enumerate(entries):
+        if not control(text):
+            continue
+        step = 1 if opens(text) else -1
+        other = index + step
+        while 0 <= other < len(entries) and entries[other][0] != pid:
+            other += step
+        ours[index] = 0 <= other < len(entries) and ours[other]
+    mine = [(text, values) for (_, text, values), keep in zip(entries, ours) if keep]
     if not mine or len(mine) % args.calls:
         raise SystemExit(f"pg_capture: {len(mine)} statements for {args.calls} calls of {args.method}; counts {counts}")
     per_call = len(mine) // args.calls
-    middle = mine[(args.calls // 2) * per_call:(args.calls // 2 + 1) * per_call]
+    # The calls' statements interleave a little (a write's events are numbered after its commit,
+    # beside the next call), so the middle call is found by its first own statement, which
+    # every call runs once, in call order.
+    lead = next(i for i, (text, _) in enumerate(mine) if not control(text))
+    anchors = [i for i, (text, _) in enumerate(mine) if text == mine[lead][0]]
+    if len(anchors) != args.calls:
+        raise SystemExit(f"pg_capture: the first statement of {args.method} ran {len(anchors)} times for {args.calls} calls")
+    start = anchors[args.calls // 2] - lead
+    middle = mine[start:start + per_call]
 
     # Parameters stay parameters: each $n becomes a pgbench variable (:s<statement>_<n>), given
     # on pgbench's command line (-D, one per line in OUT.defines), so with -M prepared the server
@@ -115,8 +145,9 @@ def main():
             if value == "NULL":
                 text = text.replace(f"${number}", "NULL")
                 continue
+            plain = value[1:-1].replace(chr(39) * 2, chr(39))
             name = f"s{index}_{number}"
-            defines.append(f"{name}={value[1:-1].replace(chr(39) * 2, chr(39))}")
+            defines.append(f"{name}={plain}")
             text = text.replace(f"${number}", f":{name}")
         return text
 
