@@ -8,6 +8,7 @@ import WebSocketCore
 import NIOCore
 import RESTBridge
 import SMTPMail
+import WebPush
 
 /// The resolved settings of `faros serve`: each flag, else its `FAROS_*` variable, else the default.
 struct Settings {
@@ -58,13 +59,6 @@ struct Settings {
         var url = server.publicURL ?? "http://localhost:\(edge.port)"
         while url.hasSuffix("/") { url.removeLast() }
         return url
-    }
-
-    /// A VAPID `sub`: `mailto:` with an address, or an `https:` URL (RFC 8292 §2.1).
-    static func isVAPIDSubject(_ text: String) -> Bool {
-        guard text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return false }
-        if text.hasPrefix("mailto:") { return text.dropFirst(7).contains("@") }
-        return text.hasPrefix("https://") && text.count > 8
     }
 
     /// Host part of generated `Message-ID`s: the sender's domain.
@@ -132,8 +126,10 @@ struct Settings {
             throw ValidationError("--mail-from / FAROS_MAIL_FROM: expected an address like faros@example.com or 'Faros <faros@example.com>', got '\(self.mailFrom)'")
         }
         self.vapidSubject = reader.string(command.vapidSubject, "FAROS_VAPID_SUBJECT") ?? "mailto:" + MailOutboxSender.address(self.mailFrom)
-        guard Self.isVAPIDSubject(self.vapidSubject) else {
-            throw ValidationError("--vapid-subject / FAROS_VAPID_SUBJECT: expected a mailto: or https: URL like mailto:ops@example.com, got '\(self.vapidSubject)'")
+        do {
+            try VAPIDSigner.validate(subject: self.vapidSubject)
+        } catch {
+            throw ValidationError("--vapid-subject / FAROS_VAPID_SUBJECT: \(error), got '\(self.vapidSubject)'")
         }
         self.vapidPrivateKey = reader.string(command.vapidPrivateKey, "FAROS_VAPID_PRIVATE_KEY")
         if let ttl = try reader.value(command.pushTTL, "FAROS_PUSH_TTL", "a duration from 1m to 28d, like 24h", {

@@ -1,3 +1,5 @@
+import Handlers
+
 /// The `Retry-After` header (RFC 9110 §10.2.3): delta-seconds or an HTTP-date.
 enum RetryAfter {
     /// The longest wait taken from a header: a day. A push service asking for more is treated as
@@ -74,30 +76,12 @@ enum HTTPDate {
             if year > currentYear + 50 { year -= 100 }
         }
         guard (1970...9999).contains(year) else { return nil }
-        return daysSince1970(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
-    }
-
-    /// Days from 1970-01-01 to the given proleptic Gregorian date (the era arithmetic of
-    /// "days from civil": 400-year eras of 146,097 days, years starting in March).
-    static func daysSince1970(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
+        return CivilCalendar.days(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
     }
 
     /// The calendar year of an instant (UTC).
-    static func civilYear(secondsSince1970: Int64) -> Int64 {
-        let days = secondsSince1970 >= 0 ? secondsSince1970 / 86_400 : (secondsSince1970 - 86_399) / 86_400
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let year = yearOfEra + era * 400
-        return monthIndex >= 10 ? year + 1 : year
+    static func civilYear(secondsSince1970 seconds: Int64) -> Int64 {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        return CivilCalendar.civil(fromDays: days).year
     }
 }

@@ -1,3 +1,4 @@
+import Handlers
 import ByteCoding
 import JSON
 import Synchronization
@@ -100,60 +101,13 @@ public final class VAPIDSigner: Sendable {
         return signingInput + "." + Base64URL.encode(signature)
     }
 
-    /// The origin of `endpoint` as RFC 8292 §2 wants it for `aud`: `scheme://host`, with
-    /// `:port` only when it is not the scheme's default (RFC 6454 serialization), scheme and
-    /// host in lower case. Nil for anything but an `http` or `https` URL with a host and no
-    /// user information.
+    /// The origin of `endpoint` as RFC 8292 §2 wants it for `aud` (``PushEndpoint/origin(_:)``).
     public static func audience(ofEndpoint endpoint: String) -> String? {
-        let bytes = Array(endpoint.utf8)
-        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")),
-              bytes.count > colon + 2, bytes[colon + 1] == UInt8(ascii: "/"), bytes[colon + 2] == UInt8(ascii: "/")
-        else { return nil }
-        let scheme = String(decoding: bytes[..<colon], as: UTF8.self).lowercased()
-        let defaultPort: String
-        switch scheme {
-        case "https": defaultPort = "443"
-        case "http": defaultPort = "80"
-        default: return nil
-        }
-        let authorityStart = colon + 3
-        let authorityEnd = bytes[authorityStart...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
-            ?? bytes.count
-        let authority = bytes[authorityStart..<authorityEnd]
-        // Printable ASCII only, no user information: neither belongs in a push endpoint.
-        guard !authority.isEmpty, authority.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "@") }) else {
-            return nil
-        }
-        var host = authority[...]
-        var port: ArraySlice<UInt8> = []
-        if host.first == UInt8(ascii: "[") {
-            // An IPv6 literal: the port, if any, follows the closing bracket.
-            guard let close = host.firstIndex(of: UInt8(ascii: "]")) else { return nil }
-            let rest = host[(close + 1)...]
-            host = host[...close]
-            if !rest.isEmpty {
-                guard rest.first == UInt8(ascii: ":") else { return nil }
-                port = rest.dropFirst()
-            }
-        } else if let portColon = host.firstIndex(of: UInt8(ascii: ":")) {
-            port = host[(portColon + 1)...]
-            host = host[..<portColon]
-        }
-        guard !host.isEmpty, port.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), port.count <= 5 else {
-            return nil
-        }
-        var origin = scheme + "://" + String(decoding: host, as: UTF8.self).lowercased()
-        if !port.isEmpty {
-            // Leading zeros are not part of the port's value.
-            let value = String(Int(String(decoding: port, as: UTF8.self))!)
-            guard Int(value)! <= 65535 else { return nil }
-            if value != defaultPort { origin += ":" + value }
-        }
-        return origin
+        PushEndpoint.origin(endpoint)
     }
 
     /// RFC 8292 §2.1: the contact is a `mailto:` or an `https:` URI.
-    static func validate(subject: String) throws(VAPIDKeyError) {
+    public static func validate(subject: String) throws(VAPIDKeyError) {
         let lower = subject.lowercased()
         let ok = (lower.hasPrefix("mailto:") && subject.count > "mailto:".count)
             || (lower.hasPrefix("https://") && subject.count > "https://".count)

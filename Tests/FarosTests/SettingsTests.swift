@@ -34,6 +34,20 @@ struct SettingsTests {
         #expect(settings.rest.uploadMinBytesPerSecond == 1024)
     }
 
+    @Test func pushSettings() throws {
+        let defaults = try Self.settings([])
+        #expect(defaults.push.ttlSeconds == 86_400)
+        #expect(!defaults.push.allowHTTPOnLoopback)
+        #expect(defaults.vapidSubject == "mailto:faros@localhost")
+        #expect(defaults.vapidPrivateKey == nil)
+        let set = try Self.settings(["--push-ttl", "2h"], env: [
+            "FAROS_PUSH_ALLOW_HTTP": "loopback", "FAROS_VAPID_SUBJECT": "https://ops.example.com", "FAROS_PUSH_TTL": "1h",
+        ])
+        #expect(set.push.ttlSeconds == 7_200)
+        #expect(set.push.allowHTTPOnLoopback)
+        #expect(set.vapidSubject == "https://ops.example.com")
+    }
+
     @Test func uploadPaceSettings() throws {
         let settings = try Self.settings(["--upload-timeout", "90s"], env: ["FAROS_UPLOAD_MIN_RATE": "0"])
         #expect(settings.rest.uploadTimeout == .seconds(90))
@@ -81,6 +95,9 @@ struct SettingsTests {
         ["FAROS_MAX_RESPONSE_BYTES": "1k"], ["FAROS_ANONYMOUS_MAX_RESPONSE_BYTES": "lots"], ["FAROS_REPLAY_MAX_BYTES": "1k"],
         ["FAROS_MAX_COMMENTS_PER_USER": "0"], ["FAROS_MAX_COMMENTS_PER_USER": "many"], ["FAROS_MAX_SHARES_PER_USER": "-1"],
         ["FAROS_MAX_STORED_RESULTS_PER_USER": "1e9"], ["FAROS_UPLOAD_TIMEOUT": "forever"], ["FAROS_UPLOAD_MIN_RATE": "-5"],
+        ["FAROS_VAPID_SUBJECT": "ops@example.com"], ["FAROS_VAPID_SUBJECT": "http://example.com"], ["FAROS_VAPID_SUBJECT": "mailto:"],
+        ["FAROS_VAPID_SUBJECT": "mailto:a b@example.com"], ["FAROS_PUSH_TTL": "10s"], ["FAROS_PUSH_TTL": "60d"],
+        ["FAROS_PUSH_ALLOW_HTTP": "yes"],
     ])
     func badValuesAreRefusedNamingTheSetting(env: [String: String]) throws {
         let variable = env.keys.first!

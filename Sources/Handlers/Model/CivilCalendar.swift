@@ -3,9 +3,9 @@
 ///
 /// Howard Hinnant's `days_from_civil` and `civil_from_days` work in 400-year eras, so negative
 /// years need no special case beyond the era's floor.
-enum CivilCalendar {
+public enum CivilCalendar {
     /// Days since 1970-01-01 of a date (`month` 1...12, `day` within the month).
-    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+    public static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400
@@ -16,7 +16,7 @@ enum CivilCalendar {
     }
 
     /// The date `days` after 1970-01-01, the inverse of ``days(year:month:day:)``.
-    static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    public static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097

@@ -52,7 +52,7 @@ public enum PushMethods {
         init(_ record: PushSubscriptionRecord, sessionID: String) {
             self.id = record.id
             self.label = record.label
-            self.service = PushEndpoint.origin(record.endpoint)
+            self.service = PushEndpoint.origin(record.endpoint) ?? ""
             self.createdAt = record.createdAt
             self.lastUsedAt = record.lastUsedAt
             self.current = record.sessionID == sessionID
@@ -139,15 +139,15 @@ public enum PushMethods {
         let userID = call.userID
         let sessionID = call.principal.sessionID
         let endpoint = params.endpoint
-        let (label_, expiresAt_) = (label, expiresAt)
+        let (finalLabel, finalExpiry) = (label, expiresAt)
         let refresh = params.refresh == true
         let (record, _) = try await domain.store.write { tx in
             if refresh, try tx.pushSubscription(endpoint: endpoint)?.userID != userID {
                 throw RPCError(.notFound, message: "No such device")
             }
             return try tx.putPushSubscription(
-                userID: userID, endpoint: endpoint, p256dh: p256dh!, auth: auth!, label: label_, sessionID: sessionID,
-                expiresAt: expiresAt_, at: now, maxPerUser: settings.maxSubscriptionsPerUser)
+                userID: userID, endpoint: endpoint, p256dh: p256dh!, auth: auth!, label: finalLabel, sessionID: sessionID,
+                expiresAt: finalExpiry, at: now, maxPerUser: settings.maxSubscriptionsPerUser)
         }
         return Device(record, sessionID: sessionID)
     }

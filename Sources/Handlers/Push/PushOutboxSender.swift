@@ -160,7 +160,7 @@ public final class PushOutboxSender: Sendable {
            domain.presence.isDeviceOn(taskID: taskID, userID: push.push.userID, device: device) {
             return .outcome(.dropped(reason: "the device is showing the task live"))
         }
-        let origin = PushEndpoint.origin(subscription.endpoint)
+        let origin = PushEndpoint.origin(subscription.endpoint) ?? subscription.endpoint
         if let until = waits.withLock({ $0[origin] }), until > now {
             return .outcome(retry(attempts: push.attempts, expiresAt: push.push.expiresAt, notBefore: until,
                                   error: "the push service asked to wait"))

@@ -164,8 +164,6 @@ public protocol StoreReader {
     /// The user's push subscriptions, newest first.
     func pushSubscriptions(userID: Int64) throws -> [PushSubscriptionRecord]
 
-    func pushSubscription(id: Int64) throws -> PushSubscriptionRecord?
-
     /// The subscription with this endpoint, whoever has it.
     func pushSubscription(endpoint: String) throws -> PushSubscriptionRecord?
 
@@ -176,12 +174,9 @@ public protocol StoreReader {
     /// The user with their subscriptions and preferences; nil when they have none.
     func pushRecipient(userID: Int64) throws -> PushRecipient?
 
-    /// Pushes (summaries excluded) written for the subscription after `since`; only of `kind`
-    /// about `taskID` when those are given.
-    func pushCount(subscriptionID: Int64, kind: PushKind?, taskID: Int64?, since: Timestamp) throws -> Int
-
-    /// ``pushCount(subscriptionID:kind:taskID:since:)`` for many subscriptions in one query;
-    /// subscriptions with none are absent.
+    /// Per subscription: pushes (summaries excluded) written after `since`, only of `kind` about
+    /// `taskID` when those are given ("shared with you" not shown, because dropped, aside); in
+    /// one query for many subscriptions; subscriptions with none are absent.
     func pushCounts(subscriptionIDs: [Int64], kind: PushKind?, taskID: Int64?, since: Timestamp) throws -> [Int64: Int]
 
     /// Pushes changes by `senderID` caused after `since`.

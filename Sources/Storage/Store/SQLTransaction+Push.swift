@@ -9,10 +9,6 @@ extension SQLTransaction {
         try query(PushSQL.subscriptionsOfUser, [.int64(userID)]).map { try PushSQL.decodeSubscription($0) }
     }
 
-    func pushSubscription(id: Int64) throws -> PushSubscriptionRecord? {
-        try query(PushSQL.subscriptionByID, [.int64(id)]).first.map { try PushSQL.decodeSubscription($0) }
-    }
-
     func pushSubscription(endpoint: String) throws -> PushSubscriptionRecord? {
         try query(PushSQL.subscriptionByEndpoint, [.text(endpoint)]).first.map { try PushSQL.decodeSubscription($0) }
     }
@@ -107,19 +103,6 @@ extension SQLTransaction {
         return counts
     }
 
-    func pushCount(subscriptionID: Int64, kind: PushKind?, taskID: Int64?, since: Timestamp) throws -> Int {
-        let rows: [SQLRow]
-        if let kind, let taskID {
-            rows = try query(PushSQL.countToSubscriptionAbout, [
-                .int64(subscriptionID), .int64(since.milliseconds), .text(kind.rawValue), .int64(taskID),
-            ])
-        } else {
-            rows = try query(PushSQL.countToSubscription, [.int64(subscriptionID), .int64(since.milliseconds)])
-        }
-        guard let row = rows.first else { throw StoreError(.failure) }
-        return try row.int("n")
-    }
-
     func pushCount(from senderID: Int64, since: Timestamp) throws -> Int {
         guard let row = try query(PushSQL.countFromSender, [.int64(senderID), .int64(since.milliseconds)]).first else {
             throw StoreError(.failure)
@@ -206,7 +189,6 @@ enum PushSQL {
     static let subscriptionColumns = "id, user_id, endpoint, p256dh, auth, label, session_id, expires_at, created_at, last_used_at"
     static let subscriptionsOfUser = SQLStatement(
         "SELECT \(subscriptionColumns) FROM push_subscriptions WHERE user_id = $1 ORDER BY id DESC")
-    static let subscriptionByID = SQLStatement("SELECT \(subscriptionColumns) FROM push_subscriptions WHERE id = $1")
     static let subscriptionByEndpoint = SQLStatement("SELECT \(subscriptionColumns) FROM push_subscriptions WHERE endpoint = $1")
 
     /// One row per subscription of a member with the member's preferences; members without a
@@ -279,9 +261,6 @@ enum PushSQL {
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10, $11)
         RETURNING id
         """)
-    /// Walks `push_outbox_subscription (subscription_id, created_at)`; summaries excluded.
-    static let countToSubscription = SQLStatement(
-        "SELECT COUNT(*) AS n FROM push_outbox WHERE subscription_id = $1 AND created_at > $2 AND kind <> 'summary'")
     /// `$1` is a JSON array of `[subscriptionID, userID, holdUntil|null]`; the rest is common.
     static let insertMany = SQLStatement(
         postgres: """
@@ -329,8 +308,6 @@ enum PushSQL {
             GROUP BY subscription_id
             """
     )
-    static let countToSubscriptionAbout = SQLStatement(
-        "SELECT COUNT(*) AS n FROM push_outbox WHERE subscription_id = $1 AND created_at > $2 AND kind = $3 AND task_id = $4 AND state <> 'dropped'")
     static let countFromSender = SQLStatement(
         "SELECT COUNT(*) AS n FROM push_outbox WHERE sender_id = $1 AND created_at > $2")
     static let byUser = SQLStatement("SELECT \(columns) FROM push_outbox WHERE user_id = $1 ORDER BY id")
