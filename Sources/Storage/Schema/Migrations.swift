@@ -10,5 +10,6 @@ package enum Migrations {
         .commentRedaction,
         .mailSenders,
         .webPush,
+        .searchIndex,
     ]
 }
