@@ -277,6 +277,7 @@ let package = Package(
             dependencies: [
                 "PostgresDriver",
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -88,6 +88,16 @@ struct PoolStateMachine<Connection, Waiter> {
         return waiters.remove(at: index).waiter
     }
 
+    /// Removes the waiters at the front of the queue for which `expired` holds, stopping at the
+    /// first that does not (waiters queued later expire later).
+    mutating func removeWaiters(whileFront expired: (Waiter) -> Bool) -> [Waiter] {
+        var removed: [Waiter] = []
+        while let first = waiters.first, expired(first.waiter) {
+            removed.append(waiters.removeFirst().waiter)
+        }
+        return removed
+    }
+
     /// Closes the pool: returns the idle connections to close and the waiters to fail.
     mutating func close() -> (idle: [Connection], waiters: [Waiter]) {
         isClosed = true

@@ -10,16 +10,28 @@ public import NIOPosix
 /// fresh one. The thread pool should have at least `poolSize` threads (plus one per dedicated
 /// connection that waits for notifications), or connections sit idle waiting for threads.
 public final class PostgresPool: Sendable {
-    private enum Grant: Sendable {
-        case connection(ConnectionLease)
-        case open
+    /// One `withConnection` call: its body, bound to the caller's continuation, run on whichever
+    /// thread-pool thread has a connection for it.
+    ///
+    /// A caller that has to wait is queued as its job, not as a continuation to resume: the
+    /// thread that frees a connection runs the next job on it at once. Resuming the caller on its
+    /// event loop only for it to hand the body back to the thread pool cost two thread wake-ups
+    /// per call whenever the pool was busy, which is when it matters.
+    private struct Job: Sendable {
+        var id: Int
+        /// The last instant to start; past it the job fails with `isPoolTimeout`.
+        var deadline: ContinuousClock.Instant
+        /// Runs the body with the lease on the current thread and resumes the caller.
+        var run: @Sendable (ConnectionLease) -> Void
+        /// Resumes the caller with `error`; the body never runs.
+        var fail: @Sendable (any Error) -> Void
     }
 
-    private typealias Waiter = CheckedContinuation<Grant, any Error>
-
     private struct State: Sendable {
-        var machine: PoolStateMachine<ConnectionLease, Waiter>
-        var nextWaiterID = 0
+        var machine: PoolStateMachine<ConnectionLease, Job>
+        var nextJobID = 0
+        /// Whether the task that times out queued jobs is running.
+        var sweeping = false
     }
 
     private let configuration: PostgresConfiguration
@@ -36,31 +48,53 @@ public final class PostgresPool: Sendable {
 
     /// Runs `body` with a pooled connection on a thread-pool thread.
     ///
-    /// - Throws: `body`'s error, or a `PostgresError` (`isPoolTimeout`, `isConnectionFailure`).
+    /// - Throws: `body`'s error, or a `PostgresError` (`isPoolTimeout`, `isConnectionFailure`),
+    ///   or `CancellationError` when the caller is cancelled before `body` starts.
     public func withConnection<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
-        let lease = try await acquire()
-        let result: Result<T, any Error>
-        do {
-            // The connection goes back on the thread-pool thread, as soon as `body` is done: a
-            // waiter gets it then, not after this caller has waited for its event loop.
-            result = try await threadPool.runIfActive { [self] in
-                let result = Result { try body(lease.connection) }
-                lease.connection.endLease()
-                let reusable = lease.isReusable
-                if !reusable {
-                    logger.debug("discarding a PostgreSQL connection that is broken or inside a transaction")
-                }
-                release(lease, reusable: reusable)
-                return result
-            }
-        } catch {
-            // The closure never ran (cancelled or the thread pool stopped): the connection is untouched.
-            release(lease, reusable: true)
-            throw error
+        let id = state.withLockedValue { state in
+            state.nextJobID += 1
+            return state.nextJobID
         }
-        return try result.get()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                // A cancellation that came before this point found no job to remove.
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                    return
+                }
+                let job = Job(
+                    id: id,
+                    deadline: .now + configuration.acquireTimeout,
+                    run: { lease in
+                        let result = Result { try body(lease.connection) }
+                        lease.connection.endLease()
+                        continuation.resume(with: result)
+                    },
+                    fail: { continuation.resume(throwing: $0) }
+                )
+                let action = state.withLockedValue { $0.machine.acquire(id: id, waiter: job) }
+                switch action {
+                case .use(let lease):
+                    submit { [self] in run(job, on: lease) } orElse: { [self] error in
+                        job.fail(error)
+                        perform(state.withLockedValue { $0.machine.release(lease, reusable: true) })
+                    }
+                case .open:
+                    submit { [self] in openAndRun(job) } orElse: { [self] error in
+                        job.fail(error)
+                        perform(state.withLockedValue { $0.machine.openFailed() })
+                    }
+                case .wait:
+                    startSweeping()
+                case .fail:
+                    job.fail(PostgresError(kind: .poolClosed, message: "the connection pool is closed"))
+                }
+            }
+        } onCancel: {
+            state.withLockedValue { $0.machine.cancel(id: id) }?.fail(CancellationError())
+        }
     }
 
     /// Runs `body` inside `BEGIN` … `COMMIT`; rolls back when `body` throws. `BEGIN` travels with
@@ -94,97 +128,140 @@ public final class PostgresPool: Sendable {
     public func close() async {
         let (idle, waiters) = state.withLockedValue { $0.machine.close() }
         for waiter in waiters {
-            waiter.resume(throwing: PostgresError(kind: .poolClosed, message: "the connection pool is closed"))
+            waiter.fail(PostgresError(kind: .poolClosed, message: "the connection pool is closed"))
         }
         for lease in idle {
             _ = try? await threadPool.runIfActive { lease.close() }
         }
     }
 
-    private func acquire() async throws -> ConnectionLease {
-        let id = state.withLockedValue { state in
-            state.nextWaiterID += 1
-            return state.nextWaiterID
-        }
-        let timer = NIOLockedValueBox<Task<Void, Never>?>(nil)
-        defer { timer.withLockedValue { $0?.cancel() } }
-        let grant: Grant = try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: Waiter) in
-                // A cancellation that came before this point found no waiter to remove.
-                if Task.isCancelled {
-                    continuation.resume(throwing: CancellationError())
-                    return
-                }
-                let action = state.withLockedValue { $0.machine.acquire(id: id, waiter: continuation) }
-                switch action {
-                case .use(let lease):
-                    continuation.resume(returning: .connection(lease))
-                case .open:
-                    continuation.resume(returning: .open)
-                case .fail:
-                    continuation.resume(throwing: PostgresError(kind: .poolClosed, message: "the connection pool is closed"))
-                case .wait:
-                    let timeout = configuration.acquireTimeout
-                    timer.withLockedValue { timer in
-                        timer = Task { [state] in
-                            guard (try? await Task.sleep(for: timeout)) != nil else { return }
-                            state.withLockedValue { $0.machine.cancel(id: id) }?.resume(
-                                throwing: PostgresError(kind: .poolTimeout, message: "no database connection became free within \(timeout)")
-                            )
-                        }
-                    }
-                }
-            }
-        } onCancel: {
-            state.withLockedValue { $0.machine.cancel(id: id) }?.resume(throwing: CancellationError())
-        }
-        switch grant {
-        case .connection(let lease):
-            return lease
-        case .open:
-            do {
-                return try await open()
-            } catch {
-                perform(state.withLockedValue { $0.machine.openFailed() })
-                throw error
-            }
-        }
-    }
-
     private func open() async throws -> ConnectionLease {
-        let configuration = self.configuration
-        let timeoutSeconds = Int(configuration.connectTimeout.components.seconds)
         do {
-            return try await threadPool.runIfActive {
-                let handle = try LibPQConnection(
-                    url: configuration.url,
-                    connectTimeoutSeconds: timeoutSeconds,
-                    applicationName: configuration.applicationName
-                )
-                return ConnectionLease(connection: PostgresConnection(handle: handle))
-            }
+            return try await threadPool.runIfActive { [self] in try openBlocking() }
         } catch let error as PostgresError {
             logger.warning("cannot connect to PostgreSQL", metadata: ["url": "\(configuration.redactedURL)", "error": "\(error.message)"])
             throw error
         }
     }
 
-    private func release(_ lease: ConnectionLease, reusable: Bool) {
-        let action = state.withLockedValue { $0.machine.release(lease, reusable: reusable) }
-        if !reusable { discard(lease) }
-        perform(action)
+    /// Opens a connection on the current (thread-pool) thread.
+    private func openBlocking() throws -> ConnectionLease {
+        let handle = try LibPQConnection(
+            url: configuration.url,
+            connectTimeoutSeconds: Int(configuration.connectTimeout.components.seconds),
+            applicationName: configuration.applicationName
+        )
+        return ConnectionLease(connection: PostgresConnection(handle: handle))
     }
 
-    private func perform(_ action: PoolStateMachine<ConnectionLease, Waiter>.ReleaseAction) {
+    /// Runs `job` on `lease`, then, on this same thread, every queued job the connection is
+    /// handed to, until none waits.
+    private func run(_ first: Job, on firstLease: ConnectionLease) {
+        var job = first
+        var lease = firstLease
+        while true {
+            if job.deadline < .now {
+                // Queued too long (the sweeper had not come round yet).
+                job.fail(PostgresError(kind: .poolTimeout, message: "no database connection became free within \(configuration.acquireTimeout)"))
+            } else {
+                job.run(lease)
+            }
+            let reusable = lease.isReusable
+            if !reusable {
+                logger.debug("discarding a PostgreSQL connection that is broken or inside a transaction")
+                lease.close()
+            }
+            switch state.withLockedValue({ $0.machine.release(lease, reusable: reusable) }) {
+            case .none:
+                return
+            case .handOver(let next, let nextJob):
+                lease = next
+                job = nextJob
+            case .openFor(let nextJob):
+                openAndRun(nextJob)
+                return
+            case .close(let closing):
+                closing.close()
+                return
+            }
+        }
+    }
+
+    /// Opens a connection in the slot reserved for `job` and runs it there; when opening fails,
+    /// `job` fails and the freed slot goes to the next queued job, which tries in turn.
+    private func openAndRun(_ job: Job) {
+        let lease: ConnectionLease
+        do {
+            lease = try openBlocking()
+        } catch {
+            if let error = error as? PostgresError {
+                logger.warning("cannot connect to PostgreSQL", metadata: ["url": "\(configuration.redactedURL)", "error": "\(error.message)"])
+            }
+            job.fail(error)
+            perform(state.withLockedValue { $0.machine.openFailed() })
+            return
+        }
+        run(job, on: lease)
+    }
+
+    /// Runs `work` on a thread-pool thread, or `otherwise` when the thread pool has stopped.
+    private func submit(_ work: @escaping @Sendable () -> Void, orElse otherwise: @escaping @Sendable (any Error) -> Void) {
+        threadPool.submit { state in
+            if case .active = state {
+                work()
+            } else {
+                otherwise(PostgresError(kind: .poolClosed, message: "the connection pool's threads have stopped"))
+            }
+        }
+    }
+
+    /// What a connection coming back or a slot freeing up outside ``run(_:on:)`` leads to.
+    private func perform(_ action: PoolStateMachine<ConnectionLease, Job>.ReleaseAction) {
         switch action {
         case .none:
             break
-        case .handOver(let lease, let waiter):
-            waiter.resume(returning: .connection(lease))
-        case .openFor(let waiter):
-            waiter.resume(returning: .open)
+        case .handOver(let lease, let job):
+            submit { [self] in run(job, on: lease) } orElse: { [self] error in
+                job.fail(error)
+                perform(state.withLockedValue { $0.machine.release(lease, reusable: true) })
+            }
+        case .openFor(let job):
+            submit { [self] in openAndRun(job) } orElse: { [self] error in
+                job.fail(error)
+                perform(state.withLockedValue { $0.machine.openFailed() })
+            }
         case .close(let lease):
             discard(lease)
+        }
+    }
+
+    /// Times out queued jobs: one task for the whole pool while any job waits, waking a few
+    /// times per timeout (never per job: a task and a timer per waiting call cost more than the
+    /// call's own query). Jobs queue in order and share one timeout, so the expired ones are
+    /// always at the front.
+    private func startSweeping() {
+        let start = state.withLockedValue { state in
+            if state.sweeping { return false }
+            state.sweeping = true
+            return true
+        }
+        guard start else { return }
+        let period = min(configuration.acquireTimeout / 4, .milliseconds(250))
+        Task { [state, configuration] in
+            while true {
+                try? await Task.sleep(for: period)
+                let now = ContinuousClock.now
+                let (expired, done) = state.withLockedValue { state in
+                    let expired = state.machine.removeWaiters(whileFront: { $0.deadline < now })
+                    let done = state.machine.waiterCount == 0 || state.machine.isClosed
+                    if done { state.sweeping = false }
+                    return (expired, done)
+                }
+                for job in expired {
+                    job.fail(PostgresError(kind: .poolTimeout, message: "no database connection became free within \(configuration.acquireTimeout)"))
+                }
+                if done { return }
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import NIOConcurrencyHelpers
 import PostgresDriver
 import Testing
 
@@ -147,6 +148,45 @@ struct PostgresPoolTests {
         // After the holder returns, the pool serves again.
         let one = try await pool.withConnection { try $0.query("SELECT 1 AS one")[0].int("one") }
         #expect(one == 1)
+        await pool.close()
+    }
+
+    /// Queued callers are served in order by the connection the holder frees, the body of each
+    /// running exactly once; a queued caller that is cancelled leaves the queue at once without
+    /// its body ever running, and the others are still served.
+    @Test func queuedCallersRunInOrderAndACancelledOneNeverRuns() async throws {
+        let pool = try TestDatabase.makePool(poolSize: 1, acquireTimeout: .seconds(30))
+        let release = DispatchSemaphore(value: 0)
+        let (started, startedContinuation) = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            try await pool.withConnection { _ in
+                startedContinuation.yield()
+                release.wait()
+            }
+        }
+        for await _ in started { break }
+        let ran = NIOLockedValueBox<[Int]>([])
+        var queued: [Task<Int, any Error>] = []
+        for index in 0..<6 {
+            queued.append(Task {
+                try await pool.withConnection { connection in
+                    ran.withLockedValue { $0.append(index) }
+                    return try connection.query("SELECT $1::int AS n", [.text(String(index))])[0].int("n")
+                }
+            })
+            // Each caller queues before the next one starts.
+            while pool.usage.waiting < index + 1 { try await Task.sleep(for: .milliseconds(2)) }
+        }
+        queued[2].cancel()
+        await #expect(throws: CancellationError.self) { try await queued[2].value }
+        #expect(pool.usage.waiting == 5)
+        release.signal()
+        try await holder.value
+        for index in [0, 1, 3, 4, 5] {
+            #expect(try await queued[index].value == index)
+        }
+        #expect(ran.withLockedValue { $0 } == [0, 1, 3, 4, 5])
+        #expect(pool.usage.waiting == 0)
         await pool.close()
     }
 
