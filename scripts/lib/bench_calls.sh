@@ -68,11 +68,12 @@ run() {  # label scenario conns method params [login] -> one summary line
     tail -n 1 "$OUT/$label-$scenario.txt" | python3 "$WSBENCH/scripts/summarize.py" "$scenario" | tee -a "$OUT/summary.txt"
 }
 
-floor() {  # backend name method params token: pgbench on the call's own statements -> FLOOR_<name>
+floor() {  # backend name method params token [pg_capture options]: pgbench on the call's own
+    # statements -> FLOOR_<name>
     local backend="$1" name="$2"
     "$VENV/bin/python" scripts/lib/pg_capture.py --ws "ws://127.0.0.1:$PORT/rpc" --token "$5" --method "$3" --params "$4" \
         --psql "$PG_BIN/psql" --database-url "$FAROS_TEST_DATABASE_URL" --log-dir "$PGDATA_DIR/log" \
-        --out "$OUT/$backend-$name.sql" >&2
+        --out "$OUT/$backend-$name.sql" "${@:6}" >&2
     local defines=() line
     while IFS= read -r line; do defines+=(-D "$line"); done < "$OUT/$backend-$name.sql.defines"
     "$PG_BIN/pgbench" -n -M prepared -c "$CONNS" -j 2 -T "$DURATION" "${defines[@]}" -f "$OUT/$backend-$name.sql" \
