@@ -1,7 +1,8 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Micro-benchmarks of the WebSocket hot paths, the database drivers and Web Push's cryptography, in their own package so that the main package and
+// Micro-benchmarks of the WebSocket hot paths, the database drivers and Web Push's cryptography, and the load tool
+// faros-openloop (scripts/bench-latency), in their own package so that the main package and
 // CI never build them: `cd Benchmarks && swift run -c release faros-microbench`.
 let package = Package(
     name: "faros-benchmarks",
@@ -12,6 +13,8 @@ let package = Package(
         .package(name: "faros", path: ".."),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         .executableTarget(
@@ -42,6 +45,36 @@ let package = Package(
             name: "faros-pushbench",
             dependencies: [
                 .product(name: "WebPush", package: "faros"),
+            ],
+            swiftSettings: [
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("InternalImportsByDefault"),
+            ]
+        ),
+        // The WebSocket client, latency histogram and process probes that faros-openloop and
+        // faros-sessionbench share (NIO's own client upgrader and frame codec, no framing of ours).
+        .target(
+            name: "BenchClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: [
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("InternalImportsByDefault"),
+            ]
+        ),
+        // Open-loop call latency (issue 23): requests on a fixed schedule, latency from the due time.
+        .executableTarget(
+            name: "faros-openloop",
+            dependencies: [
+                "BenchClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: [
                 .enableUpcomingFeature("ExistentialAny"),
