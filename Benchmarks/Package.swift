@@ -1,8 +1,8 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Micro-benchmarks of the WebSocket hot paths, the database drivers and Web Push's cryptography, and the load tool
-// faros-openloop (scripts/bench-latency), in their own package so that the main package and
+// Micro-benchmarks of the WebSocket hot paths, the database drivers and Web Push's cryptography, and the load tools
+// faros-openloop and faros-sessionbench (scripts/bench-latency, scripts/bench-sessions), in their own package so that the main package and
 // CI never build them: `cd Benchmarks && swift run -c release faros-microbench`.
 let package = Package(
     name: "faros-benchmarks",
@@ -74,6 +74,21 @@ let package = Package(
                 "BenchClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: [
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("InternalImportsByDefault"),
+            ]
+        ),
+        // Signed-in, subscribed sessions (issue 23): opens per second and server memory per session.
+        .executableTarget(
+            name: "faros-sessionbench",
+            dependencies: [
+                "BenchClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: [
