@@ -39,7 +39,7 @@ def main():
         if r["failed"]:
             print(f"    failures: {r['failures']}")
     print("opens/s: sessions ready over the time from the first connect to the last ready; p50/p99: one open, connect to ready;"
-          " cpu: % of one core while opening; * memory after the signed sessions closed on the same server (freed memory reused)")
+          " cpu: % of one core while opening (oth: everything else, PostgreSQL's backends included); * memory after the signed sessions closed on the same server (freed memory reused)")
 
 
 if __name__ == "__main__":

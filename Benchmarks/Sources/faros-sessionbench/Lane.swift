@@ -47,7 +47,7 @@ final class Lane: @unchecked Sendable {
         let started = monotonicNanoseconds()
         let session = IdleSession(subscribe: subscribeRequest.map { $0(index, ByteBufferAllocator()) },
                                   ready: loop.makePromise(of: Void.self), lane: self)
-        dialer.open(on: loop, delegate: session).whenComplete { result in
+        dialer.open(on: loop, delegate: session, index: index).whenComplete { result in
             switch result {
             case .success: self.open += 1
             case .failure(let error): session.fail(error)

@@ -30,6 +30,8 @@ struct SessionBench: ParsableCommand {
     @Option(help: "Seconds between the last open and the memory reading.") var settle: Double = 2
     @Option(help: "Seconds to hold the sessions idle after the reading, before checking they are all still open.") var hold: Double = 0
     @Option(help: "Client event loop threads.") var threads = 2
+    @Option(help: "Loopback source addresses to spread the connections over (127.0.0.1 up): one address's ephemeral-port search grows with the ports it holds.")
+    var sources = 16
     @Option(help: "Server process id: its VmRSS and CPU are read around each phase.") var serverPid: Int32?
     @Option(help: "Label carried into the JSON lines.") var label = ""
 
@@ -63,7 +65,7 @@ struct SessionBench: ParsableCommand {
         }
         for phase in phaseList {
             let result = try runner.measure(phase: phase, count: sessions, setup: setup(phase), settle: settle, hold: hold)
-            let report = SessionReport(label: label, phase: phase, sessions: sessions, concurrency: concurrency, threads: threads,
+            let report = SessionReport(label: label, phase: phase, sessions: sessions, concurrency: concurrency, threads: threads, sources: sources,
                                        result: result)
             print(report.humanLine)
             print(report.json.text)
@@ -74,10 +76,13 @@ struct SessionBench: ParsableCommand {
     /// subscription each sends.
     func setup(_ phase: String) throws -> SessionSetup {
         let address = WebSocketURL(url)!
-        guard phase == "signed", let token else { return SessionSetup(dialer: try WebSocketDialer(url: address), subscribe: nil) }
+        let from = WebSocketDialer.loopbackSources(sources)
+        guard phase == "signed", let token else {
+            return SessionSetup(dialer: try WebSocketDialer(url: address, sources: from), subscribe: nil)
+        }
         let first = taskId, spread = taskSpread
         return SessionSetup(
-            dialer: try WebSocketDialer(url: address, headers: [("Authorization", "Bearer \(token)")]),
+            dialer: try WebSocketDialer(url: address, headers: [("Authorization", "Bearer \(token)")], sources: from),
             subscribe: { index, allocator in
                 var request = allocator.buffer(capacity: 128)
                 request.writeString(#"{"jsonrpc":"2.0","id":1,"method":"events.subscribe","params":{"topics":["tasks","task:\#(first + index % spread)"]}}"#)

@@ -7,6 +7,7 @@ struct SessionReport {
     let sessions: Int
     let concurrency: Int
     let threads: Int
+    let sources: Int
     let result: PhaseResult
 
     var opensPerSecond: Double {
@@ -43,6 +44,7 @@ struct SessionReport {
             ("notifications", .int(result.notifications)),
             ("concurrency", .int(concurrency)),
             ("threads", .int(threads)),
+            ("sources", .int(sources)),
             ("cores", .int(ProcessProbe.cores)),
             ("client_cpu_pct", .number(result.clientCPUSeconds / seconds * 100, decimals: 1)),
             ("server_cpu_pct", result.serverCPUSeconds.map { .number($0 / seconds * 100, decimals: 1) } ?? .null),
