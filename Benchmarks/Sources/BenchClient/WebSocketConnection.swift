@@ -125,14 +125,14 @@ public final class WebSocketConnection: ChannelInboundHandler, @unchecked Sendab
 
     private func write(opcode: WebSocketOpcode, _ data: ByteBuffer) {
         guard let context else { return }
-        let mask = WebSocketMaskingKey(withUnsafeBytes(of: maskSource.next()) { Array($0.prefix(4)) })!
+        let mask = WebSocketMaskingKey.random(using: &maskSource)
         context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: opcode, maskKey: mask, data: data)), promise: nil)
     }
 }
 
 /// SplitMix64: a fast generator for mask keys, which RFC 6455 wants unpredictable to
 /// intermediaries, not cryptographically strong.
-struct SplitMix64 {
+struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15

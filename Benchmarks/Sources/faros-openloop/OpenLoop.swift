@@ -27,7 +27,11 @@ struct OpenLoop: ParsableCommand {
     @Option(name: [.customShort("c"), .long], help: "Connections; the schedule goes round-robin over them.") var connections = 64
     @Option(help: "Seconds measured.") var duration: Double = 10
     @Option(help: "Seconds sent before the measurement, not counted.") var warmup: Double = 2
-    @Option(help: "Client event loop threads (more than the load needs, so the client is not the limit).") var threads = 4
+    /// One by default: on the two cores this was measured on, which the server shares, a second
+    /// or fourth loop thread did not add capacity but context switches (tasks.get at 26,000/s:
+    /// p99 7.4 ms with one thread, 27 ms with two; the send lag and client CPU in the report tell
+    /// when one thread no longer keeps up).
+    @Option(help: "Client event loop threads; watch the send lag and client CPU in the report.") var threads = 1
     @Option(help: "Seconds to wait for the last answers after the schedule ends.") var drain: Double = 10
     @Option(help: "Server process id, for its CPU use over the window.") var serverPid: Int32?
     @Option(help: "Label carried into the JSON line.") var label = ""
