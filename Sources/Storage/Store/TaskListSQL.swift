@@ -139,19 +139,32 @@ struct TaskListSQL {
         var countConditions = conditions
         if let firstTagCondition { countConditions.remove(at: firstTagCondition) }
         let countWhere = countConditions.isEmpty ? "" : " WHERE " + countConditions.joined(separator: " AND ")
-        if let firstTag, dialect == .postgresql, !indexedSearch {
+        if let firstTag, dialect == .postgresql {
             // PostgreSQL's planner prefers hashing the tag's entries against a scan of every
             // task, which tests the search on all of them (1.96 ms for 10,000 tasks, one tag in
             // ten). `OFFSET 0` keeps the EXISTS a subplan run per tag entry through the primary
-            // key: 1.14 ms. (SQLite already runs the join that way.) With an indexed search
-            // the planner has the trigram index's estimate and chooses well by itself: bitmaps of
-            // the few candidates for a rare term (1.4 ms instead of 21 ms, 100,000 tasks), the
-            // join for a common one.
+            // key: 1.14 ms. (SQLite already runs the join that way.)
             let inner = ["t.id = c0.task_id"] + countConditions
-            self.count = SQLStatement("""
-                SELECT COUNT(*) AS total FROM task_tags c0 WHERE c0.tag_folded = \(firstTag) \
+            let walked = """
+                FROM task_tags c0 WHERE c0.tag_folded = \(firstTag) \
                 AND EXISTS (SELECT 1 \(from) WHERE \(inner.joined(separator: " AND ")) OFFSET 0)
-                """)
+                """
+            if indexedSearch {
+                // With a trigram index the walk is right for a common term and wrong for a rare
+                // one, whose few candidates the index's bitmaps find at once (at 100,000 tasks:
+                // 1.4 ms instead of 21 ms), while for a common term the planner picks those
+                // bitmaps too and hashes thousands of rows (3.4 ms instead of 1.7 ms at 10,000).
+                // So the statement looks first: up to SearchIndex.candidateLimit + 1 visible
+                // matches of the term (a scan that stops early when the term is common, the
+                // bitmaps when it is rare); only the branch chosen runs (lazy InitPlans).
+                let probe = "SELECT COUNT(*) FROM (SELECT 1 \(from)\(countWhere) LIMIT \(SearchIndex.candidateLimit + 1)) p"
+                self.count = SQLStatement("""
+                    SELECT CASE WHEN (\(probe)) > \(SearchIndex.candidateLimit) THEN (SELECT COUNT(*) \(walked)) \
+                    ELSE (SELECT COUNT(*) \(countFrom)\(countWhere)) END AS total
+                    """)
+            } else {
+                self.count = SQLStatement("SELECT COUNT(*) AS total \(walked)")
+            }
         } else {
             self.count = SQLStatement("SELECT COUNT(*) AS total \(countFrom)\(countWhere)")
         }
