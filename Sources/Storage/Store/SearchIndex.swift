@@ -63,6 +63,9 @@ enum SearchIndex {
         }.joined(separator: " AND ")
     }
 
+    /// PostgreSQL: the rest of this transaction plans each statement with its parameters.
+    static let planEachCall = SQLStatement("SET LOCAL plan_cache_mode = force_custom_plan")
+
     static let probe = SQLStatement("SELECT rowid AS id FROM tasks_search WHERE tasks_search MATCH $1 LIMIT $2")
 
     /// SQLite: the ids of every task that may match `folded`, as a JSON array, when there are at
