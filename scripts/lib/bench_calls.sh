@@ -1,61 +1,32 @@
-# Shared by scripts/bench-calls and scripts/bench-search (sourced after their knobs are set):
-# bench_prepare, start_faros, run (one wsload scenario), floor (pgbench on a call's own statements) and ratio.
-# Expects ROOT, SHARED, WSBENCH, OUT, DURATION, WARMUP, CONNS; floor() also
-# PG_BIN, PGDATA_DIR and FAROS_TEST_DATABASE_URL.
+# Shared by scripts/bench-calls and scripts/bench-search (sourced after their knobs are set), on
+# top of bench_common.sh: bench_prepare, bench_logged_postgres, run (one wsload scenario), floor
+# (pgbench on a call's own statements) and ratio. Expects ROOT, OUT, DURATION, WARMUP, CONNS;
+# floor() also PG_BIN, PGDATA_DIR and FAROS_TEST_DATABASE_URL.
 
-bench_prepare() {  # name: installs and builds what a run needs (faros from FAROS_BIN or a release
+# shellcheck source=scripts/lib/bench_common.sh
+source "$ROOT/scripts/lib/bench_common.sh"
+
+bench_prepare() {  # installs and builds what a run needs (faros from FAROS_BIN or a release
     # build, the shared wsload, the Python venv), raises the descriptor limit, makes WORK and the
-    # cleanup trap (servers in PIDS, a PostgreSQL in PGDATA_DIR). Sets FAROS, WSLOAD, VENV, WORK.
-    scripts/install-deps --test >&2
-    [[ -n "${FAROS_BIN:-}" ]] || echo "$1: building faros (release)" >&2
-    if [[ -n "${FAROS_BIN:-}" ]]; then  # a faros already built (e.g. by scripts/test), to skip the build
-        FAROS="$FAROS_BIN"
-    else
-        swift build -c release --product faros >&2
-        FAROS="$(swift build -c release --show-bin-path)/faros"
-    fi
-    mkdir -p "$WSBENCH" "$OUT"
-    (cd "$SHARED/tools/wsbench" && tar cf - --exclude=./.build --exclude=./results .) | (cd "$WSBENCH" && tar xf -)
-    chmod -R u+w "$WSBENCH"
-    echo "$1: building wsload (release; first time takes minutes)" >&2
-    (cd "$WSBENCH" && swift build -c release --product wsload >&2)
-    WSLOAD="$WSBENCH/.build/release/wsload"
-    VENV="$ROOT/.build/test-venv"
-    if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c 'import websockets' 2>/dev/null; then
-        python3 -m venv "$VENV" && "$VENV/bin/pip" install -q --disable-pip-version-check 'websockets>=13,<16' >&2
-    fi
+    # cleanup trap. Sets FAROS, WSLOAD, WSBENCH, VENV, WORK.
+    "$ROOT/scripts/install-deps" --test >&2
+    bench_faros
+    bench_wsload
+    bench_venv
     ulimit -n "$(ulimit -Hn)"
-
+    mkdir -p "$OUT"
     WORK="$(mktemp -d /tmp/faros-bench.XXXXXX)"
     PIDS=()
-    cleanup() {
-        for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-        [[ -n "${PGDATA_DIR:-}" ]] && su postgres -c "$PG_BIN/pg_ctl -D $PGDATA_DIR -m fast stop" >/dev/null 2>&1
-        rm -rf "$WORK"
-    }
-    trap cleanup EXIT
+    trap bench_cleanup EXIT
 }
 
-bench_postgres() {  # name: a throwaway PostgreSQL (once per run) whose statement log
+bench_logged_postgres() {  # the throwaway PostgreSQL (once per run) with the statement log that
     # pg_capture.py reads (csvlog, in PGDATA/log; statements are only logged while it captures).
     [[ -z "${PGDATA_DIR:-}" ]] || return 0
-    start_postgres "$WORK" >&2 || { echo "$1: PostgreSQL did not start" >&2; exit 1; }
+    bench_postgres
     "$PG_BIN/psql" -q "$FAROS_TEST_DATABASE_URL" -c "ALTER SYSTEM SET logging_collector = on" \
         -c "ALTER SYSTEM SET log_destination = 'csvlog'" >&2
     restart_postgres 0 >&2
-}
-
-start_faros() {  # label, extra args...; sets PORT and SERVER_PID
-    local label="$1"; shift
-    FAROS_RATE_LIMITS=off "$FAROS" --port 0 --log-level warning --calls-per-second 0 \
-        --data-dir "$WORK/data-$label" "$@" > "$WORK/$label.out" 2> "$OUT/$label.log" &
-    SERVER_PID=$!; PIDS+=("$SERVER_PID")
-    for _ in $(seq 1 300); do
-        PORT=$(sed -n 's|^faros listening on http://.*:\([0-9]*\)$|\1|p' "$WORK/$label.out")
-        [[ -n "$PORT" ]] && return 0
-        sleep 0.1
-    done
-    echo "bench-calls: faros did not start ($label)" >&2; cat "$OUT/$label.log" >&2; exit 1
 }
 
 run() {  # label scenario conns method params [login] -> one summary line
@@ -70,7 +41,14 @@ run() {  # label scenario conns method params [login] -> one summary line
 
 floor() {  # backend name method params token [pg_capture options]: pgbench on the call's own
     # statements -> FLOOR_<name>
-    local backend="$1" name="$2"
+    local backend="$1" name="$2" _
+    # Calls still queued from the run before (a slow list's backlog drains after wsload stops)
+    # would mix into the capture: wait until no other statement is running.
+    for _ in $(seq 1 600); do
+        [[ "$("$PG_BIN/psql" -qAtX "$FAROS_TEST_DATABASE_URL" -c \
+            "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client backend'")" == 0 ]] && break
+        sleep 0.2
+    done
     "$VENV/bin/python" scripts/lib/pg_capture.py --ws "ws://127.0.0.1:$PORT/rpc" --token "$5" --method "$3" --params "$4" \
         --psql "$PG_BIN/psql" --database-url "$FAROS_TEST_DATABASE_URL" --log-dir "$PGDATA_DIR/log" \
         --out "$OUT/$backend-$name.sql" "${@:6}" >&2
