@@ -47,10 +47,10 @@ bench_venv() {
 }
 
 # Starts faros on a free port with rate limits off (they would cap a load test, not measure it),
-# data in WORK/data-LABEL, log in OUT/LABEL.log. Extra arguments go to faros. Sets PORT, SERVER_PID.
+# data in WORK/data-LABEL, log in OUT/LABEL.log (level BENCH_LOG_LEVEL, default warning). Extra arguments go to faros. Sets PORT, SERVER_PID.
 bench_start_faros() {
     local label="$1"; shift
-    FAROS_RATE_LIMITS=off "$FAROS" --port 0 --log-level warning --calls-per-second 0 \
+    FAROS_RATE_LIMITS=off "$FAROS" --port 0 --log-level ${BENCH_LOG_LEVEL:-warning} --calls-per-second 0 \
         --data-dir "$WORK/data-$label" "$@" > "$WORK/$label.out" 2> "$OUT/$label.log" &
     SERVER_PID=$!; PIDS+=("$SERVER_PID")
     for _ in $(seq 1 300); do
