@@ -21,5 +21,7 @@ public func failureKind(_ error: any Error) -> String {
         default: return "channel error \(error)"
         }
     }
+    // A tool's own reasons (an answer the server refused with, say) name themselves.
+    if let error = error as? any CustomStringConvertible { return String(error.description.prefix(160)) }
     return String(describing: type(of: error))
 }
