@@ -46,7 +46,10 @@ async def main():
             if errors:
                 raise SystemExit(f"seeding failed: {errors[0]}")
             if first is None:
-                first = answers[0]["result"]["id"]
+                # A batch's calls run concurrently, so its first answer need not hold the lowest
+                # id; the batches run one after another, so the first batch's lowest id is the
+                # lowest of all, and the N tasks have the N ids from it.
+                first = min(a["result"]["id"] for a in answers)
         print(json.dumps({"token": token, "taskId": first, "user": args.user, "password": args.password}))
 
 
