@@ -18,7 +18,6 @@ public final class PostgresPool: Sendable {
     /// event loop only for it to hand the body back to the thread pool cost two thread wake-ups
     /// per call whenever the pool was busy, which is when it matters.
     private struct Job: Sendable {
-        var id: Int
         /// The last instant to start; past it the job fails with `isPoolTimeout`.
         var deadline: ContinuousClock.Instant
         /// Runs the body with the lease on the current thread and resumes the caller.
@@ -65,7 +64,6 @@ public final class PostgresPool: Sendable {
                     return
                 }
                 let job = Job(
-                    id: id,
                     deadline: .now + configuration.acquireTimeout,
                     run: { lease in
                         let result = Result { try body(lease.connection) }
@@ -77,15 +75,9 @@ public final class PostgresPool: Sendable {
                 let action = state.withLockedValue { $0.machine.acquire(id: id, waiter: job) }
                 switch action {
                 case .use(let lease):
-                    submit { [self] in run(job, on: lease) } orElse: { [self] error in
-                        job.fail(error)
-                        perform(state.withLockedValue { $0.machine.release(lease, reusable: true) })
-                    }
+                    perform(.handOver(lease, to: job))
                 case .open:
-                    submit { [self] in openAndRun(job) } orElse: { [self] error in
-                        job.fail(error)
-                        perform(state.withLockedValue { $0.machine.openFailed() })
-                    }
+                    perform(.openFor(job))
                 case .wait:
                     startSweeping()
                 case .fail:
@@ -136,22 +128,27 @@ public final class PostgresPool: Sendable {
     }
 
     private func open() async throws -> ConnectionLease {
+        try await threadPool.runIfActive { [self] in try openBlocking() }
+    }
+
+    /// Opens a connection on the current (thread-pool) thread; a failure is logged here.
+    private func openBlocking() throws -> ConnectionLease {
         do {
-            return try await threadPool.runIfActive { [self] in try openBlocking() }
-        } catch let error as PostgresError {
+            let handle = try LibPQConnection(
+                url: configuration.url,
+                connectTimeoutSeconds: Int(configuration.connectTimeout.components.seconds),
+                applicationName: configuration.applicationName
+            )
+            return ConnectionLease(connection: PostgresConnection(handle: handle))
+        } catch {
             logger.warning("cannot connect to PostgreSQL", metadata: ["url": "\(configuration.redactedURL)", "error": "\(error.message)"])
             throw error
         }
     }
 
-    /// Opens a connection on the current (thread-pool) thread.
-    private func openBlocking() throws -> ConnectionLease {
-        let handle = try LibPQConnection(
-            url: configuration.url,
-            connectTimeoutSeconds: Int(configuration.connectTimeout.components.seconds),
-            applicationName: configuration.applicationName
-        )
-        return ConnectionLease(connection: PostgresConnection(handle: handle))
+    /// What a job queued past `acquireTimeout` fails with.
+    private var timedOut: PostgresError {
+        PostgresError(kind: .poolTimeout, message: "no database connection became free within \(configuration.acquireTimeout)")
     }
 
     /// Runs `job` on `lease`, then, on this same thread, every queued job the connection is
@@ -162,7 +159,7 @@ public final class PostgresPool: Sendable {
         while true {
             if job.deadline < .now {
                 // Queued too long (the sweeper had not come round yet).
-                job.fail(PostgresError(kind: .poolTimeout, message: "no database connection became free within \(configuration.acquireTimeout)"))
+                job.fail(timedOut)
             } else {
                 job.run(lease)
             }
@@ -194,9 +191,6 @@ public final class PostgresPool: Sendable {
         do {
             lease = try openBlocking()
         } catch {
-            if let error = error as? PostgresError {
-                logger.warning("cannot connect to PostgreSQL", metadata: ["url": "\(configuration.redactedURL)", "error": "\(error.message)"])
-            }
             job.fail(error)
             perform(state.withLockedValue { $0.machine.openFailed() })
             return
@@ -215,7 +209,8 @@ public final class PostgresPool: Sendable {
         }
     }
 
-    /// What a connection coming back or a slot freeing up outside ``run(_:on:)`` leads to.
+    /// Starts a job on a thread-pool thread: on a connection handed to it, or in a slot reserved
+    /// for it to open one (a grant at `withConnection`, or a release outside ``run(_:on:)``).
     private func perform(_ action: PoolStateMachine<ConnectionLease, Job>.ReleaseAction) {
         switch action {
         case .none:
@@ -247,7 +242,8 @@ public final class PostgresPool: Sendable {
         }
         guard start else { return }
         let period = min(configuration.acquireTimeout / 4, .milliseconds(250))
-        Task { [state, configuration] in
+        let timedOut = self.timedOut
+        Task { [state] in
             while true {
                 try? await Task.sleep(for: period)
                 let now = ContinuousClock.now
@@ -258,7 +254,7 @@ public final class PostgresPool: Sendable {
                     return (expired, done)
                 }
                 for job in expired {
-                    job.fail(PostgresError(kind: .poolTimeout, message: "no database connection became free within \(configuration.acquireTimeout)"))
+                    job.fail(timedOut)
                 }
                 if done { return }
             }

@@ -198,15 +198,17 @@ struct TaskListSQL {
 extension SQLTransaction {
     func tasks(matching query: TaskQuery, viewer: Int64) throws -> (items: [TaskRecord], total: Int) {
         var candidates: String?
-        if dialect == .sqlite, let search = query.searchFolded, SearchIndex.isIndexed(search) {
-            candidates = try SearchIndex.candidates(search, in: self)
-        }
-        if dialect == .postgresql, let search = query.searchFolded, SearchIndex.isIndexed(search) {
-            // A prepared statement's generic plan cannot know how common the term is: it guesses a
-            // rare one and hashes the trigram bitmaps (14.6 ms for a page that walks in 0.3 ms
-            // when the term is common). Planned with the term at hand, each statement costs about
-            // 0.4 ms of planning and gets the plan the term needs. Only this read's statements.
-            try connection.executeLater(SearchIndex.planEachCall, [])
+        if let search = query.searchFolded, SearchIndex.isIndexed(search) {
+            switch dialect {
+            case .sqlite:
+                candidates = try SearchIndex.candidates(search, in: self)
+            case .postgresql:
+                // A prepared statement's generic plan cannot know how common the term is: it
+                // guesses a rare one and hashes the trigram bitmaps (14.6 ms for a page that walks
+                // in 0.3 ms when the term is common). Planned with the term at hand, each statement
+                // costs about 0.4 ms of planning and gets the plan the term needs. Only this read.
+                try connection.executeLater(SearchIndex.planEachCall, [])
+            }
         }
         let sql = TaskListSQL(query: query, viewer: viewer, dialect: dialect, candidates: candidates)
         let items = try TaskSQL.decode(self.query(sql.page, sql.pageBindings))
