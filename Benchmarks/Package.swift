@@ -56,6 +56,7 @@ let package = Package(
         .target(
             name: "BenchClient",
             dependencies: [
+                .product(name: "JSON", package: "faros"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,3 +1,5 @@
+import JSON
+
 /// The one JSON line each tool prints at the end, members in the order written (a reader scanning
 /// the line finds the rate before the details), numbers rounded to what the measurement can tell.
 public indirect enum JSONValue: Sendable {
@@ -40,16 +42,9 @@ public func format(_ value: Double, decimals: Int) -> String {
     return sign + String(whole) + "." + String(repeating: "0", count: decimals - digits.count) + digits
 }
 
+/// A JSON string, escaped by Faros's own writer.
 private func quoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case _ where scalar.value < 0x20: out += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
+    var bytes: [UInt8] = []
+    JSONWriter.write(text, into: &bytes)
+    return String(decoding: bytes, as: UTF8.self)
 }
