@@ -84,14 +84,17 @@ public struct PasswordHasher: PasswordHashing {
 
     /// Whether `password` matches the stored `hash`, compared in constant time.
     ///
-    /// Throws ``CredentialsError/Code-swift.struct/malformedHash`` when `hash` is not a yescrypt
-    /// hash string: a corrupt row is a server fault, not a wrong password.
+    /// A bcrypt hash (`$2b$…`, from an imported FAROS account) verifies too; ``needsRehash(_:)``
+    /// is true for it, so the sign-in that succeeds replaces it with a yescrypt hash.
+    ///
+    /// Throws ``CredentialsError/Code-swift.struct/malformedHash`` when `hash` is neither a
+    /// yescrypt nor a bcrypt hash string: a corrupt row is a server fault, not a wrong password.
     public func verify(_ password: String, against hash: String) async throws -> Bool {
         try Self.validate(password)
-        guard Yescrypt.parameterField(ofHash: hash) != nil,
+        guard Yescrypt.parameterField(ofHash: hash) != nil || Yescrypt.isBcrypt(hash),
               hash.utf8.count <= Yescrypt.maxHashBytes, !hash.utf8.contains(0)
         else {
-            throw CredentialsError(.malformedHash, "stored hash is not a yescrypt hash string")
+            throw CredentialsError(.malformedHash, "stored hash is not a yescrypt or bcrypt hash string")
         }
         let computed: String = try await withSlot {
             try await threadPool.runIfActive { [niceness] in
@@ -104,6 +107,12 @@ public struct PasswordHasher: PasswordHashing {
             }
         }
         return OpenSSLCrypto.constantTimeEqual(Array(computed.utf8), Array(hash.utf8))
+    }
+
+    /// Whether `hash` is a foreign hash string ``verify(_:against:)`` accepts and the next
+    /// successful sign-in replaces: a bcrypt hash (`$2a$`, `$2b$`, `$2y$`), as FAROS stores them.
+    public static func verifiesForeignHash(_ hash: String) -> Bool {
+        Yescrypt.isBcrypt(hash)
     }
 
     /// Spends the work of a real ``verify(_:against:)`` at ``cost`` without a stored hash.

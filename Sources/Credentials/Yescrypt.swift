@@ -81,6 +81,28 @@ enum Yescrypt {
         return parameterField(ofHash: setting)
     }
 
+    /// Whether `hash` is a whole bcrypt hash string (`$2a$`, `$2b$` or `$2y$`, a two-digit cost
+    /// from 04 to 31, then 53 characters of bcrypt's base64: 22 of salt, 31 of hash), as other
+    /// systems store them (FAROS, which `faros import` brings over). libxcrypt verifies them
+    /// through the same ``hash(password:setting:)``; they are never written, only replaced at the
+    /// next sign-in (``PasswordHasher/needsRehash(_:)``).
+    static func isBcrypt(_ hash: String) -> Bool {
+        let bytes = Array(hash.utf8)
+        guard bytes.count == 60, bytes[0] == UInt8(ascii: "$"), bytes[1] == UInt8(ascii: "2"),
+              [UInt8(ascii: "a"), UInt8(ascii: "b"), UInt8(ascii: "y")].contains(bytes[2]), bytes[3] == UInt8(ascii: "$"),
+              let tens = digit(bytes[4]), let ones = digit(bytes[5]), (4...31).contains(tens * 10 + ones),
+              bytes[6] == UInt8(ascii: "$")
+        else { return false }
+        return bytes[7...].allSatisfy { byte in
+            byte == UInt8(ascii: ".") || byte == UInt8(ascii: "/") || digit(byte) != nil
+                || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+        }
+    }
+
+    private static func digit(_ byte: UInt8) -> Int? {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) ? Int(byte - UInt8(ascii: "0")) : nil
+    }
+
     /// The parameter field of a `$y$` hash or setting string, or nil for anything else.
     static func parameterField(ofHash hash: String) -> String? {
         guard hash.hasPrefix(prefix) else { return nil }

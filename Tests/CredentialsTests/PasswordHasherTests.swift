@@ -119,6 +119,40 @@ func cost(_ rawValue: Int) -> PasswordCost { PasswordCost(rawValue: rawValue)! }
         }
     }
 
+    /// FAROS's own bcrypt hashes (Tests/Fixtures/faros: alice's and dave's, as its app wrote
+    /// them at cost 12) verify through libxcrypt, and each needs a rehash.
+    @Test func farosBcryptHashesVerifyAndNeedARehash() async throws {
+        let alice = "$2b$12$LAazcEPtIBiJrejYog79MOgkzrvyJgSi7BDgK2Cva8UexBWMm6knq"
+        let dave = "$2b$12$YCdICvtjyxC8Nvl/Lh8s3OYW8aJsvLjySyYGt/Zt.LzqooesAzCUG"
+        try await withHasher { hasher in
+            let aliceRight = try await hasher.verify("alice-password-1", against: alice)
+            let aliceWrong = try await hasher.verify("alice-password-2", against: alice)
+            let daveNew = try await hasher.verify("dave-password-new-5", against: dave)
+            let daveOld = try await hasher.verify("dave-password-4", against: dave)
+            #expect(aliceRight && daveNew)
+            #expect(!aliceWrong && !daveOld)
+            #expect(hasher.needsRehash(alice))
+            #expect(PasswordHasher.verifiesForeignHash(alice))
+            let yescrypt = try await hasher.hash("a yescrypt one")
+            #expect(!PasswordHasher.verifiesForeignHash(yescrypt))
+        }
+    }
+
+    /// Strings that only look like bcrypt are refused as malformed, never compared.
+    @Test(arguments: [
+        "$2b$12$LAazcEPtIBiJrejYog79MOgkzrvyJgSi7BDgK2Cva8UexBWMm6kn",   // one character short
+        "$2b$12$LAazcEPtIBiJrejYog79MOgkzrvyJgSi7BDgK2Cva8UexBWMm6knq=",  // one too many
+        "$2x$12$LAazcEPtIBiJrejYog79MOgkzrvyJgSi7BDgK2Cva8UexBWMm6knq",  // unknown variant
+        "$2b$03$LAazcEPtIBiJrejYog79MOgkzrvyJgSi7BDgK2Cva8UexBWMm6knq",  // cost below 4
+        "$2b$12$LAazcEPtIBiJrejYog79MOgkzrvyJgSi7BDgK2Cva8UexBWMm6kn!",  // not bcrypt's base64
+    ])
+    func nearBcryptStringsAreMalformed(hash: String) async throws {
+        #expect(!PasswordHasher.verifiesForeignHash(hash))
+        try await withHasher { hasher in
+            await #expect(throws: CredentialsError.self) { try await hasher.verify("alice-password-1", against: hash) }
+        }
+    }
+
     @Test func verifyDummyRuns() async throws {
         try await withHasher { hasher in
             try await hasher.verifyDummy("no such user's password")

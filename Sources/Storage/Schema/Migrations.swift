@@ -11,5 +11,6 @@ package enum Migrations {
         .mailSenders,
         .webPush,
         .searchIndex,
+        .importMap,
     ]
 }
