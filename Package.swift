@@ -235,12 +235,24 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // `faros import faros`: a FAROS deployment (its PostgreSQL and uploads) brought into the
+        // configured store and file store, in resumable batches (docs/import.md).
+        .target(
+            name: "Importer",
+            dependencies: [
+                "Handlers", "Storage", "PostgresDriver", "BlobStore", "RESTBridge", "Credentials", "JSON", "JSONRPC", "SystemTime",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The executable: settings, logging, wiring, lifecycle.
         .executableTarget(
             name: "Faros",
             dependencies: [
                 "HTTPEdge", "RPCServer", "JSON", "JSONRPC", "Handlers", "Storage", "Credentials", "PubSub", "RESTBridge", "BlobStore", "SMTPMail",
-                "WebSocketCore", "SystemTime", "WebApp", "WebPush",
+                "WebSocketCore", "SystemTime", "WebApp", "WebPush", "Importer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -14,7 +14,7 @@ public final class S3BlobStore: BlobStore {
     private let signer: SigV4Signer
     private let scheme: String
     private let authority: String
-    private let threadPool: NIOThreadPool
+    let threadPool: NIOThreadPool
 
     public enum ConfigurationError: Error, CustomStringConvertible {
         case badEndpoint(String)

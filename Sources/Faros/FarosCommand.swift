@@ -9,7 +9,7 @@ struct FarosCommand: AsyncParsableCommand {
         discussion: """
             Every setting is a flag and an environment variable (--foo-bar <-> FAROS_FOO_BAR); the flag wins.
             """,
-        subcommands: [ServeCommand.self, MigrateCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, ImportCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

@@ -166,23 +166,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Least an upload's body must average in bytes per second once past the handshake timeout; slower is 408, 0 turns it off. (env: FAROS_UPLOAD_MIN_RATE; default: 1KiB)")
     var uploadMinRate: String?
 
-    @Option(help: "S3-compatible endpoint for files, e.g. https://s3.eu-central-1.amazonaws.com; unset keeps files in DATA_DIR/files. (env: FAROS_S3_ENDPOINT; default: none)")
-    var s3Endpoint: String?
-
-    @Option(help: "S3 region used in request signatures. (env: FAROS_S3_REGION; default: us-east-1)")
-    var s3Region: String?
-
-    @Option(help: "S3 bucket for files (required with --s3-endpoint). (env: FAROS_S3_BUCKET)")
-    var s3Bucket: String?
-
-    @Option(help: "S3 access key id (required with --s3-endpoint). (env: FAROS_S3_ACCESS_KEY_ID)")
-    var s3AccessKeyID: String?
-
-    @Option(help: "S3 secret access key (required with --s3-endpoint). (env: FAROS_S3_SECRET_ACCESS_KEY)")
-    var s3SecretAccessKey: String?
-
-    @Flag(inversion: .prefixedNo, help: "Path-style S3 URLs (endpoint/bucket/key), as MinIO and most self-hosted servers need. (env: FAROS_S3_PATH_STYLE; default: off)")
-    var s3PathStyle: Bool?
+    @OptionGroup var s3: S3Options
 
     func run() async throws {
         let settings = try Settings(command: self, environment: Environment.current)

@@ -250,26 +250,7 @@ struct Settings {
         self.rest.uploadTimeout = try reader.duration(command.uploadTimeout, "FAROS_UPLOAD_TIMEOUT") ?? self.rest.uploadTimeout
         self.rest.uploadMinBytesPerSecond = try reader.bytes(command.uploadMinRate, "FAROS_UPLOAD_MIN_RATE", range: 0...(1 << 30))
             ?? self.rest.uploadMinBytesPerSecond
-        if let endpoint = reader.string(command.s3Endpoint, "FAROS_S3_ENDPOINT") {
-            let lower = endpoint.lowercased()
-            guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
-                throw ValidationError("--s3-endpoint / FAROS_S3_ENDPOINT: expected an http:// or https:// URL, got '\(endpoint)'")
-            }
-            func required(_ flag: String?, _ variable: String) throws -> String {
-                guard let value = reader.string(flag, variable) else {
-                    throw ValidationError("\(SettingReader.names(variable)) is required with --s3-endpoint")
-                }
-                return value
-            }
-            self.s3 = S3Settings(
-                endpoint: endpoint,
-                region: reader.string(command.s3Region, "FAROS_S3_REGION") ?? "us-east-1",
-                bucket: try required(command.s3Bucket, "FAROS_S3_BUCKET"),
-                accessKeyID: try required(command.s3AccessKeyID, "FAROS_S3_ACCESS_KEY_ID"),
-                secretAccessKey: try required(command.s3SecretAccessKey, "FAROS_S3_SECRET_ACCESS_KEY"),
-                pathStyle: try reader.bool(command.s3PathStyle, "FAROS_S3_PATH_STYLE") ?? false
-            )
-        }
+        self.s3 = try S3Settings(command.s3, reader: reader)
     }
 
     /// `50` (burst twice the rate), `50/100`, or `0`/`off` (no limit).

@@ -2,7 +2,7 @@ import ByteCoding
 
 /// `Content-Disposition` both ways: reading a multipart part's (`form-data; name=…;
 /// filename=…`) and writing a download's (`attachment` with RFC 6266 / RFC 8187 encoding).
-enum ContentDisposition {
+package enum ContentDisposition {
     struct Part: Equatable {
         var name: String?
         var filename: String?
@@ -72,7 +72,7 @@ enum ContentDisposition {
     /// The filename kept as metadata: the last path component (so `../../etc/passwd` is
     /// `passwd`), without control characters, trimmed, at most 255 characters; `file` when
     /// nothing is left. It never names a path: blobs have generated keys.
-    static func sanitizedFilename(_ raw: String) -> String {
+    package static func sanitizedFilename(_ raw: String) -> String {
         var name = raw.unicodeScalars.filter { !($0.value < 0x20 || (0x7F...0x9F).contains($0.value)) }
             .reduce(into: "") { $0.unicodeScalars.append($1) }
         if let slash = name.lastIndex(where: { $0 == "/" || $0 == "\\" }) {

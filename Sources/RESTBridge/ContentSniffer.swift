@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 import ByteCoding
 
 /// Decides an upload's type from its bytes against the allow-list (README, "What it serves"),
@@ -9,15 +9,17 @@ import ByteCoding
 /// SVG, HTML and XML are refused even though they are text: a browser could be talked into
 /// rendering them. An executable is refused whatever its name: its header (MZ, ELF, Mach-O)
 /// is no allowed format, and it is not text (it holds NUL bytes).
-struct ContentSniffer {
+package struct ContentSniffer {
     enum Format: Equatable {
         case png, jpeg, gif, webp, pdf, zip, ole, text
     }
 
-    /// Bytes needed before the format can be decided (fewer at the end of a short file).
-    static let prefixBytes = 512
+    package init() {}
 
-    static let allowedTypes = [
+    /// Bytes needed before the format can be decided (fewer at the end of a short file).
+    package static let prefixBytes = 512
+
+    package static let allowedTypes = [
         "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain; charset=utf-8",
         "application/zip", Office.docx, Office.xlsx, Office.pptx, Office.doc, Office.xls, Office.ppt,
     ]
@@ -65,7 +67,7 @@ struct ContentSniffer {
     }
 
     /// Starts with the file's first bytes; false when the format is refused.
-    mutating func begin(prefix: [UInt8]) -> Bool {
+    package mutating func begin(prefix: [UInt8]) -> Bool {
         guard let format = Self.format(of: prefix) else { return false }
         self.format = format
         switch format {
@@ -86,7 +88,7 @@ struct ContentSniffer {
     }
 
     /// Checks one more chunk of the file (the first included); false once it is refused.
-    mutating func feed(_ chunk: ByteBuffer) -> Bool {
+    package mutating func feed(_ chunk: ByteBuffer) -> Bool {
         switch format {
         case .text:
             guard textValid else { return false }
@@ -101,7 +103,7 @@ struct ContentSniffer {
     }
 
     /// The stored type once the whole file went through ``feed(_:)``; nil when refused.
-    func finish() -> String? {
+    package func finish() -> String? {
         switch format {
         case .png: return "image/png"
         case .jpeg: return "image/jpeg"

@@ -18,7 +18,7 @@ public import JSONRPC
 ///   so a busy task costs its readers one page, not its whole history.
 public enum CommentMethods {
     /// Room for a few paragraphs; longer text belongs in a file.
-    static let contentLength = 1...2000
+    package static let contentLength = 1...2000
 
     public static func register(in registry: inout MethodRegistry<ClientSession>, domain: Domain) {
         registry.registerSignedIn("comments.create", params: CommentParams.Create.self) { params, call in

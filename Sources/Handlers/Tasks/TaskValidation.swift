@@ -1,4 +1,4 @@
-import JSONRPC
+package import JSONRPC
 
 /// The rules on task fields, one implementation for every path that writes them: `tasks.create`,
 /// `tasks.update`, `tasks.bulkUpdate`'s `changes`, `tasks.addTags`, and the `tags` filter of
@@ -8,7 +8,7 @@ import JSONRPC
 /// "Tasks"). Every problem
 /// is -32602 naming the field by its dotted path (`changes.title`, `tags.3`); one error lists
 /// every field at fault, in params order.
-enum TaskValidation {
+package enum TaskValidation {
     /// Long enough for any real title, short enough to show on one line of a list.
     static let titleLength = 1...200
     /// A few paragraphs; longer text belongs in comments or files.
@@ -24,12 +24,12 @@ enum TaskValidation {
 
     // MARK: Fields
 
-    static func title(_ raw: String, field: String) throws(RPCError) -> String {
+    package static func title(_ raw: String, field: String) throws(RPCError) -> String {
         try TextRules.required(raw, field: field, length: titleLength)
     }
 
     /// Nil, or empty after trimming, is no description.
-    static func description(_ raw: String?, field: String) throws(RPCError) -> String? {
+    package static func description(_ raw: String?, field: String) throws(RPCError) -> String? {
         try TextRules.optional(raw, field: field, maxLength: descriptionMaxLength, allowNewlineAndTab: true)
     }
 
@@ -44,7 +44,7 @@ enum TaskValidation {
     ///
     /// Stops at the first problem, so a hostile list of a hundred thousand bad tags costs one
     /// error, not a hundred thousand.
-    static func tags(_ raw: [String], field: String) throws(RPCError) -> [String] {
+    package static func tags(_ raw: [String], field: String) throws(RPCError) -> [String] {
         try mergedTags([], adding: raw, field: field)
     }
 

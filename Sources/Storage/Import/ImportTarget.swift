@@ -11,6 +11,12 @@ package struct ImportMapEntry: Sendable, Hashable {
     package var farosID: Int64?
     package var outcome: ImportOutcome
     package var note: String?
+
+    package init(farosID: Int64?, outcome: ImportOutcome, note: String?) {
+        self.farosID = farosID
+        self.outcome = outcome
+        self.note = note
+    }
 }
 
 /// The rows one batch of `faros import` writes, already checked against Faros's rules and with

@@ -1,0 +1,127 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BlobStore
+import NIOCore
+import NIOPosix
+import RESTBridge
+
+/// Where FAROS kept its uploads: a directory or an S3 bucket and prefix, read in chunks.
+protocol SourceFiles: Sendable {
+    /// Up to `length` bytes of `path` (relative to the upload root) from `offset`; nil when
+    /// the file does not exist. Fewer bytes only at its end.
+    func read(_ path: String, offset: Int64, length: Int) async throws -> ByteBuffer?
+    /// Where `path` is, for messages.
+    func describe(_ path: String) -> String
+}
+
+/// FAROS's local upload directory.
+struct DirectoryFiles: SourceFiles {
+    let root: String
+    let threadPool: NIOThreadPool
+
+    func read(_ path: String, offset: Int64, length: Int) async throws -> ByteBuffer? {
+        let full = root + "/" + path
+        return try await threadPool.runIfActive {
+            let fd = open(full, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                if errno == ENOENT || errno == ENOTDIR { return nil }
+                throw ImportError("cannot open \(full): \(String(cString: strerror(errno)))")
+            }
+            defer { close(fd) }
+            var buffer = ByteBufferAllocator().buffer(capacity: length)
+            var done = 0
+            while done < length {
+                let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length - done) { pointer in
+                    pread(fd, pointer.baseAddress, length - done, off_t(offset) + off_t(done))
+                }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw ImportError("cannot read \(full): \(String(cString: strerror(errno)))")
+                }
+                if count == 0 { break }
+                done += count
+            }
+            return buffer
+        }
+    }
+
+    func describe(_ path: String) -> String { root + "/" + path }
+}
+
+/// FAROS's S3 bucket (`s3://bucket/prefix`), read with the blob store's S3 settings.
+struct BucketFiles: SourceFiles {
+    let store: S3BlobStore
+    let bucket: String
+    let prefix: String
+
+    func read(_ path: String, offset: Int64, length: Int) async throws -> ByteBuffer? {
+        try await store.readObject(path: prefix.isEmpty ? path : prefix + "/" + path, offset: offset, length: length)
+    }
+
+    func describe(_ path: String) -> String { "s3://\(bucket)/" + (prefix.isEmpty ? path : prefix + "/" + path) }
+}
+
+/// Copies one source file into the Faros file store, sniffed on the way as an upload is, so a
+/// file that is not an allowed type never lands (``copy(_:allowed:maxBytes:into:dryRun:)``).
+struct FileCopier: Sendable {
+    let files: any SourceFiles
+    let eventLoop: any EventLoop
+    static let chunkBytes = 256 * 1024
+
+    enum Outcome {
+        case copied(key: String?, contentType: String, size: Int64)
+        case refused(String)
+    }
+
+    /// Reads `path` through, checking its type against `allowed` and its size against
+    /// `maxBytes`; writes it to `store` unless `dryRun` (then `key` is nil). `beforeWrite`
+    /// receives the new blob's key before any byte is written.
+    func copy(
+        _ path: String, allowed: Set<String>, maxBytes: Int64, into store: any BlobStore, dryRun: Bool,
+        beforeWrite: (String) async throws -> Void
+    ) async throws -> Outcome {
+        guard let first = try await files.read(path, offset: 0, length: Self.chunkBytes) else {
+            return .refused("file \(files.describe(path)) is missing")
+        }
+        var sniffer = ContentSniffer()
+        guard sniffer.begin(prefix: Array(first.readableBytesView.prefix(ContentSniffer.prefixBytes))) else {
+            return .refused("file \(files.describe(path)) is not a type Faros accepts")
+        }
+        var writer: (any BlobWriter)?
+        if !dryRun {
+            let made = try await store.makeWriter(eventLoop: eventLoop).get()
+            try await beforeWrite(made.key)
+            writer = made
+        }
+        do {
+            var chunk = first
+            var size: Int64 = 0
+            while true {
+                size += Int64(chunk.readableBytes)
+                if size > maxBytes {
+                    try? await writer?.abort().get()
+                    return .refused("file \(files.describe(path)) is over the upload limit of \(maxBytes) bytes")
+                }
+                guard sniffer.feed(chunk) else {
+                    try? await writer?.abort().get()
+                    return .refused("file \(files.describe(path)) is not a type Faros accepts")
+                }
+                if let writer { try await writer.write(chunk).get() }
+                guard chunk.readableBytes == Self.chunkBytes,
+                      let next = try await files.read(path, offset: size, length: Self.chunkBytes), next.readableBytes > 0
+                else { break }
+                chunk = next
+            }
+            guard let type = sniffer.finish(), allowed.contains(type) else {
+                try? await writer?.abort().get()
+                return .refused("file \(files.describe(path)) is not a type Faros accepts here")
+            }
+            if let writer { try await writer.commit().get() }
+            return .copied(key: writer?.key, contentType: type, size: size)
+        } catch {
+            try? await writer?.abort().get()
+            throw error
+        }
+    }
+}
