@@ -403,39 +403,77 @@ package final class FarosImporter: @unchecked Sendable {
     private func planFiles(_ rows: [SourceRow]) async throws -> [ImportRow] {
         let tasks = try await resolve(.task, rows.compactMap { $0.int(1) })
         let users = try await resolve(.user, rows.compactMap { $0.int(7) })
-        var planned: [ImportRow] = []
-        for row in rows {
+        var planned: [ImportRow?] = Array(repeating: nil, count: rows.count)
+        var toCopy: [(index: Int, path: String, row: ImportedFile)] = []
+        for (index, row) in rows.enumerated() {
             do throws(FarosRules.Refused) {
                 let taskID = try Self.follow(row.int(1).flatMap { tasks[$0] }, what: "task", sourceID: row.int(1)).get()
                 let stored = try FarosRules.storedFilename(row[3])
                 let uploader = try? Self.follow(row.int(7).flatMap { users[$0] }, what: "account", sourceID: row.int(7)).get()
-                let outcome: FileCopier.Outcome
-                do {
-                    outcome = try await copy(stored, allowed: Set(ContentSniffer.allowedTypes), maxBytes: options.maxUploadBytes)
-                } catch {
-                    throw FarosRules.Refused(reason: "file \(stored) could not be copied: \(error)")
-                }
-                switch outcome {
-                case .refused(let reason):
-                    planned.append(.skip(kind: "file", sourceID: row.id, reason: reason))
-                case .copied(let key, let type, let size):
-                    planned.append(.file(sourceID: row.id, ImportedFile(
-                        taskID: taskID, filename: ContentDisposition.sanitizedFilename(row[2] ?? stored), size: size, contentType: type,
-                        storageKey: key ?? "dry-run", uploadedBy: uploader, uploadedAt: Self.time(row.int(6), or: importTime))))
-                }
+                toCopy.append((index, stored, ImportedFile(
+                    taskID: taskID, filename: ContentDisposition.sanitizedFilename(row[2] ?? stored), size: 0, contentType: "",
+                    storageKey: "", uploadedBy: uploader, uploadedAt: Self.time(row.int(6), or: importTime))))
             } catch {
-                planned.append(.skip(kind: "file", sourceID: row.id, reason: error.reason))
+                planned[index] = .skip(kind: "file", sourceID: row.id, reason: error.reason)
             }
         }
-        return planned
+        // Several files at a time: each copy waits mostly on its own fsync (or S3 round trip).
+        let copies = try await copyAll(toCopy.map(\.path), allowed: Set(ContentSniffer.allowedTypes), maxBytes: options.maxUploadBytes)
+        for ((index, _, file), outcome) in zip(toCopy, copies) {
+            switch outcome {
+            case .refused(let reason):
+                planned[index] = .skip(kind: "file", sourceID: rows[index].id, reason: reason)
+            case .copied(let key, let type, let size):
+                var file = file
+                file.storageKey = key ?? "dry-run"
+                file.contentType = type
+                file.size = size
+                planned[index] = .file(sourceID: rows[index].id, file)
+            }
+        }
+        return planned.map { $0! }
+    }
+
+    /// Files copied at once, at most.
+    static let concurrentCopies = 8
+
+    /// Copies `paths` into the file store, up to ``concurrentCopies`` at a time; the outcomes
+    /// in `paths` order. A source file that cannot be read is refused with the reason; a file
+    /// store that fails stops the import.
+    private func copyAll(_ paths: [String], allowed: Set<String>, maxBytes: Int64) async throws -> [FileCopier.Outcome] {
+        let copier = FileCopier(files: files, eventLoop: eventLoop)
+        let target = self.target!
+        let blobs = self.blobs
+        let dryRun = options.dryRun
+        return try await withThrowingTaskGroup(of: (Int, FileCopier.Outcome).self) { group in
+            var outcomes = [FileCopier.Outcome?](repeating: nil, count: paths.count)
+            var next = 0
+            func start() {
+                let index = next
+                let path = paths[index]
+                next += 1
+                group.addTask {
+                    do {
+                        let outcome = try await copier.copy(path, allowed: allowed, maxBytes: maxBytes, into: blobs, dryRun: dryRun) { key in
+                            try await target.registerPendingBlobs([key], at: SystemClock.now())
+                        }
+                        return (index, outcome)
+                    } catch let error as SourceFileError {
+                        return (index, .refused(error.description))
+                    }
+                }
+            }
+            while next < min(paths.count, Self.concurrentCopies) { start() }
+            while let (index, outcome) = try await group.next() {
+                outcomes[index] = outcome
+                if next < paths.count { start() }
+            }
+            return outcomes.map { $0! }
+        }
     }
 
     private func copy(_ path: String, allowed: Set<String>, maxBytes: Int64) async throws -> FileCopier.Outcome {
-        let copier = FileCopier(files: files, eventLoop: eventLoop)
-        let target = self.target!
-        return try await copier.copy(path, allowed: allowed, maxBytes: maxBytes, into: blobs, dryRun: options.dryRun) { key in
-            try await target.registerPendingBlobs([key], at: SystemClock.now())
-        }
+        try await copyAll([path], allowed: allowed, maxBytes: maxBytes)[0]
     }
 
     /// Columns: id, user_id, action, resource_type, resource_id, details, created, latest entry

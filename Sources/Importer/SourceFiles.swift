@@ -15,6 +15,12 @@ protocol SourceFiles: Sendable {
     func describe(_ path: String) -> String
 }
 
+/// A source file that exists but cannot be read (permissions, a broken disk block): that file is
+/// skipped with this reason; the rest goes on.
+struct SourceFileError: Error, CustomStringConvertible {
+    let description: String
+}
+
 /// FAROS's local upload directory.
 struct DirectoryFiles: SourceFiles {
     let root: String
@@ -26,7 +32,7 @@ struct DirectoryFiles: SourceFiles {
             let fd = open(full, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else {
                 if errno == ENOENT || errno == ENOTDIR { return nil }
-                throw ImportError("cannot open \(full): \(String(cString: strerror(errno)))")
+                throw SourceFileError(description: "file \(full) cannot be opened: \(String(cString: strerror(errno)))")
             }
             defer { close(fd) }
             var buffer = ByteBufferAllocator().buffer(capacity: length)
@@ -37,7 +43,7 @@ struct DirectoryFiles: SourceFiles {
                 }
                 if count < 0 {
                     if errno == EINTR { continue }
-                    throw ImportError("cannot read \(full): \(String(cString: strerror(errno)))")
+                    throw SourceFileError(description: "file \(full) cannot be read: \(String(cString: strerror(errno)))")
                 }
                 if count == 0 { break }
                 done += count
@@ -56,7 +62,11 @@ struct BucketFiles: SourceFiles {
     let prefix: String
 
     func read(_ path: String, offset: Int64, length: Int) async throws -> ByteBuffer? {
-        try await store.readObject(path: prefix.isEmpty ? path : prefix + "/" + path, offset: offset, length: length)
+        do {
+            return try await store.readObject(path: prefix.isEmpty ? path : prefix + "/" + path, offset: offset, length: length)
+        } catch BlobStoreError.failed(let detail) where detail.contains("status 403") {
+            throw SourceFileError(description: "file \(describe(path)) cannot be read: \(detail)")
+        }
     }
 
     func describe(_ path: String) -> String { "s3://\(bucket)/" + (prefix.isEmpty ? path : prefix + "/" + path) }
