@@ -89,7 +89,10 @@ package final class FarosImporter: @unchecked Sendable {
         for kind in ImportKind.allCases {
             summary.counts[kind, default: ImportSummary.Tally()].existing = earlier[kind.rawValue]?[.imported] ?? 0
         }
-        if !options.dryRun { try await removeOrphanedBlobs() }
+        if !options.dryRun {
+            try await removeOrphanedBlobs()
+            try await target.prepareForBulkWrites()
+        }
         let totals = try await source.totals()
         progress.start(totals: totals)
         for kind in ImportKind.allCases {
