@@ -22,6 +22,8 @@ package final class ImportProgress: @unchecked Sendable {
     private var lastShown = ContinuousClock.now - .seconds(60)
     private var rows = 0
     private var barShown = false
+    /// What the last line said, so a kind's end does not repeat its last batch's line.
+    private var lastLine: (kind: ImportKind, count: Int)?
 
     package init(mode: Mode) {
         switch mode {
@@ -54,7 +56,7 @@ package final class ImportProgress: @unchecked Sendable {
 
     func finish(_ kind: ImportKind) {
         guard mode != .none else { return }
-        show(kind)
+        if mode == .bar || lastLine?.kind != kind || lastLine?.count != counts[kind, default: 0] { show(kind) }
         if mode == .bar {
             Self.emit("\n")
             barShown = false
@@ -68,6 +70,7 @@ package final class ImportProgress: @unchecked Sendable {
     private func show(_ kind: ImportKind) {
         lastShown = .now
         let count = counts[kind, default: 0]
+        lastLine = (kind, count)
         let total = max(totals[kind, default: 0], count)
         let elapsed = FarosImporter.seconds(ContinuousClock.now - started)
         let rate = elapsed > 0 ? Int(Double(rows) / elapsed) : 0

@@ -39,7 +39,7 @@ package struct ImportSummary: Sendable {
         var lines: [String] = []
         let verb = dryRun ? "would import" : "imported"
         lines.append("faros import: \(dryRun ? "dry run, nothing written; " : "")\(source) in \(String(format1: seconds)) s, "
-            + "\(ImportProgress.grouped(rows)) rows \(verb) (\(ImportProgress.grouped(Int(rowsPerSecond))) rows/s)")
+            + "\(ImportProgress.grouped(rows)) rows \(dryRun ? "to import" : "imported") (\(ImportProgress.grouped(Int(rowsPerSecond))) rows/s)")
         lines.append("  " + "kind".padded(12) + verb.padded(14) + "earlier runs".padded(14) + "skipped")
         for kind in ImportKind.allCases {
             let tally = counts[kind] ?? Tally()
