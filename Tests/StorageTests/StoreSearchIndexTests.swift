@@ -168,7 +168,7 @@ import Testing
             await old.close()
 
             let report = try await StoreFactory.migrate(configuration, threadPool: testThreadPool, logger: TestStoreEnvironment.logger)
-            #expect(report.applied.map(\.version) == [10])
+            #expect(report.applied.first?.version == 10)
             let store = try await StoreFactory.open(configuration, threadPool: testThreadPool, logger: TestStoreEnvironment.logger)
             let found = try await store.list(alice.id) { $0.searchFolded = TextRules.fold("ζήτα 1") }
             #expect(found.items.map(\.id) == [ids[18], ids[16], ids[14], ids[12], ids[10]])
