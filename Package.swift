@@ -335,6 +335,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // FAROS rows by Faros's rules: taken, normalized, or refused with a reason.
+        .testTarget(name: "ImporterTests", dependencies: ["Importer", "Handlers", "JSON"]),
         .testTarget(
             name: "FarosTests",
             dependencies: ["Faros", "RPCServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
