@@ -81,7 +81,17 @@ package final class FarosImporter: @unchecked Sendable {
     package func run() async throws -> ImportSummary {
         let started = ContinuousClock.now
         source = try await FarosSource.open(url: options.sourceURL, schema: options.schema, threadPool: threadPool, logger: logger)
-        defer { let source = self.source!; Task { await source.close() } }
+        do {
+            let summary = try await importEverything(started: started)
+            await source.close()
+            return summary
+        } catch {
+            await source.close()
+            throw error
+        }
+    }
+
+    private func importEverything(started: ContinuousClock.Instant) async throws -> ImportSummary {
         target = ImportTarget(store: store, source: source.name)
         summary.source = source.name
         summary.dryRun = options.dryRun
@@ -440,28 +450,46 @@ package final class FarosImporter: @unchecked Sendable {
     /// Files copied at once, at most.
     static let concurrentCopies = 8
 
+    /// Files whose blobs are opened and noted in `import_pending_blobs` together, in one
+    /// transaction (not one per file), before their bytes are written; it also bounds the open
+    /// descriptors whatever the batch size.
+    static let copyChunk = 64
+
     /// Copies `paths` into the file store, up to ``concurrentCopies`` at a time; the outcomes
     /// in `paths` order. A source file that cannot be read is refused with the reason; a file
     /// store that fails stops the import.
     private func copyAll(_ paths: [String], allowed: Set<String>, maxBytes: Int64) async throws -> [FileCopier.Outcome] {
+        var outcomes: [FileCopier.Outcome] = []
+        outcomes.reserveCapacity(paths.count)
+        var start = 0
+        while start < paths.count {
+            let chunk = Array(paths[start..<min(start + Self.copyChunk, paths.count)])
+            outcomes += try await copyChunk(chunk, allowed: allowed, maxBytes: maxBytes)
+            start += chunk.count
+        }
+        return outcomes
+    }
+
+    private func copyChunk(_ paths: [String], allowed: Set<String>, maxBytes: Int64) async throws -> [FileCopier.Outcome] {
         let copier = FileCopier(files: files, eventLoop: eventLoop)
-        let target = self.target!
-        let blobs = self.blobs
-        let dryRun = options.dryRun
-        return try await withThrowingTaskGroup(of: (Int, FileCopier.Outcome).self) { group in
+        var writers: [(any BlobWriter)?] = Array(repeating: nil, count: paths.count)
+        if !options.dryRun {
+            for index in paths.indices { writers[index] = try await blobs.makeWriter(eventLoop: eventLoop).get() }
+            try await target.registerPendingBlobs(writers.compactMap { $0?.key }, at: SystemClock.now())
+        }
+        let outcomes = try await withThrowingTaskGroup(of: (Int, FileCopier.Outcome).self) { group in
             var outcomes = [FileCopier.Outcome?](repeating: nil, count: paths.count)
             var next = 0
             func start() {
                 let index = next
                 let path = paths[index]
+                let writer = writers[index]
                 next += 1
                 group.addTask {
                     do {
-                        let outcome = try await copier.copy(path, allowed: allowed, maxBytes: maxBytes, into: blobs, dryRun: dryRun) { key in
-                            try await target.registerPendingBlobs([key], at: SystemClock.now())
-                        }
-                        return (index, outcome)
+                        return (index, try await copier.copy(path, allowed: allowed, maxBytes: maxBytes, into: writer))
                     } catch let error as SourceFileError {
+                        try? await writer?.abort().get()
                         return (index, .refused(error.description))
                     }
                 }
@@ -473,6 +501,13 @@ package final class FarosImporter: @unchecked Sendable {
             }
             return outcomes.map { $0! }
         }
+        // Refused files wrote nothing; their names need not wait for the next run's clean-up.
+        let refused = zip(writers, outcomes).compactMap { writer, outcome -> String? in
+            if case .refused = outcome { return writer?.key }
+            return nil
+        }
+        try await target.forgetPendingBlobs(refused)
+        return outcomes
     }
 
     private func copy(_ path: String, allowed: Set<String>, maxBytes: Int64) async throws -> FileCopier.Outcome {

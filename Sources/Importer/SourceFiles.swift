@@ -73,7 +73,7 @@ struct BucketFiles: SourceFiles {
 }
 
 /// Copies one source file into the Faros file store, sniffed on the way as an upload is, so a
-/// file that is not an allowed type never lands (``copy(_:allowed:maxBytes:into:dryRun:)``).
+/// file that is not an allowed type never lands (``copy(_:allowed:maxBytes:into:)``).
 struct FileCopier: Sendable {
     let files: any SourceFiles
     let eventLoop: any EventLoop
@@ -85,24 +85,17 @@ struct FileCopier: Sendable {
     }
 
     /// Reads `path` through, checking its type against `allowed` and its size against
-    /// `maxBytes`; writes it to `store` unless `dryRun` (then `key` is nil). `beforeWrite`
-    /// receives the new blob's key before any byte is written.
-    func copy(
-        _ path: String, allowed: Set<String>, maxBytes: Int64, into store: any BlobStore, dryRun: Bool,
-        beforeWrite: (String) async throws -> Void
-    ) async throws -> Outcome {
+    /// `maxBytes`, into `writer` (a dry run passes none: then `key` is nil). The writer is
+    /// committed when the file is taken and aborted when it is refused.
+    func copy(_ path: String, allowed: Set<String>, maxBytes: Int64, into writer: (any BlobWriter)?) async throws -> Outcome {
         guard let first = try await files.read(path, offset: 0, length: Self.chunkBytes) else {
+            try? await writer?.abort().get()
             return .refused("file \(files.describe(path)) is missing")
         }
         var sniffer = ContentSniffer()
         guard sniffer.begin(prefix: Array(first.readableBytesView.prefix(ContentSniffer.prefixBytes))) else {
+            try? await writer?.abort().get()
             return .refused("file \(files.describe(path)) is not a type Faros accepts")
-        }
-        var writer: (any BlobWriter)?
-        if !dryRun {
-            let made = try await store.makeWriter(eventLoop: eventLoop).get()
-            try await beforeWrite(made.key)
-            writer = made
         }
         do {
             var chunk = first

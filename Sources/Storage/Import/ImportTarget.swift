@@ -222,8 +222,9 @@ package struct ImportTarget: Sendable {
     /// Which of these folded usernames and addresses existing accounts already hold.
     package func takenAccounts(usernames: [String], emails: [String]) async throws -> (usernames: Set<String>, emails: Set<String>) {
         guard !usernames.isEmpty || !emails.isEmpty else { return ([], []) }
-        let names = ImportSQL.jsonArray(usernames)
-        let addresses = ImportSQL.jsonArray(emails)
+        // JSON arrays of strings, written as `tasks.tags` is.
+        let names = TagList.encode(usernames)
+        let addresses = TagList.encode(emails)
         return try await store.read(connection: { connection in
             var taken: (usernames: Set<String>, emails: Set<String>) = ([], [])
             for row in try connection.query(ImportSQL.takenUsernames, [.text(names)]) { taken.usernames.insert(try row.string("username_folded")) }
@@ -398,15 +399,7 @@ struct ImportWriter {
         bindings.append(.int64(task.createdAt.milliseconds))
         bindings.append(.int64(task.updatedAt.milliseconds))
         guard let id = try connection.query(ImportSQL.insertTask, bindings).first?.int64("id") else { throw StoreError(.failure) }
-        if !tags.isEmpty {
-            var tagBindings: [SQLValue] = [.int64(id), .int64(task.createdAt.milliseconds)]
-            for (position, tag) in tags.enumerated() {
-                tagBindings.append(.int64(Int64(position)))
-                tagBindings.append(.text(tag.tag))
-                tagBindings.append(.text(tag.folded))
-            }
-            try connection.executeLater(TaskSQL.insertTags[tags.count], tagBindings)
-        }
+        try SQLTransaction(connection: connection).insertTags(taskID: id, createdAt: task.createdAt, tags)
         return id
     }
 
@@ -526,15 +519,5 @@ enum ImportSQL {
             else { throw StoreError(.failure) }
             return id
         }
-    }
-
-    static func jsonArray(_ strings: [String]) -> String {
-        var buffer: [UInt8] = [UInt8(ascii: "[")]
-        for (index, string) in strings.enumerated() {
-            if index > 0 { buffer.append(UInt8(ascii: ",")) }
-            JSONWriter.write(string, into: &buffer)
-        }
-        buffer.append(UInt8(ascii: "]"))
-        return String(decoding: buffer, as: UTF8.self)
     }
 }

@@ -52,7 +52,7 @@ extension SQLTransaction {
 
     /// Inserts `task_tags` rows, one statement per ``TaskSQL/tagsPerStatement`` tags; each row
     /// carries the task's creation time (the tag's page order, migration 6).
-    private func insertTags(taskID: Int64, createdAt: Timestamp, _ tags: [(tag: String, folded: String)]) throws {
+    func insertTags(taskID: Int64, createdAt: Timestamp, _ tags: [(tag: String, folded: String)]) throws {
         var position = 0
         while position < tags.count {
             let chunk = tags[position..<min(position + TaskSQL.tagsPerStatement, tags.count)]
